@@ -1,0 +1,35 @@
+"""indexlab: backtesting crypto indices.
+
+    >>> import indexlab
+    >>> market = indexlab.demo_market()
+    >>> strategy = indexlab.Strategy.from_toml("strategies/top100-mcap-monthly.toml")
+    >>> result = indexlab.run(strategy, market)
+    >>> result.metrics()
+"""
+
+from indexlab.engine import run
+from indexlab.errors import DataError, IndexlabError, SpecError, UniverseError
+from indexlab.market import Market
+from indexlab.result import Result
+from indexlab.sources import demo_market, load_market
+from indexlab.spec import Costs, Rebalance, Strategy, Universe, Weighting
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Costs",
+    "DataError",
+    "IndexlabError",
+    "Market",
+    "Rebalance",
+    "Result",
+    "SpecError",
+    "Strategy",
+    "Universe",
+    "UniverseError",
+    "Weighting",
+    "__version__",
+    "demo_market",
+    "load_market",
+    "run",
+]

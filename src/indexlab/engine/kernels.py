@@ -1,0 +1,155 @@
+"""Numba kernels of the simulation. Arrays in, arrays out; no pandas here.
+
+Conventions (DESIGN section 3): units held are constant between rebalances; a gap is
+valued at the asset's last valid close; the first date after an asset's last valid
+close a position still held becomes cash at that close, fee-free, before any trade;
+a rebalance trades at the close to target weights, paying proportional costs solved
+exactly so that the target weights hold after costs.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def post_trade_value(
+    value: float, holdings: np.ndarray, weights: np.ndarray, cost_rate: float
+) -> float:
+    """Solve V' = V - c * sum_i |V' w_i - h_i| for V' exactly.
+
+    g(x) = x + c * sum_i |x w_i - h_i| - V is convex, piecewise linear and increasing
+    (c * sum w_i < 1), so Newton's method started at x = V (where g >= 0) walks down
+    the pieces monotonically and stops on the exact root in finitely many steps.
+    """
+    if cost_rate == 0.0:
+        return value
+    x = value
+    for _ in range(200):
+        numerator = value
+        denominator = 1.0
+        for i in range(weights.size):
+            w = weights[i]
+            h = holdings[i]
+            if w == 0.0 and h == 0.0:
+                continue
+            # Left derivative at a kink: we approach the root from the right.
+            s = 1.0 if x * w - h > 0.0 else -1.0
+            numerator += cost_rate * s * h
+            denominator += cost_rate * s * w
+        x_next = numerator / denominator
+        if x_next == x or abs(x_next - x) <= 1e-16 * abs(x):
+            return x_next
+        x = x_next
+    return x
+
+
+@numba.njit(cache=True)
+def simulate(
+    close: np.ndarray,
+    initial_last_price: np.ndarray,
+    last_valid: np.ndarray,
+    rebalance_rows: np.ndarray,
+    target_weights: np.ndarray,
+    cost_rate: float,
+    liquidation_capacity: int,
+):
+    """Simulate one portfolio over ``close`` (T x N, ``NaN`` where not valid).
+
+    Args:
+        close: valid closes, ``NaN`` elsewhere.
+        initial_last_price: last valid close of each asset before the first row
+            (``NaN`` if none), for assets in a gap when the run starts.
+        last_valid: row of each asset's last valid close in the whole data, relative
+            to the first row here (may be negative, or >= T when it lies beyond).
+        rebalance_rows: increasing rows at which to trade.
+        target_weights: (R x N) weights for those rows; each row sums to <= 1, the
+            rest is cash.
+        cost_rate: (fee_bps + slippage_bps) / 1e4.
+        liquidation_capacity: room for liquidation records; the count is returned
+            even when it exceeds this, so the caller can retry with more room.
+
+    Returns:
+        equity (T), value_pre (R), traded (R), cost (R), units_post (R x N),
+        and liquidations: count, rows, assets, units, prices.
+    """
+    n_rows, n_assets = close.shape
+    n_rebalances = rebalance_rows.size
+    equity = np.empty(n_rows)
+    value_pre = np.zeros(n_rebalances)
+    traded = np.zeros(n_rebalances)
+    cost = np.zeros(n_rebalances)
+    units_post = np.zeros((n_rebalances, n_assets))
+    liq_row = np.empty(liquidation_capacity, dtype=np.int64)
+    liq_asset = np.empty(liquidation_capacity, dtype=np.int64)
+    liq_units = np.empty(liquidation_capacity)
+    liq_price = np.empty(liquidation_capacity)
+    n_liq = 0
+
+    units = np.zeros(n_assets)
+    last_price = initial_last_price.copy()
+    holdings = np.zeros(n_assets)
+    weights = np.zeros(n_assets)
+    cash = 1.0
+    r = 0
+    for t in range(n_rows):
+        for i in range(n_assets):
+            p = close[t, i]
+            if p == p:  # not NaN: closes here are valid or NaN
+                last_price[i] = p
+        # Delisting: after the last valid close, a held position becomes cash at it.
+        for i in range(n_assets):
+            if units[i] != 0.0 and last_valid[i] < t:
+                value = units[i] * last_price[i]
+                cash += value
+                if n_liq < liquidation_capacity:
+                    liq_row[n_liq] = t
+                    liq_asset[n_liq] = i
+                    liq_units[n_liq] = units[i]
+                    liq_price[n_liq] = last_price[i]
+                n_liq += 1
+                units[i] = 0.0
+        if r < n_rebalances and rebalance_rows[r] == t:
+            value = cash
+            for i in range(n_assets):
+                h = units[i] * last_price[i] if units[i] != 0.0 else 0.0
+                holdings[i] = h
+                value += h
+                w = target_weights[r, i]
+                # No price ever seen: the asset cannot be bought; its weight stays cash.
+                weights[i] = w if (w > 0.0 and last_price[i] == last_price[i]) else 0.0
+            new_value = post_trade_value(value, holdings, weights, cost_rate)
+            invested = 0.0
+            notional = 0.0
+            for i in range(n_assets):
+                target = new_value * weights[i]
+                notional += abs(target - holdings[i])
+                if weights[i] > 0.0:
+                    units[i] = target / last_price[i]
+                    invested += target
+                else:
+                    units[i] = 0.0
+                units_post[r, i] = units[i]
+            cash = new_value - invested
+            value_pre[r] = value
+            traded[r] = notional
+            cost[r] = value - new_value
+            r += 1
+        total = cash
+        for i in range(n_assets):
+            if units[i] != 0.0:
+                total += units[i] * last_price[i]
+        equity[t] = total
+    return (
+        equity,
+        value_pre,
+        traded,
+        cost,
+        units_post,
+        n_liq,
+        liq_row,
+        liq_asset,
+        liq_units,
+        liq_price,
+    )

@@ -1,0 +1,270 @@
+"""The pandas side of the engine: a Strategy and a Market in, a Result out.
+
+This module turns the spec into arrays (run window, rebalance rows, target weights
+from the rules), calls the numba kernel once per portfolio, and turns the arrays
+back into pandas objects. No per-day Python work happens here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from indexlab.engine import kernels
+from indexlab.errors import SpecError, UniverseError
+from indexlab.market import Market
+from indexlab.result import PortfolioRun, Result
+from indexlab.rules import (
+    eligibility,
+    exclusion_mask,
+    rebalance_positions,
+    select_top_n,
+    target_weights,
+)
+from indexlab.spec import Strategy
+
+
+@dataclass(frozen=True)
+class Window:
+    """The run's rows in the market: ``start_pos`` .. ``end_pos`` inclusive."""
+
+    start_pos: int
+    end_pos: int
+    notes: tuple[str, ...]
+
+    @property
+    def length(self) -> int:
+        return self.end_pos - self.start_pos + 1
+
+
+def run_window(strategy: Strategy, market: Market) -> Window:
+    """The dates a strategy runs over; a start before the first decision snapshot moves."""
+    notes: list[str] = []
+    lag = strategy.lag_days
+    dates = market.dates
+    if len(dates) <= lag:
+        raise SpecError(
+            f"lag_days: {lag} needs more than {lag} days of data; {market.source} has {len(dates)}"
+        )
+    earliest = dates[lag]
+    start = earliest if strategy.start is None else strategy.start
+    if start < earliest:
+        notes.append(
+            f"start moved from {start.date()} to {earliest.date()}: the data begin on "
+            f"{dates[0].date()} and decisions use data {lag} day(s) old"
+        )
+        start = earliest
+    end = dates[-1] if strategy.end is None else strategy.end
+    if end > dates[-1]:
+        notes.append(f"end moved from {end.date()} to {dates[-1].date()}: the data end there")
+        end = dates[-1]
+    if start > end:
+        raise SpecError(
+            f"{strategy.origin or strategy.name}: start {start.date()} is after the last "
+            f"usable date {end.date()} of {market.source}"
+        )
+    return Window(
+        start_pos=int(dates.get_loc(start)), end_pos=int(dates.get_loc(end)), notes=tuple(notes)
+    )
+
+
+def _simulate(
+    market: Market,
+    window: Window,
+    rebalance_rows: np.ndarray,
+    weights: np.ndarray,
+    cost_rate: float,
+    last_valid: np.ndarray,
+) -> PortfolioRun:
+    sl = slice(window.start_pos, window.end_pos + 1)
+    close = market.close.to_numpy()
+    window_close = np.ascontiguousarray(close[sl])
+    if window.start_pos > 0:
+        before = market.close.iloc[: window.start_pos].ffill().iloc[-1].to_numpy()
+    else:
+        before = np.full(close.shape[1], np.nan)
+    last_valid_rel = last_valid - window.start_pos
+    capacity = int(close.shape[1]) + 16
+    while True:
+        out = kernels.simulate(
+            window_close,
+            np.ascontiguousarray(before, dtype=np.float64),
+            last_valid_rel,
+            np.ascontiguousarray(rebalance_rows, dtype=np.int64),
+            np.ascontiguousarray(weights, dtype=np.float64),
+            float(cost_rate),
+            capacity,
+        )
+        n_liq = int(out[5])
+        if n_liq <= capacity:
+            break
+        capacity = n_liq
+    equity, value_pre, traded, cost, units_post, _, liq_row, liq_asset, liq_units, liq_price = out
+    dates = market.dates[sl]
+    assets = market.asset_ids
+    rebalance_dates = dates[rebalance_rows]
+    trades = pd.DataFrame(
+        {
+            "value_pre_trade": value_pre,
+            "traded_notional": traded,
+            "turnover": np.divide(traded, value_pre, out=np.zeros_like(traded), where=value_pre > 0),
+            "cost": cost,
+            "n_assets": (weights > 0).sum(axis=1),
+        },
+        index=pd.DatetimeIndex(rebalance_dates, name="date"),
+    )
+    liq_assets = assets[liq_asset[:n_liq]]
+    liquidations = pd.DataFrame(
+        {
+            "date": dates[liq_row[:n_liq]],
+            "asset": liq_assets,
+            "last_valid_date": market.dates[last_valid[assets.get_indexer(liq_assets)]],
+            "units": liq_units[:n_liq],
+            "price": liq_price[:n_liq],
+            "value": liq_units[:n_liq] * liq_price[:n_liq],
+        }
+    )
+    return PortfolioRun(
+        equity=pd.Series(equity, index=dates, name="equity"),
+        target_weights=weights,
+        rebalance_rows=np.asarray(rebalance_rows),
+        units_post=units_post,
+        trades=trades,
+        liquidations=liquidations,
+    )
+
+
+def strategy_targets(
+    strategy: Strategy, market: Market, window: Window
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Rebalance rows (relative to the window) and the target weights at each.
+
+    Decisions at window row ``t`` use the snapshot at market row
+    ``start_pos + t - lag_days``: data up to that close and nothing later.
+    """
+    notes: list[str] = []
+    dates = market.dates[window.start_pos : window.end_pos + 1]
+    rows = rebalance_positions(dates, strategy.rebalance.frequency)
+    snapshot = window.start_pos + rows - strategy.lag_days
+    excluded = exclusion_mask(market, strategy.universe.exclude, field_name="universe.exclude")
+    close_snap = market.close.to_numpy()[snapshot]
+    cap_snap = market.market_cap.to_numpy()[snapshot]
+    eligible = eligibility(close_snap, cap_snap, excluded[None, :])
+    selected = select_top_n(cap_snap, eligible, strategy.universe.top_n)
+    weights, feasible = target_weights(
+        strategy.weighting.scheme, cap_snap, selected, strategy.weighting.cap
+    )
+    counts = selected.sum(axis=1)
+    where = strategy.origin or strategy.name
+    if not counts.any():
+        raise UniverseError(
+            f"{where}: the universe is empty on every rebalance date from "
+            f"{dates[0].date()} to {dates[-1].date()} ({int(excluded.sum())} assets excluded "
+            f"by universe.exclude; none other had a valid close and market cap)"
+        )
+    short = counts < strategy.universe.top_n
+    if short.any():
+        notes.append(
+            f"fewer than top_n={strategy.universe.top_n} eligible assets on {int(short.sum())} of "
+            f"{len(rows)} rebalance dates (as few as {int(counts.min())}, first on "
+            f"{dates[rows[np.argmax(short)]].date()}); all eligible assets were held"
+        )
+    empty = counts == 0
+    if empty.any():
+        notes.append(
+            f"no eligible asset on {int(empty.sum())} rebalance date(s) (first on "
+            f"{dates[rows[np.argmax(empty)]].date()}); the portfolio held cash until the next"
+        )
+    if not feasible.all():
+        notes.append(
+            f"weighting.cap={strategy.weighting.cap} cannot hold with so few assets on "
+            f"{int((~feasible).sum())} rebalance date(s) (first on "
+            f"{dates[rows[np.argmax(~feasible)]].date()}): equal weights were used there"
+        )
+    return rows, weights, notes
+
+
+def _benchmark_label(market: Market, asset: str) -> str:
+    symbol = market.assets.at[asset, "symbol"]
+    if isinstance(symbol, str) and symbol:
+        shared = (market.assets["symbol"].astype("string").str.lower() == symbol.lower()).sum()
+        if shared == 1:
+            return symbol.upper()
+    return asset
+
+
+def benchmark_targets(
+    market: Market, window: Window, asset: str, lag_days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Buy-and-hold of one asset: bought on the first run date it can be (weight 1)."""
+    j = market.asset_ids.get_loc(asset)
+    close = market.close.to_numpy()[:, j]
+    snapshot = np.arange(window.start_pos, window.end_pos + 1) - lag_days
+    valid = np.isfinite(close[snapshot])
+    weights = np.zeros((1, len(market.asset_ids)))
+    weights[0, j] = 1.0
+    if not valid.any():
+        return np.zeros(0, dtype=np.int64), weights[:0]
+    return np.array([int(np.argmax(valid))], dtype=np.int64), weights
+
+
+def _bitcoin(market: Market) -> str | None:
+    """The asset that beta and correlation are measured against, if the market has it."""
+    for name in ("bitcoin", "BTC"):
+        try:
+            return market.resolve_asset(name)
+        except SpecError:
+            continue
+    return None
+
+
+def run(strategy: Strategy, market: Market) -> Result:
+    """Backtest ``strategy`` on ``market`` and its benchmarks over the same dates and costs."""
+    if strategy.end is not None:
+        market = market.restrict(strategy.end)
+    window = run_window(strategy, market)
+    notes = list(window.notes)
+    last_valid = market.last_valid_positions()
+    rows, weights, target_notes = strategy_targets(strategy, market, window)
+    notes.extend(target_notes)
+    rate = strategy.costs.rate
+    portfolios = {strategy.name: _simulate(market, window, rows, weights, rate, last_valid)}
+
+    bench_assets: dict[str, str] = {}
+    for entry in strategy.benchmarks:
+        asset = market.resolve_asset(entry, field_name="benchmarks")
+        label = _benchmark_label(market, asset)
+        if label == strategy.name or label in bench_assets:
+            label = asset
+        if label in bench_assets or label == strategy.name:
+            raise SpecError(f"benchmarks: {entry!r} is listed twice")
+        bench_assets[label] = asset
+        b_rows, b_weights = benchmark_targets(market, window, asset, strategy.lag_days)
+        if len(b_rows) == 0:
+            notes.append(f"benchmark {label}: no valid price during the run; it holds cash")
+        elif b_rows[0] > 0:
+            day = market.dates[window.start_pos + int(b_rows[0])].date()
+            notes.append(f"benchmark {label}: first bought on {day}; cash before")
+        portfolios[label] = _simulate(market, window, b_rows, b_weights, rate, last_valid)
+
+    reference_equity = None
+    btc = _bitcoin(market)
+    if btc is not None:
+        if btc in bench_assets.values():
+            label = next(lbl for lbl, a in bench_assets.items() if a == btc)
+            reference_equity = portfolios[label].equity
+        else:
+            b_rows, b_weights = benchmark_targets(market, window, btc, strategy.lag_days)
+            hidden = _simulate(market, window, b_rows, b_weights, rate, last_valid)
+            reference_equity = hidden.equity
+    return Result(
+        strategy=strategy,
+        market=market,
+        dates=market.dates[window.start_pos : window.end_pos + 1],
+        portfolios=portfolios,
+        benchmark_assets=bench_assets,
+        reference_equity=reference_equity,
+        notes=tuple(notes),
+    )

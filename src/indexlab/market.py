@@ -1,0 +1,220 @@
+"""The Market: aligned wide panels of close, market cap and volume.
+
+Every panel is a ``DataFrame`` indexed by a contiguous daily ``DatetimeIndex``
+named ``date`` (UTC calendar days, stored tz-naive) with one column per asset id,
+columns sorted by id. ``NaN`` means "not listed / no valid observation that day":
+closes and market caps that are not finite and > 0 are stored as ``NaN`` (DESIGN
+section 3, "valid observations"). Coins that died stay in the panel.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from indexlab.errors import DataError, SpecError
+
+
+@dataclass(frozen=True, eq=False)
+class Market:
+    """Point-in-time market data.
+
+    Attributes:
+        close: date x asset closing prices in USD (``NaN`` where invalid).
+        market_cap: date x asset circulating market caps in USD (``NaN`` where invalid).
+        volume: date x asset 24 h volumes in USD, or ``None`` when the source had none.
+        assets: one row per asset id (index ``asset``), columns ``symbol`` and ``name``.
+        tags: asset id -> tags such as ``stablecoin`` or ``wrapped`` (see taxonomy).
+        source: where the data came from, as written into every output.
+        synthetic: True for the built-in demo market; outputs then say so.
+        source_path: the file the data was read from, if any.
+        source_sha256: that file's SHA-256, if any.
+    """
+
+    close: pd.DataFrame
+    market_cap: pd.DataFrame
+    volume: pd.DataFrame | None
+    assets: pd.DataFrame
+    tags: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    source: str = "in-memory data"
+    synthetic: bool = False
+    source_path: str | None = None
+    source_sha256: str | None = None
+
+    def __post_init__(self) -> None:
+        index = self.close.index
+        if not isinstance(index, pd.DatetimeIndex) or len(index) == 0:
+            raise DataError(f"{self.source}: the market has no dates")
+        expected = pd.date_range(index[0], periods=len(index), freq="D")
+        if not index.equals(expected):
+            raise DataError(f"{self.source}: the market's dates are not a contiguous daily range")
+        for name, panel in (("market_cap", self.market_cap), ("volume", self.volume)):
+            if panel is None:
+                continue
+            if not (panel.index.equals(index) and panel.columns.equals(self.close.columns)):
+                raise DataError(f"{self.source}: the {name} panel is not aligned with close")
+        if not self.close.columns.is_monotonic_increasing:
+            raise DataError(f"{self.source}: asset columns must be sorted by id")
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        return self.close.index  # type: ignore[return-value]
+
+    @property
+    def asset_ids(self) -> pd.Index:
+        return self.close.columns
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return self.dates[0]
+
+    @property
+    def end(self) -> pd.Timestamp:
+        return self.dates[-1]
+
+    def __repr__(self) -> str:
+        return (
+            f"Market({len(self.asset_ids)} assets, {self.start.date()} .. {self.end.date()}, "
+            f"{len(self.dates)} days, source={self.source!r})"
+        )
+
+    def last_valid_positions(self) -> np.ndarray:
+        """Row position of each asset's last valid close (-1 if it never has one)."""
+        valid = self.close.notna().to_numpy()
+        n_rows = valid.shape[0]
+        last_from_end = np.argmax(valid[::-1], axis=0)
+        last = n_rows - 1 - last_from_end
+        return np.where(valid.any(axis=0), last, -1).astype(np.int64)
+
+    def first_valid_positions(self) -> np.ndarray:
+        """Row position of each asset's first valid close (-1 if it never has one)."""
+        valid = self.close.notna().to_numpy()
+        first = np.argmax(valid, axis=0)
+        return np.where(valid.any(axis=0), first, -1).astype(np.int64)
+
+    def has_tag(self, tag: str) -> np.ndarray:
+        """Boolean array over ``asset_ids``: which assets carry ``tag``."""
+        return np.array([tag in self.tags.get(a, ()) for a in self.asset_ids], dtype=bool)
+
+    @property
+    def known_tags(self) -> set[str]:
+        return set().union(*self.tags.values()) if self.tags else set()
+
+    # --------------------------------------------------------------- resolving
+    def resolve_asset(self, name: str, *, field_name: str = "asset") -> str:
+        """Turn an asset id or an unambiguous symbol into an asset id.
+
+        Ids match exactly; symbols match case-insensitively. A symbol shared by
+        several assets is an error that lists the candidates.
+        """
+        if name in self.close.columns:
+            return name
+        symbols = self.assets["symbol"].astype("string").str.lower()
+        matches = list(symbols.index[symbols == name.lower()])
+        if len(matches) == 1:
+            return str(matches[0])
+        if len(matches) > 1:
+            listing = ", ".join(
+                f"{m} ({self.assets.at[m, 'name']})" if self.assets.at[m, "name"] else str(m)
+                for m in sorted(matches)
+            )
+            raise SpecError(
+                f"{field_name}: symbol {name!r} is ambiguous in {self.source}; "
+                f"use one of the asset ids: {listing}"
+            )
+        candidates = list(self.close.columns) + [
+            s for s in self.assets["symbol"].dropna().astype(str)
+        ]
+        close = difflib.get_close_matches(name, candidates, n=3)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise SpecError(f"{field_name}: no asset with id or symbol {name!r} in {self.source}{hint}")
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def from_panels(
+        cls,
+        close: pd.DataFrame,
+        market_cap: pd.DataFrame,
+        volume: pd.DataFrame | None = None,
+        *,
+        assets: pd.DataFrame | None = None,
+        tags: Mapping[str, Iterable[str]] | None = None,
+        source: str = "in-memory data",
+        synthetic: bool = False,
+        source_path: str | None = None,
+        source_sha256: str | None = None,
+    ) -> Market:
+        """Build a Market from wide panels, reindexed to a contiguous daily calendar.
+
+        Invalid closes and market caps (not finite, or <= 0) become ``NaN``.
+        """
+        index = pd.DatetimeIndex(close.index)
+        if index.tz is not None:
+            index = index.tz_convert("UTC").tz_localize(None)
+        if len(index) == 0:
+            raise DataError(f"{source}: no rows")
+        calendar = pd.date_range(index.min().normalize(), index.max().normalize(), freq="D")
+        calendar.name = "date"
+        columns = pd.Index(sorted(map(str, close.columns)), name="asset")
+
+        def align(panel: pd.DataFrame, minimum_ok: float, strict: bool) -> pd.DataFrame:
+            panel = panel.copy()
+            panel.index = index
+            panel.columns = panel.columns.map(str)
+            values = panel.reindex(index=calendar, columns=columns).to_numpy(
+                dtype=np.float64, copy=True
+            )
+            ok = np.isfinite(values) & ((values > minimum_ok) if strict else (values >= minimum_ok))
+            values[~ok] = np.nan
+            return pd.DataFrame(values, index=calendar, columns=columns)
+
+        close_w = align(close, 0.0, strict=True)
+        cap_w = align(market_cap, 0.0, strict=True)
+        vol_w = align(volume, 0.0, strict=False) if volume is not None else None
+
+        meta = pd.DataFrame(index=columns, columns=["symbol", "name"], dtype=object)
+        if assets is not None:
+            given = assets.copy()
+            given.index = given.index.map(str)
+            for col in ("symbol", "name"):
+                if col in given.columns:
+                    meta[col] = given[col].reindex(columns)
+        meta = meta.where(meta.notna(), None)
+        tag_map = {str(a): frozenset(t) for a, t in (tags or {}).items() if str(a) in columns}
+        return cls(
+            close=close_w,
+            market_cap=cap_w,
+            volume=vol_w,
+            assets=meta,
+            tags=tag_map,
+            source=source,
+            synthetic=synthetic,
+            source_path=source_path,
+            source_sha256=source_sha256,
+        )
+
+    def restrict(self, end: pd.Timestamp | str | None = None) -> Market:
+        """The market as known at the close of ``end``: rows after it dropped."""
+        if end is None:
+            return self
+        end_ts = pd.Timestamp(end)
+        keep = self.dates <= end_ts
+        if not keep.any():
+            raise DataError(f"{self.source}: no data on or before {end_ts.date()}")
+        sl = slice(None, int(keep.sum()))
+        return Market(
+            close=self.close.iloc[sl],
+            market_cap=self.market_cap.iloc[sl],
+            volume=None if self.volume is None else self.volume.iloc[sl],
+            assets=self.assets,
+            tags=self.tags,
+            source=self.source,
+            synthetic=self.synthetic,
+            source_path=self.source_path,
+            source_sha256=self.source_sha256,
+        )

@@ -1,0 +1,145 @@
+"""The Result of a backtest: pandas objects for notebooks, and what the CLI writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from indexlab import metrics
+from indexlab.market import Market
+from indexlab.spec import Strategy
+
+DEMO_LABEL = "synthetic demo data"
+
+
+@dataclass(frozen=True, eq=False)
+class PortfolioRun:
+    """The engine's output for one portfolio (the strategy or one benchmark)."""
+
+    equity: pd.Series
+    target_weights: np.ndarray  # (rebalances x assets)
+    rebalance_rows: np.ndarray  # rows of the run window
+    units_post: np.ndarray  # (rebalances x assets), units held after each trade
+    trades: pd.DataFrame  # per rebalance: value_pre_trade, traded_notional, turnover, ...
+    liquidations: pd.DataFrame  # date, asset, last_valid_date, units, price, value
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """A backtest of a strategy and its benchmarks over the same dates and costs.
+
+    Equity is in units of the initial capital C0 (multiply by
+    ``strategy.initial_capital`` for money). The first column of :attr:`equity` is the
+    strategy, then one column per benchmark.
+    """
+
+    strategy: Strategy
+    market: Market
+    dates: pd.DatetimeIndex
+    portfolios: dict[str, PortfolioRun]
+    benchmark_assets: dict[str, str] = field(default_factory=dict)
+    reference_equity: pd.Series | None = None
+    notes: tuple[str, ...] = ()
+    periods_per_year: int = metrics.PERIODS_PER_YEAR
+
+    @property
+    def name(self) -> str:
+        return self.strategy.name
+
+    @property
+    def _main(self) -> PortfolioRun:
+        return self.portfolios[self.strategy.name]
+
+    @cached_property
+    def equity(self) -> pd.DataFrame:
+        """Date x portfolio: E_t after that day's trades and costs, in units of C0."""
+        frame = pd.DataFrame({name: run.equity for name, run in self.portfolios.items()})
+        frame.index.name = "date"
+        frame.columns.name = "portfolio"
+        return frame
+
+    @property
+    def value(self) -> pd.DataFrame:
+        """Equity in money: E_t times the initial capital."""
+        return self.equity * self.strategy.initial_capital
+
+    @property
+    def returns(self) -> pd.DataFrame:
+        """Simple daily returns of every portfolio (the first date dropped)."""
+        return metrics.returns(self.equity)
+
+    @cached_property
+    def weights(self) -> pd.DataFrame:
+        """Rebalance date x asset target weights of the strategy (assets ever held)."""
+        run = self._main
+        held = (run.target_weights > 0).any(axis=0)
+        frame = pd.DataFrame(
+            run.target_weights[:, held],
+            index=pd.DatetimeIndex(self.dates[run.rebalance_rows], name="date"),
+            columns=self.market.asset_ids[held],
+        )
+        return frame
+
+    @property
+    def weights_long(self) -> pd.DataFrame:
+        """``date, asset, weight`` rows for every weight > 0, largest first per date."""
+        stacked = self.weights.stack()
+        stacked = stacked[stacked > 0].rename("weight").reset_index()
+        stacked.columns = ["date", "asset", "weight"]
+        return stacked.sort_values(["date", "weight", "asset"], ascending=[True, False, True])
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """Per rebalance of the strategy: value before trading, traded notional,
+        one-way turnover (traded / value), cost and the number of assets held, in
+        units of C0."""
+        return self._main.trades
+
+    @property
+    def liquidations(self) -> pd.DataFrame:
+        """Positions of the strategy turned into cash after their asset's last close."""
+        return self._main.liquidations
+
+    def metrics(self, risk_free: float = 0.0) -> pd.DataFrame:
+        """One row per portfolio, one column per metric (DESIGN section 4)."""
+        return metrics.summary(
+            self.equity,
+            reference_equity=self.reference_equity,
+            trades={name: run.trades for name, run in self.portfolios.items()},
+            risk_free=risk_free,
+            periods=self.periods_per_year,
+        )
+
+    @property
+    def data_label(self) -> str:
+        """The data source as every output states it."""
+        if self.market.synthetic:
+            return f"{DEMO_LABEL} ({self.market.source})"
+        return self.market.source
+
+    def assumptions(self) -> dict[str, str]:
+        """The run's assumptions, as reports print them."""
+        s = self.strategy
+        cap = f", cap {s.weighting.cap:.0%}" if s.weighting.cap else ""
+        excl = ", ".join(s.universe.exclude) or "none"
+        return {
+            "Data": self.data_label,
+            "Period": f"{self.dates[0].date()} to {self.dates[-1].date()} ({len(self.dates)} days)",
+            "Universe": f"top {s.universe.top_n} by market cap; excluded: {excl}",
+            "Weighting": f"{s.weighting.scheme.replace('_', ' ')}{cap}",
+            "Rebalance": s.rebalance.frequency,
+            "Lag": f"{s.lag_days} day(s): decisions use data up to the close of t - {s.lag_days}",
+            "Costs": f"fee {s.costs.fee_bps:g} bps + slippage {s.costs.slippage_bps:g} bps "
+            "on traded notional",
+            "Annualisation": f"N = {self.periods_per_year} periods per year; risk-free rate 0",
+            "Benchmarks": ", ".join(self.benchmark_assets) or "none",
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"Result({self.name!r}, {self.dates[0].date()} .. {self.dates[-1].date()}, "
+            f"portfolios={list(self.portfolios)}, data={self.data_label!r})"
+        )

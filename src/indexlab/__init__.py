@@ -1,12 +1,13 @@
 """indexlab: backtesting crypto indices.
 
-    >>> import indexlab
-    >>> market = indexlab.demo_market()
-    >>> strategy = indexlab.Strategy.from_toml("strategies/top100-mcap-monthly.toml")
-    >>> result = indexlab.run(strategy, market)
-    >>> result.metrics()
+>>> import indexlab
+>>> market = indexlab.demo_market()
+>>> strategy = indexlab.Strategy.from_toml("strategies/top100-mcap-monthly.toml")
+>>> result = indexlab.run(strategy, market)
+>>> result.metrics()
 """
 
+from indexlab import metrics
 from indexlab.engine import run
 from indexlab.errors import DataError, IndexlabError, SpecError, UniverseError
 from indexlab.market import Market
@@ -31,5 +32,6 @@ __all__ = [
     "__version__",
     "demo_market",
     "load_market",
+    "metrics",
     "run",
 ]

@@ -169,11 +169,12 @@ def calmar(equity: Any, initial: float = 1.0) -> Any:
 # ---------------------------------------------------------------- returns-based
 def volatility(returns: Any, periods: int = PERIODS_PER_YEAR) -> Any:
     """std(r, ddof=1) * sqrt(N)."""
-    return _apply(
-        returns,
-        lambda v, _i: float(np.std(_finite(v), ddof=1) * np.sqrt(periods)),
-        name="volatility",
-    )
+
+    def core(v: np.ndarray, _i: Any) -> float:
+        x = _finite(v)
+        return float(np.std(x, ddof=1) * np.sqrt(periods)) if len(x) >= 2 else np.nan
+
+    return _apply(returns, core, name="volatility")
 
 
 def sharpe(returns: Any, risk_free: float = 0.0, periods: int = PERIODS_PER_YEAR) -> Any:
@@ -183,6 +184,8 @@ def sharpe(returns: Any, risk_free: float = 0.0, periods: int = PERIODS_PER_YEAR
 
     def core(v: np.ndarray, _i: Any) -> float:
         excess = _finite(v) - rf
+        if len(excess) < 2:
+            return np.nan
         sd = np.std(excess, ddof=1)
         return float(np.mean(excess) / sd * np.sqrt(periods)) if sd > 0 else np.nan
 
@@ -196,20 +199,27 @@ def sortino(returns: Any, risk_free: float = 0.0, periods: int = PERIODS_PER_YEA
 
     def core(v: np.ndarray, _i: Any) -> float:
         excess = _finite(v) - rf
+        if len(excess) == 0:
+            return np.nan
         downside = np.sqrt(np.mean(np.minimum(excess, 0.0) ** 2))
         return float(np.mean(excess) / downside * np.sqrt(periods)) if downside > 0 else np.nan
 
     return _apply(returns, core, name="sortino")
 
 
+def _extreme(v: np.ndarray, pick: Callable[[np.ndarray], float]) -> float:
+    x = _finite(v)
+    return float(pick(x)) if len(x) else np.nan
+
+
 def best_day(returns: Any) -> Any:
     """The largest daily return."""
-    return _apply(returns, lambda v, _i: float(np.max(_finite(v))), name="best_day")
+    return _apply(returns, lambda v, _i: _extreme(v, np.max), name="best_day")
 
 
 def worst_day(returns: Any) -> Any:
     """The smallest daily return."""
-    return _apply(returns, lambda v, _i: float(np.min(_finite(v))), name="worst_day")
+    return _apply(returns, lambda v, _i: _extreme(v, np.min), name="worst_day")
 
 
 def _paired(v: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -274,10 +284,11 @@ def summary(
     """One row per portfolio (column of ``equity``), one column per metric.
 
     ``reference_equity`` (BTC held) gives ``beta_btc`` and ``correlation_btc``.
-    ``trades`` (per portfolio: ``turnover`` and ``cost`` per rebalance, cost in units
-    of C0) gives ``avg_turnover`` (mean one-way turnover per rebalance after the
-    initial buy), ``total_cost`` (all costs, initial buy included, as a fraction of
-    C0) and ``n_rebalances``.
+    ``trades`` (per portfolio and rebalance: ``turnover``, ``cost`` and
+    ``value_pre_trade``) gives ``avg_turnover`` (mean one-way turnover per rebalance
+    after the initial buy), ``total_cost`` (sum over rebalances of cost / value before
+    trading, initial buy included: the fraction of wealth the costs took, to first
+    order) and ``n_rebalances``.
     """
     daily = returns(equity)
     table = pd.DataFrame(index=pd.Index(equity.columns, name="portfolio"))
@@ -306,6 +317,6 @@ def summary(
         table.loc[name, "avg_turnover"] = (
             float(frame["turnover"].iloc[1:].mean()) if len(frame) > 1 else 0.0
         )
-        table.loc[name, "total_cost"] = float(frame["cost"].sum())
+        table.loc[name, "total_cost"] = float((frame["cost"] / frame["value_pre_trade"]).sum())
         table.loc[name, "n_rebalances"] = float(len(frame))
     return table[list(METRIC_COLUMNS)]

@@ -20,11 +20,12 @@ class PortfolioRun:
     """The engine's output for one portfolio (the strategy or one benchmark)."""
 
     equity: pd.Series
-    target_weights: np.ndarray  # (rebalances x assets)
+    target_weights: np.ndarray  # (rebalances x assets), decided from the snapshot
+    weights_post: np.ndarray  # (rebalances x assets), held after the trade
     rebalance_rows: np.ndarray  # rows of the run window
     units_post: np.ndarray  # (rebalances x assets), units held after each trade
     trades: pd.DataFrame  # per rebalance: value_pre_trade, traded_notional, turnover, ...
-    liquidations: pd.DataFrame  # date, asset, last_valid_date, units, price, value
+    liquidations: pd.DataFrame  # date, asset, last_valid_date, units, price, value, reason
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,17 +72,26 @@ class Result:
         """Simple daily returns of every portfolio (the first date dropped)."""
         return metrics.returns(self.equity)
 
-    @cached_property
-    def weights(self) -> pd.DataFrame:
-        """Rebalance date x asset target weights of the strategy (assets ever held)."""
+    def _rebalance_frame(self, values: np.ndarray) -> pd.DataFrame:
         run = self._main
-        held = (run.target_weights > 0).any(axis=0)
-        frame = pd.DataFrame(
-            run.target_weights[:, held],
+        held = (values > 0).any(axis=0)
+        return pd.DataFrame(
+            values[:, held],
             index=pd.DatetimeIndex(self.dates[run.rebalance_rows], name="date"),
             columns=self.market.asset_ids[held],
         )
-        return frame
+
+    @cached_property
+    def weights(self) -> pd.DataFrame:
+        """Rebalance date x asset weights of the strategy right after each rebalance
+        (assets ever held; the rest of each row is cash)."""
+        return self._rebalance_frame(self._main.weights_post)
+
+    @cached_property
+    def target_weights(self) -> pd.DataFrame:
+        """The weights the rules decided at each rebalance, from the decision snapshot.
+        They differ from :attr:`weights` only where an asset had no price to trade at."""
+        return self._rebalance_frame(self._main.target_weights)
 
     @property
     def weights_long(self) -> pd.DataFrame:
@@ -116,9 +126,10 @@ class Result:
     @property
     def data_label(self) -> str:
         """The data source as every output states it."""
-        if self.market.synthetic:
-            return f"{DEMO_LABEL} ({self.market.source})"
-        return self.market.source
+        source = self.market.source
+        if self.market.synthetic and DEMO_LABEL not in source.lower():
+            return f"{source} ({DEMO_LABEL})"
+        return source
 
     def assumptions(self) -> dict[str, str]:
         """The run's assumptions, as reports print them."""

@@ -5,12 +5,21 @@ valued at the asset's last valid close; the first date after an asset's last val
 close a position still held becomes cash at that close, fee-free, before any trade;
 a rebalance trades at the close to target weights, paying proportional costs solved
 exactly so that the target weights hold after costs.
+
+An asset without a valid close on a rebalance date cannot be traded at a market price:
+a position in it is closed at its last valid close without fee, exactly as a delisting
+would close it, and a target weight on it stays in cash until the next rebalance. This
+is what keeps the engine free of look-ahead: on such a day nobody can know whether the
+asset is in a data gap or dead, so both cases must be treated alike.
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+
+LIQUIDATION_DELISTED = 0
+LIQUIDATION_NO_PRICE = 1
 
 
 @numba.njit(cache=True)
@@ -72,7 +81,8 @@ def simulate(
 
     Returns:
         equity (T), value_pre (R), traded (R), cost (R), units_post (R x N),
-        and liquidations: count, rows, assets, units, prices.
+        weights_post (R x N), and liquidations: count, rows, assets, units, prices,
+        kinds (``LIQUIDATION_DELISTED`` or ``LIQUIDATION_NO_PRICE``).
     """
     n_rows, n_assets = close.shape
     n_rebalances = rebalance_rows.size
@@ -81,10 +91,12 @@ def simulate(
     traded = np.zeros(n_rebalances)
     cost = np.zeros(n_rebalances)
     units_post = np.zeros((n_rebalances, n_assets))
+    weights_post = np.zeros((n_rebalances, n_assets))
     liq_row = np.empty(liquidation_capacity, dtype=np.int64)
     liq_asset = np.empty(liquidation_capacity, dtype=np.int64)
     liq_units = np.empty(liquidation_capacity)
     liq_price = np.empty(liquidation_capacity)
+    liq_kind = np.empty(liquidation_capacity, dtype=np.int64)
     n_liq = 0
 
     units = np.zeros(n_assets)
@@ -98,27 +110,32 @@ def simulate(
             p = close[t, i]
             if p == p:  # not NaN: closes here are valid or NaN
                 last_price[i] = p
-        # Delisting: after the last valid close, a held position becomes cash at it.
+        is_rebalance = r < n_rebalances and rebalance_rows[r] == t
         for i in range(n_assets):
-            if units[i] != 0.0 and last_valid[i] < t:
-                value = units[i] * last_price[i]
-                cash += value
+            if units[i] == 0.0:
+                continue
+            # Delisting: after the last valid close, a held position becomes cash at it;
+            # on a rebalance date, so does a position with no price that day.
+            delisted = last_valid[i] < t
+            if delisted or (is_rebalance and close[t, i] != close[t, i]):
+                cash += units[i] * last_price[i]
                 if n_liq < liquidation_capacity:
                     liq_row[n_liq] = t
                     liq_asset[n_liq] = i
                     liq_units[n_liq] = units[i]
                     liq_price[n_liq] = last_price[i]
+                    liq_kind[n_liq] = LIQUIDATION_DELISTED if delisted else LIQUIDATION_NO_PRICE
                 n_liq += 1
                 units[i] = 0.0
-        if r < n_rebalances and rebalance_rows[r] == t:
+        if is_rebalance:
             value = cash
             for i in range(n_assets):
                 h = units[i] * last_price[i] if units[i] != 0.0 else 0.0
                 holdings[i] = h
                 value += h
                 w = target_weights[r, i]
-                # No price ever seen: the asset cannot be bought; its weight stays cash.
-                weights[i] = w if (w > 0.0 and last_price[i] == last_price[i]) else 0.0
+                # Without a valid close today the asset cannot be bought: its weight stays cash.
+                weights[i] = w if (w > 0.0 and close[t, i] == close[t, i]) else 0.0
             new_value = post_trade_value(value, holdings, weights, cost_rate)
             invested = 0.0
             notional = 0.0
@@ -131,6 +148,7 @@ def simulate(
                 else:
                     units[i] = 0.0
                 units_post[r, i] = units[i]
+                weights_post[r, i] = weights[i]
             cash = new_value - invested
             value_pre[r] = value
             traded[r] = notional
@@ -147,9 +165,11 @@ def simulate(
         traded,
         cost,
         units_post,
+        weights_post,
         n_liq,
         liq_row,
         liq_asset,
         liq_units,
         liq_price,
+        liq_kind,
     )

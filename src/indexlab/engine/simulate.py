@@ -70,6 +70,14 @@ def run_window(strategy: Strategy, market: Market) -> Window:
     )
 
 
+def _readonly(values: np.ndarray, dtype: type) -> np.ndarray:
+    """A C-contiguous read-only view: numba compiles one signature for all calls
+    (it types writable and read-only arrays differently, and pandas hands out both)."""
+    view = np.ascontiguousarray(values, dtype=dtype).view()
+    view.flags.writeable = False
+    return view
+
+
 def _simulate(
     market: Market,
     window: Window,
@@ -80,7 +88,7 @@ def _simulate(
 ) -> PortfolioRun:
     sl = slice(window.start_pos, window.end_pos + 1)
     close = market.close.to_numpy()
-    window_close = np.ascontiguousarray(close[sl])
+    window_close = _readonly(close[sl], np.float64)
     if window.start_pos > 0:
         before = market.close.iloc[: window.start_pos].ffill().iloc[-1].to_numpy()
     else:
@@ -90,18 +98,19 @@ def _simulate(
     while True:
         out = kernels.simulate(
             window_close,
-            np.ascontiguousarray(before, dtype=np.float64),
-            last_valid_rel,
-            np.ascontiguousarray(rebalance_rows, dtype=np.int64),
-            np.ascontiguousarray(weights, dtype=np.float64),
+            _readonly(before, np.float64),
+            _readonly(last_valid_rel, np.int64),
+            _readonly(rebalance_rows, np.int64),
+            _readonly(weights, np.float64),
             float(cost_rate),
             capacity,
         )
-        n_liq = int(out[5])
+        n_liq = int(out[6])
         if n_liq <= capacity:
             break
         capacity = n_liq
-    equity, value_pre, traded, cost, units_post, _, liq_row, liq_asset, liq_units, liq_price = out
+    (equity, value_pre, traded, cost, units_post, weights_post, _) = out[:7]
+    liq_row, liq_asset, liq_units, liq_price, liq_kind = out[7:]
     dates = market.dates[sl]
     assets = market.asset_ids
     rebalance_dates = dates[rebalance_rows]
@@ -109,9 +118,11 @@ def _simulate(
         {
             "value_pre_trade": value_pre,
             "traded_notional": traded,
-            "turnover": np.divide(traded, value_pre, out=np.zeros_like(traded), where=value_pre > 0),
+            "turnover": np.divide(
+                traded, value_pre, out=np.zeros_like(traded), where=value_pre > 0
+            ),
             "cost": cost,
-            "n_assets": (weights > 0).sum(axis=1),
+            "n_assets": (weights_post > 0).sum(axis=1),
         },
         index=pd.DatetimeIndex(rebalance_dates, name="date"),
     )
@@ -124,11 +135,17 @@ def _simulate(
             "units": liq_units[:n_liq],
             "price": liq_price[:n_liq],
             "value": liq_units[:n_liq] * liq_price[:n_liq],
+            "reason": np.where(
+                liq_kind[:n_liq] == kernels.LIQUIDATION_DELISTED,
+                "delisted",
+                "no price on rebalance date",
+            ),
         }
     )
     return PortfolioRun(
         equity=pd.Series(equity, index=dates, name="equity"),
         target_weights=weights,
+        weights_post=weights_post,
         rebalance_rows=np.asarray(rebalance_rows),
         units_post=units_post,
         trades=trades,

@@ -82,7 +82,8 @@ def apply_cap(weights: np.ndarray, cap: float) -> tuple[np.ndarray, np.ndarray]:
 
     Returns ``(capped_weights, feasible)`` with ``feasible`` a boolean per row.
     """
-    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    # A fresh writable C array every time: numba then compiles a single signature.
+    weights = np.array(weights, dtype=np.float64, order="C", copy=True)
     return _cap_rows(weights, float(cap))
 
 

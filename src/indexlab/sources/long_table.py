@@ -56,6 +56,18 @@ def _position(kind: str, i: int) -> str:
     return f"line {i + 2}" if kind == "line" else f"row {i + 1}"
 
 
+def _show(value: object) -> str:
+    """A cell as error messages quote it: text in quotes, numbers plainly."""
+    if isinstance(value, str):
+        return repr(value)
+    if value is None or pd.isna(value):
+        return "missing"
+    try:
+        return repr(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 def _first_bad(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
@@ -72,7 +84,7 @@ def _parse_dates(raw: pd.Series, origin: str, kind: str) -> pd.DatetimeIndex:
         if bad.any():
             i = _first_bad(bad)
             raise DataError(
-                f"{origin}, {_position(kind, i)}, column 'date': cannot parse {raw.iloc[i]!r} "
+                f"{origin}, {_position(kind, i)}, column 'date': cannot parse {_show(raw.iloc[i])} "
                 "as a date (expected YYYY-MM-DD, UTC)"
             )
         dates = dates.dt.tz_localize(None)
@@ -98,9 +110,8 @@ def _numeric(frame: pd.DataFrame, column: str, origin: str, kind: str) -> np.nda
     not_numeric = values.isna().to_numpy() & raw.notna().to_numpy()
     if not_numeric.any():
         i = _first_bad(not_numeric)
-        raise DataError(
-            f"{origin}, {_position(kind, i)}, column '{column}': {raw.iloc[i]!r} is not a number"
-        )
+        where = f"{origin}, {_position(kind, i)}, column '{column}'"
+        raise DataError(f"{where}: {_show(raw.iloc[i])} is not a number")
     return values.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
@@ -146,9 +157,9 @@ def market_from_long(
     bad_close = ~np.isfinite(close) | (close <= 0)
     if bad_close.any():
         i = _first_bad(bad_close)
-        what = "missing" if np.isnan(close[i]) else repr(frame["close"].iloc[i])
         raise DataError(
-            f"{origin}, {_position(kind, i)}, column 'close': {what} is not a valid price "
+            f"{origin}, {_position(kind, i)}, column 'close': {_show(frame['close'].iloc[i])} "
+            "is not a valid price "
             f"for asset {assets.iloc[i]!r} on {dates[i].date()} (must be a finite number > 0)"
         )
     market_cap = _numeric(frame, "market_cap", origin, kind)
@@ -158,7 +169,7 @@ def market_from_long(
         if negative.any():
             i = _first_bad(negative)
             raise DataError(
-                f"{origin}, {_position(kind, i)}, column 'volume': {volume[i]!r} is negative"
+                f"{origin}, {_position(kind, i)}, column 'volume': {_show(volume[i])} is negative"
             )
 
     keys = pd.DataFrame({"date": dates, "asset": assets.to_numpy()})

@@ -1,0 +1,44 @@
+"""Shared fixtures: where the real datasets and the reference results live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path | None:
+    """``$INDEXLAB_SHARED_DATA`` (set by .ci/run), or None when unset."""
+    value = os.environ.get("INDEXLAB_SHARED_DATA")
+    return Path(value) if value else None
+
+
+def reference_dir() -> Path | None:
+    """``../shared/checks/reference``: beside the shared data, or beside the project."""
+    candidates = []
+    data = shared_data_dir()
+    if data is not None:
+        candidates.append(data.parent / "checks" / "reference")
+    candidates.append(ROOT.parent / "shared" / "checks" / "reference")
+    return next((c for c in candidates if (c / "market.parquet").is_file()), None)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = shared_data_dir()
+    if path is None:
+        pytest.skip("INDEXLAB_SHARED_DATA is unset: the real datasets of ../shared/data are needed")
+    if not path.is_dir():
+        pytest.fail(f"INDEXLAB_SHARED_DATA={path} is not a folder")
+    return path
+
+
+@pytest.fixture(scope="session")
+def reference_root() -> Path:
+    path = reference_dir()
+    if path is None:
+        pytest.skip("../shared/checks/reference (the reference backtests) is not on this machine")
+    return path

@@ -1,0 +1,83 @@
+"""Rules as separate steps: schedule, selection and weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from reference_loop import cap_literal
+
+from indexlab.rules import apply_cap, rebalance_positions, scheme_weights, select_top_n
+
+
+def test_schedule_first_date_then_each_new_period():
+    dates = pd.date_range("2021-01-30", "2021-04-05", freq="D")
+    monthly = dates[rebalance_positions(dates, "monthly")]
+    assert list(monthly.strftime("%Y-%m-%d")) == [
+        "2021-01-30",
+        "2021-02-01",
+        "2021-03-01",
+        "2021-04-01",
+    ]
+    quarterly = dates[rebalance_positions(dates, "quarterly")]
+    assert list(quarterly.strftime("%Y-%m-%d")) == ["2021-01-30", "2021-04-01"]
+    weekly = dates[rebalance_positions(dates, "weekly")]
+    assert weekly[0] == dates[0]
+    assert (weekly[1:].day_of_week == 0).all()  # ISO weeks start on Monday
+    assert len(weekly) == 1 + ((dates.day_of_week == 0).sum())
+    assert len(rebalance_positions(dates, "daily")) == len(dates)
+    with pytest.raises(ValueError, match="unknown rebalance frequency"):
+        rebalance_positions(dates, "hourly")
+
+
+def test_selection_ranks_by_measure_with_ties_by_asset_order():
+    measure = np.array([[5.0, 9.0, 9.0, 1.0, np.nan]])
+    eligible = np.array([[True, True, True, True, False]])
+    assert select_top_n(measure, eligible, 2).tolist() == [[False, True, True, False, False]]
+    assert select_top_n(measure, eligible, 3).tolist() == [[True, True, True, False, False]]
+    # Fewer eligible than N: all of them.
+    assert select_top_n(measure, eligible, 10).sum() == 4
+    tie = np.array([[3.0, 3.0, 3.0]])
+    assert select_top_n(tie, np.ones((1, 3), bool), 1).tolist() == [[True, False, False]]
+
+
+def test_scheme_weights():
+    measure = np.array([[4.0, 1.0, 9.0]])
+    selected = np.array([[True, True, False]])
+    np.testing.assert_allclose(scheme_weights("market_cap", measure, selected), [[0.8, 0.2, 0]])
+    np.testing.assert_allclose(
+        scheme_weights("sqrt_market_cap", measure, selected), [[2 / 3, 1 / 3, 0]]
+    )
+    np.testing.assert_allclose(scheme_weights("equal", measure, selected), [[0.5, 0.5, 0]])
+    assert scheme_weights("equal", measure, np.zeros((1, 3), bool)).sum() == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    weights=arrays(np.float64, st.integers(1, 40), elements=st.floats(1e-6, 1e6)),
+    cap=st.floats(0.01, 1.0),
+)
+def test_cap_respects_the_cap_sums_to_one_and_keeps_order(weights, cap):
+    w = weights / weights.sum()
+    capped, feasible = apply_cap(w[None, :], cap)
+    out = capped[0]
+    assert out.sum() == pytest.approx(1.0, rel=1e-12)
+    if len(w) * cap >= 1 - 1e-12:
+        assert feasible[0]
+        assert (out <= cap * (1 + 1e-9)).all()
+        # Order is kept and uncapped names keep their relative sizes.
+        order = np.argsort(w, kind="stable")
+        assert (np.diff(out[order]) >= -1e-12).all()
+        free = out < cap * (1 - 1e-9)
+        if free.sum() >= 2:
+            ratio = out[free] / w[free]
+            np.testing.assert_allclose(ratio, ratio[0], rtol=1e-9)
+        # The literal "cap, hand the excess on pro rata, repeat" gives the same.
+        literal = cap_literal({i: x for i, x in enumerate(w)}, cap)
+        np.testing.assert_allclose(out, [literal[i] for i in range(len(w))], rtol=1e-9, atol=1e-15)
+    else:
+        assert not feasible[0]
+        np.testing.assert_allclose(out, 1 / len(w))

@@ -1,0 +1,101 @@
+"""Strategy files: every shipped file loads; bad files name the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import indexlab
+from indexlab import SpecError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "strategies").glob("*.toml")), ids=lambda p: p.name)
+def test_shipped_strategies_load(path):
+    s = indexlab.Strategy.from_toml(path)
+    assert s.name == path.stem
+    assert s.benchmarks == ("BTC", "TRX")
+
+
+def test_default_strategy_is_the_top_100_monthly_index():
+    s = indexlab.Strategy.from_toml(ROOT / "strategies" / "top100-mcap-monthly.toml")
+    assert (s.universe.top_n, s.weighting.scheme, s.rebalance.frequency) == (
+        100,
+        "market_cap",
+        "monthly",
+    )
+    assert "stablecoin" in s.universe.exclude
+
+
+def test_round_trip_through_to_dict():
+    s = indexlab.Strategy.from_toml(ROOT / "strategies" / "top10-capped-monthly.toml")
+    again = indexlab.Strategy.from_dict(s.to_dict())
+    assert again == s
+
+
+def test_replace_with_dotted_names():
+    s = indexlab.Strategy()
+    t = s.replace(**{"universe.top_n": 20, "costs.fee_bps": 10.0, "start": "2020-01-01"})
+    assert (
+        t.universe.top_n == 20 and t.costs.fee_bps == 10.0 and t.start == pd.Timestamp("2020-01-01")
+    )
+    with pytest.raises(SpecError, match="universe.top_n: must be an integer >= 1"):
+        s.replace(**{"universe.top_n": 0})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            'name = "x"\n[universe]\ntopn = 5\n',
+            r"bad.toml: universe.topn: unknown key in \[universe\] .*did you mean 'top_n'\?",
+        ),
+        ('name = "x"\nfee_bps = 5\n', r"bad.toml: fee_bps: unknown key at the top level"),
+        (
+            '[universe]\ntop_n = "ten"\n',
+            r"bad.toml: universe.top_n: expected an integer, got 'ten'",
+        ),
+        ("[universe]\ntop_n = 0\n", r"bad.toml: universe.top_n: must be an integer >= 1, got 0"),
+        (
+            '[weighting]\nscheme = "cap"\n',
+            r"bad.toml: weighting.scheme: 'cap' is not one of 'market_cap', 'sqrt_market_cap', 'equal'",
+        ),
+        ("[weighting]\ncap = 1.5\n", r"bad.toml: weighting.cap: must be in \(0, 1\], got 1.5"),
+        (
+            '[rebalance]\nfrequency = "yearly"\n',
+            r"bad.toml: rebalance.frequency: 'yearly' is not one of",
+        ),
+        ('[costs]\nfee_bps = "ten"\n', r"bad.toml: costs.fee_bps: expected a number, got 'ten'"),
+        ("[costs]\nfee_bps = -1\n", r"bad.toml: costs.fee_bps: must be in \[0, 5000\)"),
+        ("lag_days = 1.5\n", r"bad.toml: lag_days: expected an integer, got 1.5"),
+        ('start = "2020-13-01"\n', r"bad.toml: start: expected a date YYYY-MM-DD"),
+        (
+            "start = 2021-01-01\nend = 2020-01-01\n",
+            r"bad.toml: end: 2020-01-01 is before start 2021-01-01",
+        ),
+        ("benchmarks = [1, 2]\n", r"bad.toml: benchmarks: expected a list of strings"),
+        ("universe = 5\n", r"bad.toml: universe: must be a table"),
+        ('name = "x\n', r"bad.toml: not valid TOML"),
+        ('name = "a/b"\n', r"bad.toml: name: 'a/b' cannot be used as a folder name"),
+    ],
+)
+def test_bad_strategy_files(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError, match=message):
+        indexlab.Strategy.from_toml(path)
+
+
+def test_missing_strategy_file(tmp_path):
+    with pytest.raises(SpecError, match="no such strategy file"):
+        indexlab.Strategy.from_toml(tmp_path / "nope.toml")
+
+
+def test_dates_as_toml_dates_or_strings(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('start = 2020-01-01\nend = "2021-06-30"\n')
+    s = indexlab.Strategy.from_toml(path)
+    assert s.start == pd.Timestamp("2020-01-01") and s.end == pd.Timestamp("2021-06-30")

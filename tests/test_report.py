@@ -79,9 +79,11 @@ def parse(html: str) -> _Page:
 
 
 def metric_cells(page: _Page) -> dict[str, dict[str, str]]:
-    """portfolio -> heading -> cell text, from the metrics table."""
+    """portfolio -> heading -> cell text, from the metrics table (a row per metric)."""
     header, *rows = page.tables["metrics"]
-    return {row[0]: dict(zip(header[1:], row[1:], strict=True)) for row in rows}
+    return {
+        portfolio: {row[0]: row[k] for row in rows} for k, portfolio in enumerate(header) if k
+    }
 
 
 def percent(fraction: float) -> str:

@@ -12,23 +12,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from indexlab.errors import IndexlabError, SpecError
 
 EXIT_ERROR = 1
-
-_PERCENT = {
-    "total_return",
-    "cagr",
-    "volatility",
-    "max_drawdown",
-    "best_day",
-    "worst_day",
-    "avg_turnover",
-    "total_cost",
-}
 
 
 def _date(text: str) -> pd.Timestamp:
@@ -90,21 +78,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def format_metrics(table: pd.DataFrame) -> str:
     """The metrics table as aligned text, one row per metric and one column per
-    portfolio: percentages, ratios to 2 decimals, days as integers, NaN as '–'."""
-
-    def cell(name: str, value: float) -> str:
-        if value is None or np.isnan(value):
-            return "–"
-        if name in _PERCENT:
-            return f"{value:.2%}"
-        if name in ("longest_drawdown_days", "n_rebalances"):
-            return f"{value:.0f}"
-        return f"{value:.2f}"
+    portfolio, each cell formatted as the report formats it."""
+    from indexlab.report.tearsheet import format_metric
 
     header = ["", *map(str, table.index)]
     rows = [header]
     for name in table.columns:
-        rows.append([name, *(cell(name, v) for v in table[name].to_numpy(dtype=float))])
+        rows.append([name, *(format_metric(name, v) for v in table[name].to_numpy(dtype=float))])
     widths = [max(len(r[k]) for r in rows) for k in range(len(header))]
     return "\n".join(
         "  ".join(

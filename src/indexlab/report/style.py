@@ -92,8 +92,7 @@ th, td {{ padding: 5px 10px; border-bottom: 1px solid var(--rule); text-align: l
 thead th {{ background: #f0f2f5; font-weight: 600; }}
 td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 td.num {{ white-space: nowrap; }}
-table.metrics tr.strategy td, table.metrics tr.strategy th {{ font-weight: 700;
-  color: var(--accent); }}
+table.metrics .strategy {{ font-weight: 700; color: var(--accent); }}
 table.assumptions th {{ white-space: nowrap; color: var(--muted); font-weight: 600; }}
 ul.notes {{ margin: 0; padding-left: 20px; }}
 figure {{ margin: 18px 0; }}

@@ -69,7 +69,7 @@ METRIC_FORMATS: dict[str, tuple[str, Callable[[float], str]]] = {
     "beta_btc": ("Beta to BTC", format_ratio),
     "correlation_btc": ("Correlation to BTC", format_ratio),
     "avg_turnover": ("Avg turnover per rebalance", lambda v: format_percent(v, 2)),
-    "total_cost": ("Total costs (of C0)", lambda v: format_percent(v, 2)),
+    "total_cost": ("Total costs (of wealth)", lambda v: format_percent(v, 2)),
     "n_rebalances": ("Rebalances", format_integer),
 }
 
@@ -183,23 +183,26 @@ def _notes(notes: Iterable[str]) -> str:
 
 
 def _metrics_table(table: pd.DataFrame, strategy_name: str) -> str:
+    """One row per metric, one column per portfolio (the strategy first, highlighted)."""
+
+    def css(portfolio: object) -> str:
+        return " strategy" if str(portfolio) == strategy_name else ""
+
     headings = "".join(
-        f'<th class="num" scope="col" title="{escape(column)}">'
-        f"{escape(METRIC_FORMATS.get(column, (column,))[0])}</th>"
-        for column in table.columns
+        f'<th class="num{css(p)}" scope="col">{escape(str(p))}</th>' for p in table.index
     )
     rows = []
-    for portfolio, values in table.iterrows():
-        css = ' class="strategy"' if str(portfolio) == strategy_name else ""
+    for column in table.columns:
         cells = "".join(
-            f'<td class="num" data-metric="{escape(column)}">'
-            f"{escape(format_metric(column, values[column]))}</td>"
-            for column in table.columns
+            f'<td class="num{css(p)}" data-metric="{escape(column)}">'
+            f"{escape(format_metric(column, table.at[p, column]))}</td>"
+            for p in table.index
         )
-        rows.append(f'<tr{css}><th scope="row">{escape(str(portfolio))}</th>{cells}</tr>')
+        heading = escape(METRIC_FORMATS.get(column, (column,))[0])
+        rows.append(f'<tr><th scope="row" title="{escape(column)}">{heading}</th>{cells}</tr>')
     return (
         '<div class="table-wrap"><table class="metrics" id="metrics">\n'
-        f'<thead><tr><th scope="col">Portfolio</th>{headings}</tr></thead>\n'
+        f'<thead><tr><th scope="col">Metric</th>{headings}</tr></thead>\n'
         "<tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>"
     )
 

@@ -81,9 +81,7 @@ def parse(html: str) -> _Page:
 def metric_cells(page: _Page) -> dict[str, dict[str, str]]:
     """portfolio -> heading -> cell text, from the metrics table (a row per metric)."""
     header, *rows = page.tables["metrics"]
-    return {
-        portfolio: {row[0]: row[k] for row in rows} for k, portfolio in enumerate(header) if k
-    }
+    return {portfolio: {row[0]: row[k] for row in rows} for k, portfolio in enumerate(header) if k}
 
 
 def percent(fraction: float) -> str:

@@ -39,6 +39,20 @@ def test_valid_csv_becomes_an_aligned_market(tmp_path):
     assert m.resolve_asset("TRX") == "tron" and m.resolve_asset("bitcoin") == "bitcoin"
     assert m.source_sha256 and len(m.source_sha256) == 64
     assert m.volume is not None and m.volume.loc["2021-01-01", "tron"] == 1e8
+    # Nothing is dropped silently: the notes count what was read as unknown.
+    assert m.notes == (
+        f"{m.source}: 2 of 5 market caps missing, zero or negative, read as "
+        "unknown (first at line 5)",
+    )
+
+
+def test_negative_volume_is_unknown_and_noted(tmp_path):
+    text = GOOD.replace(",1e8,trx,TRON\n2021-01-02", ",-5,trx,TRON\n2021-01-02")
+    m = indexlab.load_market(write(tmp_path, text))
+    assert np.isnan(m.volume.loc["2021-01-01", "tron"])
+    assert any(
+        "1 negative or infinite volumes read as unknown (first at line 3)" in n for n in m.notes
+    )
 
 
 def test_parquet_with_utc_timestamps(tmp_path):
@@ -84,10 +98,6 @@ def test_parquet_with_utc_timestamps(tmp_path):
         (
             GOOD.replace("1.9e9", "big"),
             r"market.csv, line 3, column 'market_cap': 'big' is not a number",
-        ),
-        (
-            GOOD.replace(",1e8,trx,TRON\n2021-01-02", ",-5,trx,TRON\n2021-01-02"),
-            r"line 3, column 'volume': -5.0 is negative",
         ),
         ("date,asset,close,market_cap\n", r"market.csv: the table has no rows"),
     ],

@@ -33,6 +33,7 @@ class Market:
         synthetic: True for the built-in demo market; outputs then say so.
         source_path: the file the data was read from, if any.
         source_sha256: that file's SHA-256, if any.
+        notes: what loading did to the data (values treated as unknown, ...), for reports.
     """
 
     close: pd.DataFrame
@@ -44,6 +45,7 @@ class Market:
     synthetic: bool = False
     source_path: str | None = None
     source_sha256: str | None = None
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         index = self.close.index
@@ -148,6 +150,7 @@ class Market:
         synthetic: bool = False,
         source_path: str | None = None,
         source_sha256: str | None = None,
+        notes: tuple[str, ...] = (),
     ) -> Market:
         """Build a Market from wide panels, reindexed to a contiguous daily calendar.
 
@@ -196,6 +199,7 @@ class Market:
             synthetic=synthetic,
             source_path=source_path,
             source_sha256=source_sha256,
+            notes=notes,
         )
 
     def restrict(self, end: pd.Timestamp | str | None = None) -> Market:
@@ -217,4 +221,5 @@ class Market:
             synthetic=self.synthetic,
             source_path=self.source_path,
             source_sha256=self.source_sha256,
+            notes=self.notes,
         )

@@ -242,7 +242,7 @@ def run(strategy: Strategy, market: Market) -> Result:
     if strategy.end is not None:
         market = market.restrict(strategy.end)
     window = run_window(strategy, market)
-    notes = list(window.notes)
+    notes = [*market.notes, *window.notes]
     last_valid = market.last_valid_positions()
     rows, weights, target_notes = strategy_targets(strategy, market, window)
     notes.extend(target_notes)

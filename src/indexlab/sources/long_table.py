@@ -162,34 +162,51 @@ def market_from_long(
             "is not a valid price "
             f"for asset {assets.iloc[i]!r} on {dates[i].date()} (must be a finite number > 0)"
         )
+    notes: list[str] = []
     market_cap = _numeric(frame, "market_cap", origin, kind)
+    unknown_cap = ~(np.isfinite(market_cap) & (market_cap > 0))
+    if unknown_cap.any():
+        notes.append(
+            f"{origin}: {int(unknown_cap.sum())} of {len(frame)} market caps missing, zero or "
+            f"negative, read as unknown (first at {_position(kind, _first_bad(unknown_cap))})"
+        )
     volume = _numeric(frame, "volume", origin, kind) if "volume" in frame.columns else None
     if volume is not None:
-        negative = volume < 0
-        if negative.any():
-            i = _first_bad(negative)
-            raise DataError(
-                f"{origin}, {_position(kind, i)}, column 'volume': {_show(volume[i])} is negative"
+        bad_volume = np.isfinite(volume) & (volume < 0) | np.isinf(volume)
+        if bad_volume.any():
+            notes.append(
+                f"{origin}: {int(bad_volume.sum())} negative or infinite volumes read as unknown "
+                f"(first at {_position(kind, _first_bad(bad_volume))})"
             )
 
-    keys = pd.DataFrame({"date": dates, "asset": assets.to_numpy()})
-    duplicated = keys.duplicated(keep=False).to_numpy()
-    if duplicated.any():
-        rows = np.flatnonzero(duplicated)
-        first = rows[0]
-        same = rows[
-            (keys["date"].to_numpy()[rows] == keys["date"].to_numpy()[first])
-            & (keys["asset"].to_numpy()[rows] == keys["asset"].to_numpy()[first])
-        ]
+    # Integer codes for (day, asset): the duplicate check and the pivot are then a
+    # sort and a scatter into preallocated panels, linear in the number of rows.
+    codes, uniques = pd.factorize(assets)
+    by_id = np.argsort(np.asarray(uniques, dtype=str))
+    asset_ids = np.asarray(uniques, dtype=str)[by_id]
+    rank = np.empty(len(by_id), dtype=np.int64)
+    rank[by_id] = np.arange(len(by_id))
+    asset_code = rank[codes]
+    first_day = dates.min()
+    day_code = ((dates - first_day) // pd.Timedelta(days=1)).to_numpy(dtype=np.int64)
+    n_days = int(day_code.max()) + 1
+    cell = day_code * len(asset_ids) + asset_code
+    counts = np.bincount(cell, minlength=n_days * len(asset_ids))
+    if counts.max() > 1:
+        first_cell = cell[np.flatnonzero(counts[cell] > 1)[0]]
+        same = np.flatnonzero(cell == first_cell)
         where = " and ".join(_position(kind, int(r)) for r in same[:3])
+        n_rows = int(counts[counts > 1].sum())
         raise DataError(
-            f"{origin}: duplicated (date, asset) rows: {keys['asset'].iloc[first]!r} on "
-            f"{dates[first].date()} appears at {where} ({int(duplicated.sum())} rows involved)"
+            f"{origin}: duplicated (date, asset) rows: {assets.iloc[same[0]]!r} on "
+            f"{dates[same[0]].date()} appears at {where} ({n_rows} rows involved)"
         )
+    calendar = pd.date_range(first_day, periods=n_days, freq="D", name="date")
 
     def pivot(values: np.ndarray) -> pd.DataFrame:
-        long = pd.Series(values, index=pd.MultiIndex.from_arrays([dates, assets.to_numpy()]))
-        return long.unstack()
+        panel = np.full((n_days, len(asset_ids)), np.nan)
+        panel[day_code, asset_code] = values
+        return pd.DataFrame(panel, index=calendar, columns=pd.Index(asset_ids))
 
     meta = None
     meta_cols = [c for c in ("symbol", "name") if c in frame.columns]
@@ -219,6 +236,7 @@ def market_from_long(
         synthetic=synthetic,
         source_path=source_path,
         source_sha256=source_sha256,
+        notes=tuple(notes),
     )
 
 

@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STRATEGY ?= strategies/top100-mcap-monthly.toml
+# The shared real datasets (never copied here): tests and benchmarks read them when
+# present; tests that need them are skipped, saying why, when they are not.
+INDEXLAB_SHARED_DATA ?= $(abspath $(wildcard ../shared/data))
+export INDEXLAB_SHARED_DATA
 
 .PHONY: run test bench lint clean
 

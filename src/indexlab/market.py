@@ -12,11 +12,20 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from indexlab.errors import DataError, SpecError
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    """A C-ordered read-only copy-or-view (numba types read-only arrays separately, so
+    handing it always the same kind keeps to one compiled signature)."""
+    view = np.ascontiguousarray(values).view()
+    view.flags.writeable = False
+    return view
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,19 +94,32 @@ class Market:
             f"{len(self.dates)} days, source={self.source!r})"
         )
 
+    @cached_property
+    def close_values(self) -> np.ndarray:
+        """``close`` as a read-only C-ordered (date x asset) array, made once."""
+        return _frozen(self.close.to_numpy(dtype=np.float64))
+
+    @cached_property
+    def market_cap_values(self) -> np.ndarray:
+        """``market_cap`` as a read-only C-ordered (date x asset) array, made once."""
+        return _frozen(self.market_cap.to_numpy(dtype=np.float64))
+
+    @cached_property
+    def _valid_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        valid = ~np.isnan(self.close_values)
+        n_rows = valid.shape[0]
+        ever = valid.any(axis=0)
+        first = np.where(ever, np.argmax(valid, axis=0), -1).astype(np.int64)
+        last = np.where(ever, n_rows - 1 - np.argmax(valid[::-1], axis=0), -1).astype(np.int64)
+        return _frozen(first), _frozen(last)
+
     def last_valid_positions(self) -> np.ndarray:
         """Row position of each asset's last valid close (-1 if it never has one)."""
-        valid = self.close.notna().to_numpy()
-        n_rows = valid.shape[0]
-        last_from_end = np.argmax(valid[::-1], axis=0)
-        last = n_rows - 1 - last_from_end
-        return np.where(valid.any(axis=0), last, -1).astype(np.int64)
+        return self._valid_bounds[1]
 
     def first_valid_positions(self) -> np.ndarray:
         """Row position of each asset's first valid close (-1 if it never has one)."""
-        valid = self.close.notna().to_numpy()
-        first = np.argmax(valid, axis=0)
-        return np.where(valid.any(axis=0), first, -1).astype(np.int64)
+        return self._valid_bounds[0]
 
     def has_tag(self, tag: str) -> np.ndarray:
         """Boolean array over ``asset_ids``: which assets carry ``tag``."""

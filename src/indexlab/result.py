@@ -20,6 +20,7 @@ class PortfolioRun:
     """The engine's output for one portfolio (the strategy or one benchmark)."""
 
     equity: pd.Series
+    assets: pd.Index  # the assets of the weight and unit columns
     target_weights: np.ndarray  # (rebalances x assets), decided from the snapshot
     weights_post: np.ndarray  # (rebalances x assets), held after the trade
     rebalance_rows: np.ndarray  # rows of the run window
@@ -78,7 +79,7 @@ class Result:
         return pd.DataFrame(
             values[:, held],
             index=pd.DatetimeIndex(self.dates[run.rebalance_rows], name="date"),
-            columns=self.market.asset_ids[held],
+            columns=run.assets[held],
         )
 
     @cached_property

@@ -78,28 +78,54 @@ def _readonly(values: np.ndarray, dtype: type) -> np.ndarray:
     return view
 
 
+@dataclass(frozen=True, eq=False)
+class WindowArrays:
+    """The arrays every portfolio of a run is simulated on, made once per run."""
+
+    market: Market
+    window: Window
+    close: np.ndarray  # (window rows x assets), valid closes or NaN
+    price_before: np.ndarray  # last valid close before the window (NaN if none)
+    last_valid: np.ndarray  # each asset's last valid row, relative to the window
+
+    @classmethod
+    def build(cls, market: Market, window: Window) -> WindowArrays:
+        close = market.close_values
+        if window.start_pos > 0:
+            before = market.close.iloc[: window.start_pos].ffill().iloc[-1].to_numpy()
+        else:
+            before = np.full(close.shape[1], np.nan)
+        return cls(
+            market=market,
+            window=window,
+            close=close[window.start_pos : window.end_pos + 1],
+            price_before=_readonly(before, np.float64),
+            last_valid=_readonly(market.last_valid_positions() - window.start_pos, np.int64),
+        )
+
+
 def _simulate(
-    market: Market,
-    window: Window,
+    arrays: WindowArrays,
     rebalance_rows: np.ndarray,
     weights: np.ndarray,
     cost_rate: float,
-    last_valid: np.ndarray,
+    columns: np.ndarray | None = None,
 ) -> PortfolioRun:
-    sl = slice(window.start_pos, window.end_pos + 1)
-    close = market.close.to_numpy()
-    window_close = _readonly(close[sl], np.float64)
-    if window.start_pos > 0:
-        before = market.close.iloc[: window.start_pos].ffill().iloc[-1].to_numpy()
-    else:
-        before = np.full(close.shape[1], np.nan)
-    last_valid_rel = last_valid - window.start_pos
+    """Run the kernel for one portfolio; ``columns`` restricts it to some assets
+    (a benchmark needs only its own column)."""
+    close, before, last_valid = arrays.close, arrays.price_before, arrays.last_valid
+    assets = arrays.market.asset_ids
+    if columns is not None:
+        close = _readonly(close[:, columns], np.float64)
+        before = _readonly(before[columns], np.float64)
+        last_valid = _readonly(last_valid[columns], np.int64)
+        assets = assets[columns]
     capacity = int(close.shape[1]) + 16
     while True:
         out = kernels.simulate(
-            window_close,
-            _readonly(before, np.float64),
-            _readonly(last_valid_rel, np.int64),
+            close,
+            before,
+            last_valid,
             _readonly(rebalance_rows, np.int64),
             _readonly(weights, np.float64),
             float(cost_rate),
@@ -111,9 +137,9 @@ def _simulate(
         capacity = n_liq
     (equity, value_pre, traded, cost, units_post, weights_post, _) = out[:7]
     liq_row, liq_asset, liq_units, liq_price, liq_kind = out[7:]
-    dates = market.dates[sl]
-    assets = market.asset_ids
-    rebalance_dates = dates[rebalance_rows]
+    window = arrays.window
+    market_dates = arrays.market.dates
+    dates = market_dates[window.start_pos : window.end_pos + 1]
     trades = pd.DataFrame(
         {
             "value_pre_trade": value_pre,
@@ -124,14 +150,14 @@ def _simulate(
             "cost": cost,
             "n_assets": (weights_post > 0).sum(axis=1),
         },
-        index=pd.DatetimeIndex(rebalance_dates, name="date"),
+        index=pd.DatetimeIndex(dates[rebalance_rows], name="date"),
     )
-    liq_assets = assets[liq_asset[:n_liq]]
+    liq_asset = liq_asset[:n_liq]
     liquidations = pd.DataFrame(
         {
             "date": dates[liq_row[:n_liq]],
-            "asset": liq_assets,
-            "last_valid_date": market.dates[last_valid[assets.get_indexer(liq_assets)]],
+            "asset": assets[liq_asset],
+            "last_valid_date": market_dates[last_valid[liq_asset] + window.start_pos],
             "units": liq_units[:n_liq],
             "price": liq_price[:n_liq],
             "value": liq_units[:n_liq] * liq_price[:n_liq],
@@ -144,6 +170,7 @@ def _simulate(
     )
     return PortfolioRun(
         equity=pd.Series(equity, index=dates, name="equity"),
+        assets=assets,
         target_weights=weights,
         weights_post=weights_post,
         rebalance_rows=np.asarray(rebalance_rows),
@@ -166,8 +193,8 @@ def strategy_targets(
     rows = rebalance_positions(dates, strategy.rebalance.frequency)
     snapshot = window.start_pos + rows - strategy.lag_days
     excluded = exclusion_mask(market, strategy.universe.exclude, field_name="universe.exclude")
-    close_snap = market.close.to_numpy()[snapshot]
-    cap_snap = market.market_cap.to_numpy()[snapshot]
+    close_snap = market.close_values[snapshot]
+    cap_snap = market.market_cap_values[snapshot]
     eligible = eligibility(close_snap, cap_snap, excluded[None, :])
     selected = select_top_n(cap_snap, eligible, strategy.universe.top_n)
     weights, feasible = target_weights(
@@ -212,19 +239,16 @@ def _benchmark_label(market: Market, asset: str) -> str:
     return asset
 
 
-def benchmark_targets(
-    market: Market, window: Window, asset: str, lag_days: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Buy-and-hold of one asset: bought on the first run date it can be (weight 1)."""
-    j = market.asset_ids.get_loc(asset)
-    close = market.close.to_numpy()[:, j]
+def _simulate_benchmark(arrays: WindowArrays, asset: str, lag_days: int, rate: float):
+    """Buy-and-hold of one asset: bought on the first run date its snapshot day
+    (t - lag_days) has a valid close, with weight 1, and held (cash before)."""
+    j = arrays.market.asset_ids.get_loc(asset)
+    window = arrays.window
     snapshot = np.arange(window.start_pos, window.end_pos + 1) - lag_days
-    valid = np.isfinite(close[snapshot])
-    weights = np.zeros((1, len(market.asset_ids)))
-    weights[0, j] = 1.0
-    if not valid.any():
-        return np.zeros(0, dtype=np.int64), weights[:0]
-    return np.array([int(np.argmax(valid))], dtype=np.int64), weights
+    valid = np.isfinite(arrays.market.close_values[snapshot, j])
+    rows = np.array([int(np.argmax(valid))] if valid.any() else [], dtype=np.int64)
+    weights = np.ones((len(rows), 1))
+    return _simulate(arrays, rows, weights, rate, columns=np.array([j]))
 
 
 def _bitcoin(market: Market) -> str | None:
@@ -243,11 +267,11 @@ def run(strategy: Strategy, market: Market) -> Result:
         market = market.restrict(strategy.end)
     window = run_window(strategy, market)
     notes = [*market.notes, *window.notes]
-    last_valid = market.last_valid_positions()
+    arrays = WindowArrays.build(market, window)
     rows, weights, target_notes = strategy_targets(strategy, market, window)
     notes.extend(target_notes)
     rate = strategy.costs.rate
-    portfolios = {strategy.name: _simulate(market, window, rows, weights, rate, last_valid)}
+    portfolios = {strategy.name: _simulate(arrays, rows, weights, rate)}
 
     bench_assets: dict[str, str] = {}
     for entry in strategy.benchmarks:
@@ -258,13 +282,13 @@ def run(strategy: Strategy, market: Market) -> Result:
         if label in bench_assets or label == strategy.name:
             raise SpecError(f"benchmarks: {entry!r} is listed twice")
         bench_assets[label] = asset
-        b_rows, b_weights = benchmark_targets(market, window, asset, strategy.lag_days)
-        if len(b_rows) == 0:
+        bench = _simulate_benchmark(arrays, asset, strategy.lag_days, rate)
+        if len(bench.rebalance_rows) == 0:
             notes.append(f"benchmark {label}: no valid price during the run; it holds cash")
-        elif b_rows[0] > 0:
-            day = market.dates[window.start_pos + int(b_rows[0])].date()
+        elif bench.rebalance_rows[0] > 0:
+            day = market.dates[window.start_pos + int(bench.rebalance_rows[0])].date()
             notes.append(f"benchmark {label}: first bought on {day}; cash before")
-        portfolios[label] = _simulate(market, window, b_rows, b_weights, rate, last_valid)
+        portfolios[label] = bench
 
     reference_equity = None
     btc = _bitcoin(market)
@@ -273,9 +297,7 @@ def run(strategy: Strategy, market: Market) -> Result:
             label = next(lbl for lbl, a in bench_assets.items() if a == btc)
             reference_equity = portfolios[label].equity
         else:
-            b_rows, b_weights = benchmark_targets(market, window, btc, strategy.lag_days)
-            hidden = _simulate(market, window, b_rows, b_weights, rate, last_valid)
-            reference_equity = hidden.equity
+            reference_equity = _simulate_benchmark(arrays, btc, strategy.lag_days, rate).equity
     return Result(
         strategy=strategy,
         market=market,

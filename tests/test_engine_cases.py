@@ -173,3 +173,11 @@ def test_exclusion_by_tag_and_by_symbol():
     assert list(r.weights.columns) == ["x"]
     with pytest.raises(indexlab.SpecError, match="no asset with id or symbol 'DOGE'"):
         indexlab.run(strategy(universe=indexlab.Universe(1, ("DOGE",))), m)
+
+
+def test_benchmarks_listed_twice_or_named_like_the_strategy():
+    m = market({"A": [1.0, 2.0], "B": [1.0, 1.0]}, {"A": [5.0, 5.0], "B": [1.0, 1.0]})
+    with pytest.raises(indexlab.SpecError, match="'A' names 'A', which is listed already"):
+        indexlab.run(strategy(universe=indexlab.Universe(1), benchmarks=("A", "A")), m)
+    with pytest.raises(indexlab.SpecError, match="has the strategy's own name 'A'"):
+        indexlab.run(strategy(name="A", universe=indexlab.Universe(1), benchmarks=("A",)), m)

@@ -239,7 +239,9 @@ def _benchmark_label(market: Market, asset: str) -> str:
     return asset
 
 
-def _simulate_benchmark(arrays: WindowArrays, asset: str, lag_days: int, rate: float):
+def _simulate_benchmark(
+    arrays: WindowArrays, asset: str, lag_days: int, rate: float
+) -> PortfolioRun:
     """Buy-and-hold of one asset: bought on the first run date its snapshot day
     (t - lag_days) has a valid close, with weight 1, and held (cash before)."""
     j = arrays.market.asset_ids.get_loc(asset)
@@ -276,11 +278,13 @@ def run(strategy: Strategy, market: Market) -> Result:
     bench_assets: dict[str, str] = {}
     for entry in strategy.benchmarks:
         asset = market.resolve_asset(entry, field_name="benchmarks")
+        if asset in bench_assets.values():
+            raise SpecError(f"benchmarks: {entry!r} names {asset!r}, which is listed already")
         label = _benchmark_label(market, asset)
         if label == strategy.name or label in bench_assets:
-            label = asset
-        if label in bench_assets or label == strategy.name:
-            raise SpecError(f"benchmarks: {entry!r} is listed twice")
+            label = asset  # the id is unique; the upper-cased symbol may not be
+        if label == strategy.name:
+            raise SpecError(f"benchmarks: {entry!r} has the strategy's own name {label!r}")
         bench_assets[label] = asset
         bench = _simulate_benchmark(arrays, asset, strategy.lag_days, rate)
         if len(bench.rebalance_rows) == 0:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -43,6 +43,8 @@ class Market:
         source_path: the file the data was read from, if any.
         source_sha256: that file's SHA-256, if any.
         notes: what loading did to the data (values treated as unknown, ...), for reports.
+        total_market_cap: the total crypto market cap (USD) on the same calendar, if
+            loaded (see :meth:`with_total_market_cap`); ``NaN`` where unknown.
     """
 
     close: pd.DataFrame
@@ -55,6 +57,7 @@ class Market:
     source_path: str | None = None
     source_sha256: str | None = None
     notes: tuple[str, ...] = ()
+    total_market_cap: pd.Series | None = None
 
     def __post_init__(self) -> None:
         index = self.close.index
@@ -120,6 +123,32 @@ class Market:
     def first_valid_positions(self) -> np.ndarray:
         """Row position of each asset's first valid close (-1 if it never has one)."""
         return self._valid_bounds[0]
+
+    def with_total_market_cap(self, series: pd.Series, source: str | None = None) -> Market:
+        """This market with the total market cap beside it, on the market's calendar.
+
+        Days of the market that the series does not cover stay ``NaN``.
+        """
+        aligned = series.reindex(self.dates).astype(np.float64).rename("total_market_cap")
+        covered = int(aligned.notna().sum())
+        if covered == 0:
+            raise DataError(
+                f"{source or series.attrs.get('source', 'the total market cap')}: no date in "
+                f"common with {self.source} ({self.start.date()} .. {self.end.date()})"
+            )
+        aligned.attrs = {"source": source or series.attrs.get("source", "")}
+        notes = [*self.notes, *series.attrs.get("notes", [])]
+        return replace(self, total_market_cap=aligned, notes=tuple(notes))
+
+    @property
+    def dominance(self) -> pd.DataFrame:
+        """Each asset's market cap over the total market cap (date x asset)."""
+        if self.total_market_cap is None:
+            raise DataError(
+                f"{self.source}: dominance needs the total market cap "
+                "(load it with --total-market, or Market.with_total_market_cap)"
+            )
+        return self.market_cap.div(self.total_market_cap, axis=0)
 
     def has_tag(self, tag: str) -> np.ndarray:
         """Boolean array over ``asset_ids``: which assets carry ``tag``."""
@@ -188,15 +217,13 @@ class Market:
         columns = pd.Index(sorted(map(str, close.columns)), name="asset")
 
         def align(panel: pd.DataFrame, minimum_ok: float, strict: bool) -> pd.DataFrame:
-            panel = panel.copy()
-            panel.index = index
-            panel.columns = panel.columns.map(str)
-            values = panel.reindex(index=calendar, columns=columns).to_numpy(
-                dtype=np.float64, copy=True
-            )
+            panel = panel.set_axis(index, axis=0).set_axis(panel.columns.map(str), axis=1)
+            if not (panel.index.equals(calendar) and panel.columns.equals(columns)):
+                panel = panel.reindex(index=calendar, columns=columns)
+            values = panel.to_numpy(dtype=np.float64, copy=True)
             ok = np.isfinite(values) & ((values > minimum_ok) if strict else (values >= minimum_ok))
             values[~ok] = np.nan
-            return pd.DataFrame(values, index=calendar, columns=columns)
+            return pd.DataFrame(values, index=calendar, columns=columns, copy=False)
 
         close_w = align(close, 0.0, strict=True)
         cap_w = align(market_cap, 0.0, strict=True)
@@ -233,15 +260,12 @@ class Market:
         if not keep.any():
             raise DataError(f"{self.source}: no data on or before {end_ts.date()}")
         sl = slice(None, int(keep.sum()))
-        return Market(
+        return replace(
+            self,
             close=self.close.iloc[sl],
             market_cap=self.market_cap.iloc[sl],
             volume=None if self.volume is None else self.volume.iloc[sl],
-            assets=self.assets,
-            tags=self.tags,
-            source=self.source,
-            synthetic=self.synthetic,
-            source_path=self.source_path,
-            source_sha256=self.source_sha256,
-            notes=self.notes,
+            total_market_cap=None
+            if self.total_market_cap is None
+            else self.total_market_cap.iloc[sl],
         )

@@ -23,6 +23,7 @@ from indexlab.rules import (
     select_top_n,
     target_weights,
 )
+from indexlab.sources.total_market import TOTAL_MARKET
 from indexlab.spec import Strategy
 
 
@@ -80,46 +81,67 @@ def _readonly(values: np.ndarray, dtype: type) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class WindowArrays:
-    """The arrays every portfolio of a run is simulated on, made once per run."""
+    """The arrays a portfolio is simulated on: the window's valid prices, the last
+    price before the window, and each column's last valid row."""
 
-    market: Market
+    market_dates: pd.DatetimeIndex
     window: Window
+    assets: pd.Index
     close: np.ndarray  # (window rows x assets), valid closes or NaN
     price_before: np.ndarray  # last valid close before the window (NaN if none)
     last_valid: np.ndarray  # each asset's last valid row, relative to the window
 
     @classmethod
     def build(cls, market: Market, window: Window) -> WindowArrays:
-        close = market.close_values
-        if window.start_pos > 0:
-            before = market.close.iloc[: window.start_pos].ffill().iloc[-1].to_numpy()
-        else:
-            before = np.full(close.shape[1], np.nan)
+        return cls.from_panel(
+            market.close_values,
+            market.asset_ids,
+            market.dates,
+            window,
+            last_valid=market.last_valid_positions(),
+        )
+
+    @classmethod
+    def from_panel(
+        cls,
+        values: np.ndarray,
+        assets: pd.Index,
+        dates: pd.DatetimeIndex,
+        window: Window,
+        last_valid: np.ndarray | None = None,
+    ) -> WindowArrays:
+        """From a (market date x column) array of valid prices or NaN."""
+        valid = ~np.isnan(values)
+        if last_valid is None:
+            ever = valid.any(axis=0)
+            last_valid = np.where(ever, len(values) - 1 - np.argmax(valid[::-1], axis=0), -1)
+        start = window.start_pos
+        before = np.full(values.shape[1], np.nan)
+        if start > 0:
+            seen = valid[:start]
+            last_seen = start - 1 - np.argmax(seen[::-1], axis=0)
+            known = seen.any(axis=0)
+            before[known] = values[last_seen[known], np.flatnonzero(known)]
         return cls(
-            market=market,
+            market_dates=dates,
             window=window,
-            close=close[window.start_pos : window.end_pos + 1],
+            assets=assets,
+            close=_readonly(values[start : window.end_pos + 1], np.float64),
             price_before=_readonly(before, np.float64),
-            last_valid=_readonly(market.last_valid_positions() - window.start_pos, np.int64),
+            last_valid=_readonly(np.asarray(last_valid) - start, np.int64),
         )
 
 
 def _simulate(
-    arrays: WindowArrays,
-    rebalance_rows: np.ndarray,
-    weights: np.ndarray,
-    cost_rate: float,
-    columns: np.ndarray | None = None,
+    arrays: WindowArrays, rebalance_rows: np.ndarray, weights: np.ndarray, cost_rate: float
 ) -> PortfolioRun:
-    """Run the kernel for one portfolio; ``columns`` restricts it to some assets
-    (a benchmark needs only its own column)."""
-    close, before, last_valid = arrays.close, arrays.price_before, arrays.last_valid
-    assets = arrays.market.asset_ids
-    if columns is not None:
-        close = _readonly(close[:, columns], np.float64)
-        before = _readonly(before[columns], np.float64)
-        last_valid = _readonly(last_valid[columns], np.int64)
-        assets = assets[columns]
+    """Run the kernel for one portfolio over the columns of ``arrays``."""
+    close, before, last_valid, assets = (
+        arrays.close,
+        arrays.price_before,
+        arrays.last_valid,
+        arrays.assets,
+    )
     capacity = int(close.shape[1]) + 16
     while True:
         out = kernels.simulate(
@@ -138,7 +160,7 @@ def _simulate(
     (equity, value_pre, traded, cost, units_post, weights_post, _) = out[:7]
     liq_row, liq_asset, liq_units, liq_price, liq_kind = out[7:]
     window = arrays.window
-    market_dates = arrays.market.dates
+    market_dates = arrays.market_dates
     dates = market_dates[window.start_pos : window.end_pos + 1]
     trades = pd.DataFrame(
         {
@@ -239,18 +261,23 @@ def _benchmark_label(market: Market, asset: str) -> str:
     return asset
 
 
-def _simulate_benchmark(
-    arrays: WindowArrays, asset: str, lag_days: int, rate: float
+def _buy_and_hold(
+    column: np.ndarray,
+    label: str,
+    dates: pd.DatetimeIndex,
+    window: Window,
+    lag_days: int,
+    rate: float,
 ) -> PortfolioRun:
-    """Buy-and-hold of one asset: bought on the first run date its snapshot day
-    (t - lag_days) has a valid close, with weight 1, and held (cash before)."""
-    j = arrays.market.asset_ids.get_loc(asset)
-    window = arrays.window
+    """Buy-and-hold of one price column (market dates, valid prices or NaN): bought on
+    the first run date whose snapshot day (t - lag_days) has a valid price, with
+    weight 1, and held; cash before."""
+    values = column.reshape(-1, 1)
+    arrays = WindowArrays.from_panel(values, pd.Index([label]), dates, window)
     snapshot = np.arange(window.start_pos, window.end_pos + 1) - lag_days
-    valid = np.isfinite(arrays.market.close_values[snapshot, j])
+    valid = np.isfinite(column[snapshot])
     rows = np.array([int(np.argmax(valid))] if valid.any() else [], dtype=np.int64)
-    weights = np.ones((len(rows), 1))
-    return _simulate(arrays, rows, weights, rate, columns=np.array([j]))
+    return _simulate(arrays, rows, np.ones((len(rows), 1)), rate)
 
 
 def _bitcoin(market: Market) -> str | None:
@@ -277,6 +304,24 @@ def run(strategy: Strategy, market: Market) -> Result:
 
     bench_assets: dict[str, str] = {}
     for entry in strategy.benchmarks:
+        if entry.lower().replace("_", "-") == TOTAL_MARKET:
+            if market.total_market_cap is None:
+                raise SpecError(
+                    f"benchmarks: {entry!r} needs the total market cap series "
+                    "(indexlab run --total-market FILE, or Market.with_total_market_cap)"
+                )
+            if TOTAL_MARKET in bench_assets:
+                raise SpecError(f"benchmarks: {entry!r} is listed already")
+            column = market.total_market_cap.to_numpy(dtype=np.float64)
+            portfolios[TOTAL_MARKET] = _buy_and_hold(
+                column, TOTAL_MARKET, market.dates, window, strategy.lag_days, rate
+            )
+            bench_assets[TOTAL_MARKET] = TOTAL_MARKET
+            notes.append(
+                "benchmark total-market: the total market cap as a level (growth of the "
+                "whole market's value, new coins included), not an investable portfolio"
+            )
+            continue
         asset = market.resolve_asset(entry, field_name="benchmarks")
         if asset in bench_assets.values():
             raise SpecError(f"benchmarks: {entry!r} names {asset!r}, which is listed already")
@@ -286,7 +331,8 @@ def run(strategy: Strategy, market: Market) -> Result:
         if label == strategy.name:
             raise SpecError(f"benchmarks: {entry!r} has the strategy's own name {label!r}")
         bench_assets[label] = asset
-        bench = _simulate_benchmark(arrays, asset, strategy.lag_days, rate)
+        column = market.close_values[:, market.asset_ids.get_loc(asset)]
+        bench = _buy_and_hold(column, asset, market.dates, window, strategy.lag_days, rate)
         if len(bench.rebalance_rows) == 0:
             notes.append(f"benchmark {label}: no valid price during the run; it holds cash")
         elif bench.rebalance_rows[0] > 0:
@@ -301,7 +347,9 @@ def run(strategy: Strategy, market: Market) -> Result:
             label = next(lbl for lbl, a in bench_assets.items() if a == btc)
             reference_equity = portfolios[label].equity
         else:
-            reference_equity = _simulate_benchmark(arrays, btc, strategy.lag_days, rate).equity
+            column = market.close_values[:, market.asset_ids.get_loc(btc)]
+            reference = _buy_and_hold(column, btc, market.dates, window, strategy.lag_days, rate)
+            reference_equity = reference.equity
     return Result(
         strategy=strategy,
         market=market,

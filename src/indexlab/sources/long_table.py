@@ -10,6 +10,7 @@ the column at fault.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -206,7 +207,7 @@ def market_from_long(
     def pivot(values: np.ndarray) -> pd.DataFrame:
         panel = np.full((n_days, len(asset_ids)), np.nan)
         panel[day_code, asset_code] = values
-        return pd.DataFrame(panel, index=calendar, columns=pd.Index(asset_ids))
+        return pd.DataFrame(panel, index=calendar, columns=pd.Index(asset_ids), copy=False)
 
     meta = None
     meta_cols = [c for c in ("symbol", "name") if c in frame.columns]
@@ -226,7 +227,7 @@ def market_from_long(
     if extra_tags:
         tags = merge_tags(tags, extra_tags)
 
-    return Market.from_panels(
+    market = Market.from_panels(
         pivot(close),
         pivot(market_cap),
         None if volume is None else pivot(volume),
@@ -238,17 +239,27 @@ def market_from_long(
         source_sha256=source_sha256,
         notes=tuple(notes),
     )
+    from indexlab.inspect import coverage_notes
+
+    return replace(market, notes=(*coverage_notes(market), *market.notes))
 
 
-def load_market(path: str | Path, *, tags: dict[str, set[str]] | None = None) -> Market:
+def load_market(
+    path: str | Path,
+    *,
+    tags: dict[str, set[str]] | None = None,
+    total_market: str | Path | None = None,
+) -> Market:
     """Read a long table (CSV or Parquet) into a validated Market.
 
     Errors (:class:`~indexlab.errors.DataError`) name the file, the row (``line`` in a
-    CSV file, counting the header as line 1) and the column at fault.
+    CSV file, counting the header as line 1) and the column at fault. ``tags`` adds to
+    the built-in taxonomy; ``total_market`` is a total market cap file to load beside
+    the market (see :func:`indexlab.sources.total_market.load_total_market_cap`).
     """
     path = Path(path)
     frame, kind = _read_table(path)
-    return market_from_long(
+    market = market_from_long(
         frame,
         origin=str(path),
         kind=kind,
@@ -257,3 +268,8 @@ def load_market(path: str | Path, *, tags: dict[str, set[str]] | None = None) ->
         source_sha256=_sha256(path),
         extra_tags=tags,
     )
+    if total_market is not None:
+        from indexlab.sources.total_market import load_total_market_cap
+
+        market = market.with_total_market_cap(load_total_market_cap(total_market))
+    return market

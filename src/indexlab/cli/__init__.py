@@ -1,0 +1,86 @@
+"""The ``indexlab`` command line.
+
+``indexlab run`` backtests a strategy file; ``indexlab data ...`` imports, inspects,
+validates and fetches market data. Errors exit non-zero with one line on stderr,
+never a traceback (``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+
+import pandas as pd
+
+from indexlab.errors import IndexlabError
+
+EXIT_ERROR = 1
+
+
+def parse_date(text: str) -> pd.Timestamp:
+    """An argparse type: a calendar date YYYY-MM-DD."""
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    from indexlab import __version__
+    from indexlab.cli import data_command, run_command
+
+    parser = argparse.ArgumentParser(
+        prog="indexlab",
+        description=(
+            "Backtest crypto indices: top-N selection by market cap, weighting, rebalancing "
+            "and costs, simulated day by day with no look-ahead, against benchmarks."
+        ),
+        epilog="Run 'indexlab COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"indexlab {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the Python traceback of an error"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run_command.add_parser(commands)
+    data_command.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        (getattr(args, "command_parser", None) or parser).print_help()
+        return EXIT_ERROR
+    try:
+        return handler(args)
+    except IndexlabError as exc:
+        if args.debug:
+            raise
+        print(f"indexlab: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except (OSError, MemoryError) as exc:
+        if args.debug:
+            raise
+        print(f"indexlab: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("indexlab: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: still one line, with the way to see more
+        if args.debug:
+            raise
+        print(
+            f"indexlab: internal error: {type(exc).__name__}: {exc} (rerun with --debug for "
+            "the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""``python -m indexlab.cli``."""
+
+import sys
+
+from indexlab.cli import main
+
+sys.exit(main())

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from indexlab.errors import DataError
 from indexlab.market import Market
 
 DEAD_FEED_DAYS = 14
@@ -55,8 +56,9 @@ def largest(market: Market, date: pd.Timestamp | None = None, n: int = 10) -> pd
     """The ``n`` largest assets by market cap on ``date`` (default: the last date)."""
     date = market.end if date is None else pd.Timestamp(date)
     if date < market.start or date > market.end:
-        raise ValueError(
-            f"{date.date()} is outside the data ({market.start.date()} .. {market.end.date()})"
+        raise DataError(
+            f"--date {date.date()} is outside the data "
+            f"({market.start.date()} .. {market.end.date()})"
         )
     caps = market.market_cap.loc[date].dropna().sort_values(ascending=False, kind="stable")
     top = caps.head(n)

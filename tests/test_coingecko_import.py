@@ -356,3 +356,40 @@ def test_data_commands_on_bad_input(tmp_path, capsys):
     good.write_text("date,asset,close,market_cap\n2021-01-01,a,1,5\n")
     assert cli.main(["data", "info", str(good), "--date", "2030-01-01"]) == 1
     assert "--date 2030-01-01 is outside the data" in capsys.readouterr().err
+
+
+def test_fetch_then_import_then_run_through_the_cli(tmp_path, capsys, monkeypatch):
+    """The CLI end to end against the fake CoinGecko: what fetch writes, import reads."""
+    from fake_coingecko import FakeCoinGecko
+
+    monkeypatch.delenv("COINGECKO_API_KEY", raising=False)
+    with FakeCoinGecko(5) as server:
+        code = cli.main(
+            [
+                "data",
+                "fetch",
+                "coingecko",
+                "--top",
+                "5",
+                "--out",
+                str(tmp_path / "dl"),
+                "--base-url",
+                server.url,
+                "--min-interval",
+                "0",
+                "--quiet",
+            ]
+        )
+        assert code == 0, capsys.readouterr().err
+        charts = {coin: server.chart(coin) for coin in server.ids}
+    out = tmp_path / "m.parquet"
+    assert (
+        cli.main(["data", "import", "coingecko", str(tmp_path / "dl" / "coins"), "--out", str(out)])
+        == 0
+    )
+    assert "symbols and names from" in capsys.readouterr().out
+    market = indexlab.load_market(out)
+    assert sorted(market.asset_ids) == sorted(charts)
+    coin = next(iter(charts))
+    stamp, price = charts[coin]["prices"][-2]  # the last 00:00 UTC point
+    assert market.close.at[pd.Timestamp(stamp, unit="ms"), coin] == price

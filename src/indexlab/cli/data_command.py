@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -99,13 +100,25 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     fetch.add_argument(
         "--api-key",
         metavar="KEY",
-        help="CoinGecko API key (default: $COINGECKO_API_KEY; none: the public API)",
+        help="CoinGecko API key; prefer the COINGECKO_API_KEY environment variable (a key "
+        "on the command line ends up in shell history); none: the public API",
     )
-    fetch.add_argument("--pro", action="store_true", help="the key is a Pro API key")
+    fetch.add_argument("--pro", action="store_true", help="the key is a paid (Pro) API key")
     fetch.add_argument("--base-url", metavar="URL", help="another API host (a mirror, a proxy)")
     fetch.add_argument(
-        "--days", default="max", metavar="DAYS", help="history length: 'max' (default) or days"
+        "--days",
+        metavar="DAYS",
+        help="history length: 'max' or a number of days (default: max with --pro, else 365, "
+        "the most CoinGecko serves without a paid plan)",
     )
+    fetch.add_argument(
+        "--min-interval",
+        type=float,
+        metavar="SECONDS",
+        help="least time between requests (default: public 2.5, demo key 1.0, pro 0.5)",
+    )
+    fetch.add_argument("--refresh", action="store_true", help="download complete files again")
+    fetch.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     fetch.set_defaults(handler=command_fetch)
 
 
@@ -194,6 +207,17 @@ def command_fetch(args: argparse.Namespace) -> int:
         api_key=args.api_key,
         pro=args.pro,
         base_url=args.base_url,
-        days=args.days,
+        days=args.days or ("max" if args.pro else "365"),
+        refresh=args.refresh,
+        min_interval_s=args.min_interval,
+        progress=not args.quiet,
     )
-    return 0 if not getattr(summary, "failed", None) else 1
+    if summary.ok:
+        return 0
+    if args.quiet:
+        print(
+            f"indexlab: {len(summary.failed) + len(summary.not_attempted)} coins were not "
+            "downloaded; run the same command again to retry them",
+            file=sys.stderr,
+        )
+    return 1

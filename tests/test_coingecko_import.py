@@ -327,6 +327,7 @@ def test_data_info_and_validate_on_real_data(real_import, capsys):
     assert "2013-04-28 .. 2025-07-24" in text
     assert "The 10 largest on 2021-01-01" in text and "bitcoin" in text
     assert "Assets per year" in text and "Gaps inside assets' lives" in text
+    assert "Likely wrapped or staked not tagged yet" in text and "polygon-ecosystem-token" in text
     assert cli.main(["data", "validate", str(real_import)]) == 0
     text = capsys.readouterr().out
     assert "no errors" in text and "runs of identical closes" in text

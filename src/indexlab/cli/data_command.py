@@ -169,12 +169,20 @@ def command_info(args: argparse.Namespace) -> int:
         f"Gaps inside assets' lives ({len(info.gaps)}, longest first)", frame_text(longest, {}, 3)
     )
     _print_section("Tags found", frame_text(info.tags))
+    shares = {
+        c: (lambda v: f"{v:.1%}")
+        for c in ("share_near_peg", "best_window_share", "share_tracking", "drift_per_year")
+    }
+    ratios = {c: (lambda v: f"{v:.4g}") for c in ("median_price", "median_ratio")}
     for title, table in info.candidates.items():
         untagged = table[~table["tagged"]] if "tagged" in table else table
+        untagged = untagged.drop(columns=["tagged"], errors="ignore")
+        left = [c for c in ("asset", "symbol", "name", "tracks", "criterion") if c in untagged]
+        untagged = untagged[left + [c for c in untagged.columns if c not in left]]
         _print_section(
             f"{title.capitalize()} not tagged yet ({len(untagged)}; confirm, then add them to "
             "a tag file)",
-            frame_text(untagged.head(LIST_LIMIT * 2), {}, 3),
+            frame_text(untagged.head(LIST_LIMIT * 2), {**shares, **ratios}, len(left)),
         )
     for note in info.notes:
         print(f"note: {note}")

@@ -35,6 +35,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/data_import.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks

@@ -113,7 +113,7 @@ def _numeric(frame: pd.DataFrame, column: str, origin: str, kind: str) -> np.nda
         i = _first_bad(not_numeric)
         where = f"{origin}, {_position(kind, i)}, column '{column}'"
         raise DataError(f"{where}: {_show(raw.iloc[i])} is not a number")
-    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return values.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
 
 
 def market_from_long(
@@ -166,6 +166,7 @@ def market_from_long(
     notes: list[str] = []
     market_cap = _numeric(frame, "market_cap", origin, kind)
     unknown_cap = ~(np.isfinite(market_cap) & (market_cap > 0))
+    market_cap[unknown_cap] = np.nan
     if unknown_cap.any():
         notes.append(
             f"{origin}: {int(unknown_cap.sum())} of {len(frame)} market caps missing, zero or "
@@ -174,6 +175,7 @@ def market_from_long(
     volume = _numeric(frame, "volume", origin, kind) if "volume" in frame.columns else None
     if volume is not None:
         bad_volume = np.isfinite(volume) & (volume < 0) | np.isinf(volume)
+        volume[bad_volume] = np.nan
         if bad_volume.any():
             notes.append(
                 f"{origin}: {int(bad_volume.sum())} negative or infinite volumes read as unknown "
@@ -204,16 +206,20 @@ def market_from_long(
         )
     calendar = pd.date_range(first_day, periods=n_days, freq="D", name="date")
 
+    columns = pd.Index(asset_ids, name="asset")
+
     def pivot(values: np.ndarray) -> pd.DataFrame:
         panel = np.full((n_days, len(asset_ids)), np.nan)
         panel[day_code, asset_code] = values
-        return pd.DataFrame(panel, index=calendar, columns=pd.Index(asset_ids), copy=False)
+        return pd.DataFrame(panel, index=calendar, columns=columns, copy=False)
 
-    meta = None
-    meta_cols = [c for c in ("symbol", "name") if c in frame.columns]
-    if meta_cols:
-        by_asset = frame[meta_cols].astype("string").assign(asset=assets.to_numpy())
-        meta = by_asset.groupby("asset").last()  # last non-null value per asset
+    meta = pd.DataFrame(index=columns, columns=["symbol", "name"], dtype=object)
+    for column in ("symbol", "name"):
+        if column in frame.columns:
+            text = frame[column].astype("string")
+            last = text.groupby(asset_code).last()  # the last non-null value per asset
+            meta[column] = last.reindex(range(len(asset_ids))).to_numpy(dtype=object)
+    meta = meta.where(meta.notna(), None)
 
     tags = builtin_tags()
     if "tags" in frame.columns:
@@ -226,13 +232,15 @@ def market_from_long(
         tags = merge_tags(tags, table_tags)
     if extra_tags:
         tags = merge_tags(tags, extra_tags)
+    known = set(asset_ids)
 
-    market = Market.from_panels(
-        pivot(close),
-        pivot(market_cap),
-        None if volume is None else pivot(volume),
+    # The panels are aligned, sorted and valid by construction: no second pass.
+    market = Market(
+        close=pivot(close),
+        market_cap=pivot(market_cap),
+        volume=None if volume is None else pivot(volume),
         assets=meta,
-        tags=tags,
+        tags={a: t for a, t in tags.items() if a in known},
         source=source or origin,
         synthetic=synthetic,
         source_path=source_path,

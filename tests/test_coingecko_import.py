@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import indexlab
-from indexlab import DataError, cli
+from indexlab import DataError, cli, inspect
 from indexlab.sources.coingecko import import_coingecko, read_import_summary, write_long_table
 from indexlab.sources.total_market import load_total_market_cap
 
@@ -280,7 +280,9 @@ def test_real_folder_counts_and_sanity_values(real_import, shared_data):
     assert market.market_cap.at[day, "tron"] == pytest.approx(1_918_734_259, rel=1e-9)
     assert market.close["tron"].first_valid_index() == pd.Timestamp("2017-11-09")
     assert market.resolve_asset("TRX") == "tron"
-    assert any("survivorship bias" in note for note in market.notes)
+    notes = inspect.coverage_notes(market)
+    assert any("survivorship bias" in note for note in notes)
+    assert any("657 assets' data stop within the last 30 days" in note for note in notes)
 
 
 def raw_price(shared_data: Path, coin: str, date: str) -> float:
@@ -318,7 +320,9 @@ def test_run_on_imported_real_data_matches_the_raw_files(
             shared_data, coin, "2019-01-01"
         )
         assert equity[label].iloc[-1] == pytest.approx(expected / 1.0015, rel=1e-9)
-    assert "survivorship bias" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "survivorship bias" in printed
+    assert "downloaded on different days" not in printed  # the run ends before that
 
 
 def test_data_info_and_validate_on_real_data(real_import, capsys):

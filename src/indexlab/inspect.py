@@ -129,7 +129,7 @@ def describe(market: Market, date: pd.Timestamp | None = None, top: int = 10) ->
         gaps=gaps,
         tags=tags,
         candidates=candidates,
-        notes=market.notes,
+        notes=(*coverage_notes(market), *market.notes),
     )
 
 
@@ -152,38 +152,48 @@ def _identical_runs(market: Market, min_days: int) -> list[str]:
     return out
 
 
-def coverage_notes(market: Market, window_days: int = 30) -> list[str]:
-    """What every run on this data should know about which assets it covers: data that
-    hold almost no dead coins (survivorship bias), and data of many coins that stop
-    shortly before the end (files downloaded on different days)."""
-    notes = []
+def survivorship_notes(market: Market, window_days: int = 30) -> list[str]:
+    """A note when almost no asset stops before the end: data holding only the coins
+    alive at download time, so that backtests on them suffer survivorship bias."""
     last = market.last_valid_positions()
     listed = last >= 0
-    end = len(market.dates) - 1
-    early = listed & (last < end - window_days)
+    early = listed & (last < len(market.dates) - 1 - window_days)
     if listed.sum() >= 20 and early.sum() < 0.05 * listed.sum():
-        notes.append(
+        return [
             f"only {int(early.sum())} of {int(listed.sum())} assets stop before the last "
             f"{window_days} days of {market.source}: the data seem to hold only coins alive "
             "at download time, so backtests on them suffer survivorship bias"
-        )
+        ]
+    return []
+
+
+def late_end_notes(market: Market, window_days: int = 30) -> list[str]:
+    """A note when many assets stop just before the end: files downloaded on different
+    days, which a backtest would read as delistings."""
+    last = market.last_valid_positions()
+    end = len(market.dates) - 1
     late = (last >= end - window_days) & (last < end)
-    if late.sum() >= max(5, 0.05 * listed.sum()):
+    if late.sum() >= max(5, 0.05 * (last >= 0).sum()):
         earliest = market.dates[int(last[late].min())].date()
-        notes.append(
+        return [
             f"{int(late.sum())} assets' data stop within the last {window_days} days before "
             f"{market.end.date()} (the earliest on {earliest}), as when files are downloaded "
             f"on different days; runs treat them as delisted there: end runs on {earliest} "
             "to compare like with like"
-        )
-    return notes
+        ]
+    return []
+
+
+def coverage_notes(market: Market) -> list[str]:
+    """What every use of this data should know about which assets it covers."""
+    return [*survivorship_notes(market), *late_end_notes(market)]
 
 
 def validate(market: Market) -> dict[str, list[str]]:
     """Warnings about data that loads but looks wrong, by kind (errors raise while
     loading, so a Market that exists has none)."""
     found: dict[str, list[str]] = {
-        "notes from loading": list(market.notes),
+        "notes on the data": [*coverage_notes(market), *market.notes],
         "runs of identical closes": _identical_runs(market, DEAD_FEED_DAYS),
     }
     values = market.close_values

@@ -14,6 +14,7 @@ import pandas as pd
 
 from indexlab.engine import kernels
 from indexlab.errors import SpecError, UniverseError
+from indexlab.inspect import late_end_notes, survivorship_notes
 from indexlab.market import Market
 from indexlab.result import PortfolioRun, Result
 from indexlab.rules import (
@@ -292,10 +293,12 @@ def _bitcoin(market: Market) -> str | None:
 
 def run(strategy: Strategy, market: Market) -> Result:
     """Backtest ``strategy`` on ``market`` and its benchmarks over the same dates and costs."""
+    notes = survivorship_notes(market)  # of the whole data: a short run says nothing
     if strategy.end is not None:
         market = market.restrict(strategy.end)
     window = run_window(strategy, market)
-    notes = [*market.notes, *window.notes]
+    notes += [*late_end_notes(market), *market.notes]
+    notes += window.notes
     arrays = WindowArrays.build(market, window)
     rows, weights, target_notes = strategy_targets(strategy, market, window)
     notes.extend(target_notes)

@@ -10,7 +10,6 @@ the column at fault.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -247,9 +246,7 @@ def market_from_long(
         source_sha256=source_sha256,
         notes=tuple(notes),
     )
-    from indexlab.inspect import coverage_notes
-
-    return replace(market, notes=(*coverage_notes(market), *market.notes))
+    return market
 
 
 def load_market(

@@ -181,3 +181,20 @@ def test_benchmarks_listed_twice_or_named_like_the_strategy():
         indexlab.run(strategy(universe=indexlab.Universe(1), benchmarks=("A", "A")), m)
     with pytest.raises(indexlab.SpecError, match="has the strategy's own name 'A'"):
         indexlab.run(strategy(name="A", universe=indexlab.Universe(1), benchmarks=("A",)), m)
+
+
+def test_daily_weights_drift_and_add_up_with_cash():
+    # Equal weights, no fees. A doubles on day 1: weights 2/3 and 1/3; A's data stop
+    # after day 2, so from day 3 its value is cash; day 4 (monthly) has no rebalance.
+    nan = np.nan
+    m = market(
+        {"A": [10.0, 20.0, 20.0, nan, nan], "B": [10.0, 10.0, 10.0, 10.0, 20.0]},
+        {"A": [1.0, 1.0, 1.0, nan, nan], "B": [1.0, 1.0, 1.0, 1.0, 1.0]},
+    )
+    r = indexlab.run(
+        strategy(universe=indexlab.Universe(2), weighting=indexlab.Weighting("equal")), m
+    )
+    w = r.daily_weights
+    np.testing.assert_allclose(w["A"], [0.5, 2 / 3, 2 / 3, 0, 0], atol=1e-15)
+    np.testing.assert_allclose(w["B"], [0.5, 1 / 3, 1 / 3, 0.5 / 1.5, 1.0 / 2.0], atol=1e-15)
+    assert (w.sum(axis=1) <= 1 + 1e-12).all()

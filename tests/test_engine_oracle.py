@@ -77,6 +77,11 @@ def test_engine_equals_day_by_day_oracle(case):
     equity = result.equity["s"]
     assert equity.index.equals(expected.index)
     np.testing.assert_allclose(equity.to_numpy(), expected.to_numpy(), rtol=1e-9, atol=0)
+    # Daily weights drift from, and on rebalance dates equal, the post-trade weights.
+    daily = result.daily_weights
+    assert (daily.sum(axis=1) <= 1 + 1e-9).all() and (daily >= 0).all().all()
+    on_rebalance = daily.loc[result.weights.index, result.weights.columns]
+    np.testing.assert_allclose(on_rebalance.to_numpy(), result.weights.to_numpy(), atol=1e-12)
 
 
 @settings(max_examples=60, deadline=None)

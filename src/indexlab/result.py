@@ -94,6 +94,36 @@ class Result:
         They differ from :attr:`weights` only where an asset had no price to trade at."""
         return self._rebalance_frame(self._main.target_weights)
 
+    @cached_property
+    def daily_weights(self) -> pd.DataFrame:
+        """Date x asset weights of the strategy at every close, drifting with prices
+        between rebalances (assets ever held; the rest of each row is cash)."""
+        run = self._main
+        held = np.flatnonzero((run.units_post != 0).any(axis=0))
+        n_days = len(self.dates)
+        # Units after the latest rebalance on or before each day (none before the first).
+        latest = np.searchsorted(run.rebalance_rows, np.arange(n_days), side="right") - 1
+        units = np.where(latest[:, None] >= 0, run.units_post[np.maximum(latest, 0)][:, held], 0.0)
+        column = {asset: k for k, asset in enumerate(run.assets[held])}
+        for day, asset in zip(run.liquidations["date"], run.liquidations["asset"], strict=True):
+            t = self.dates.get_loc(day)
+            following = run.rebalance_rows[run.rebalance_rows > t]
+            stop = int(following[0]) if len(following) else n_days
+            units[t:stop, column[asset]] = 0.0
+        start = self.market.dates.get_loc(self.dates[0])
+        prices = (
+            self.market.close[run.assets[held]]
+            .iloc[: start + n_days]
+            .ffill()
+            .iloc[start:]
+            .to_numpy()
+        )
+        values = np.where(units != 0, units * prices, 0.0)
+        weights = values / run.equity.to_numpy()[:, None]
+        frame = pd.DataFrame(weights, index=self.dates, columns=run.assets[held])
+        frame.index.name = "date"
+        return frame
+
     @property
     def weights_long(self) -> pd.DataFrame:
         """``date, asset, weight`` rows for every weight > 0, largest first per date."""

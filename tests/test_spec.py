@@ -61,9 +61,9 @@ def test_replace_with_dotted_names():
         ("[universe]\ntop_n = 0\n", r"bad.toml: universe.top_n: must be an integer >= 1, got 0"),
         (
             '[weighting]\nscheme = "cap"\n',
-            r"bad.toml: weighting.scheme: 'cap' is not one of 'market_cap', 'sqrt_market_cap', 'equal'",
+            r"bad.toml: weighting.scheme: 'cap' is not one of 'market_cap', 'sqrt_market_cap', 'power', 'equal', 'file'",
         ),
-        ("[weighting]\ncap = 1.5\n", r"bad.toml: weighting.cap: must be in \(0, 1\], got 1.5"),
+        ("[weighting]\ncap = 1.5\n", r"bad.toml: weighting.cap: must be a number in \(0, 1\], got 1.5"),
         (
             '[rebalance]\nfrequency = "yearly"\n',
             r"bad.toml: rebalance.frequency: 'yearly' is not one of",
@@ -76,7 +76,7 @@ def test_replace_with_dotted_names():
             "start = 2021-01-01\nend = 2020-01-01\n",
             r"bad.toml: end: 2020-01-01 is before start 2021-01-01",
         ),
-        ("benchmarks = [1, 2]\n", r"bad.toml: benchmarks: expected a list of strings"),
+        ("benchmarks = [1, 2]\n", r"bad.toml: benchmarks\[0\]: expected a string, got 1"),
         ("universe = 5\n", r"bad.toml: universe: must be a table"),
         ('name = "x\n', r"bad.toml: not valid TOML"),
         ('name = "a/b"\n', r"bad.toml: name: 'a/b' cannot be used as a folder name"),

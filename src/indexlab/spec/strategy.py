@@ -1,0 +1,133 @@
+"""The Strategy: every section of an index design, validated, built in code or read
+from a TOML file (:meth:`Strategy.from_toml`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from indexlab.errors import SpecError
+from indexlab.spec.model import (
+    Costs,
+    Measure,
+    Rebalance,
+    Reconstitution,
+    RiskOff,
+    Universe,
+    Weighting,
+    fail,
+)
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A complete index strategy. Build it in code or with :meth:`from_toml`."""
+
+    name: str = "strategy"
+    description: str = ""
+    universe: Universe = field(default_factory=Universe)
+    ranking: Measure = field(default_factory=Measure)
+    weighting: Weighting = field(default_factory=Weighting)
+    rebalance: Rebalance = field(default_factory=Rebalance)
+    reconstitution: Reconstitution | None = None
+    risk_off: RiskOff | None = None
+    costs: Costs = field(default_factory=Costs)
+    lag_days: int = 1
+    initial_capital: float = 1.0
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    benchmarks: tuple[str, ...] = ("BTC", "TRX")
+    origin: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for key in ("start", "end"):
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, pd.Timestamp):
+                object.__setattr__(self, key, pd.Timestamp(value))
+        object.__setattr__(self, "benchmarks", tuple(self.benchmarks))
+        try:
+            self._check()
+        except SpecError as exc:
+            if self.origin:
+                raise SpecError(f"{self.origin}: {exc}") from None
+            raise
+
+    def _check(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise fail("name", "must be a non-empty string")
+        if any(ch in self.name for ch in '/\\:*?"<>|') or self.name.startswith("."):
+            raise fail("name", f"{self.name!r} cannot be used as a folder name")
+        self.ranking.check("ranking")
+        lag = self.lag_days
+        if isinstance(lag, bool) or not isinstance(lag, int) or lag < 0:
+            raise fail("lag_days", f"must be an integer >= 0, got {lag!r}")
+        if isinstance(self.initial_capital, bool) or not self.initial_capital > 0:
+            raise fail("initial_capital", f"must be > 0, got {self.initial_capital!r}")
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise fail("end", f"{self.end.date()} is before start {self.start.date()}")
+        for item in self.benchmarks:
+            if not isinstance(item, str) or not item.strip():
+                raise fail("benchmarks", f"entries must be strings, got {item!r}")
+        if self.weighting.scheme == "file" and self.reconstitution is not None:
+            raise fail("reconstitution", "weights from a file set membership themselves")
+
+    # ------------------------------------------------------------- building
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Strategy:
+        """Read and validate a strategy file. Errors name the file and the key."""
+        from indexlab.spec.reader import read_strategy_file
+
+        return read_strategy_file(cls, Path(path))
+
+    @classmethod
+    def from_dict(
+        cls, data: dict[str, Any], *, origin: str = "", default_name: str = "strategy"
+    ) -> Strategy:
+        """Build a strategy from the mapping a TOML file parses to."""
+        from indexlab.spec.reader import strategy_from_mapping
+
+        return strategy_from_mapping(cls, data, origin=origin, default_name=default_name)
+
+    def replace(self, **changes: Any) -> Strategy:
+        """A copy with some fields changed; dotted names reach into the sections.
+
+        ``strategy.replace(**{"universe.top_n": 20, "costs.fee_bps": 10})``
+        """
+        nested: dict[str, dict[str, Any]] = {}
+        flat: dict[str, Any] = {}
+        for key, value in changes.items():
+            head, _, rest = key.partition(".")
+            if rest:
+                nested.setdefault(head, {})[rest] = value
+            else:
+                flat[key] = value
+        for head, values in nested.items():
+            current = getattr(self, head, None)
+            if current is None and head in ("reconstitution", "risk_off"):
+                current = {"reconstitution": Reconstitution, "risk_off": RiskOff}[head]
+                flat[head] = current(**values)
+                continue
+            if not dataclasses.is_dataclass(current):
+                raise SpecError(f"{head}: not a section of a strategy")
+            if head == "universe" and any(k in values for k in ("rank_band", "coverage", "max_n")):
+                values.setdefault("top_n", None)  # another count rule replaces top_n
+            flat[head] = dataclasses.replace(current, **values)
+        return dataclasses.replace(self, **flat)
+
+    def resolve_path(self, path: str) -> Path:
+        """A file named in the strategy, relative to the strategy file's folder."""
+        candidate = Path(path)
+        if not candidate.is_absolute() and self.origin:
+            candidate = Path(self.origin).parent / candidate
+        return candidate
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved spec as the mapping of a strategy file (what a run's manifest
+        records; :meth:`from_dict` reads it back)."""
+        from indexlab.spec.reader import strategy_to_mapping
+
+        return strategy_to_mapping(self)

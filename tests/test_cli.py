@@ -134,7 +134,7 @@ def strategy_file(tmp_path: Path, extra: str = "", benchmarks: str = '["BTC", "T
             GOOD_TABLE,
             'exclude = ["bitcoin", "tron"]\n',
             None,
-            "the universe is empty on every rebalance date",
+            "the universe is empty on every review date",
         ),
         (GOOD_TABLE, "", '["DOGE"]', "benchmarks: no asset with id or symbol 'DOGE'"),
     ],

@@ -156,7 +156,7 @@ def test_benchmark_is_buy_and_hold_with_the_same_costs():
 
 def test_universe_empty_everywhere_is_an_error():
     m = market({"A": [1.0, 1.0]}, {"A": [np.nan, np.nan]})
-    with pytest.raises(indexlab.UniverseError, match="empty on every rebalance date"):
+    with pytest.raises(indexlab.UniverseError, match="empty on every review date"):
         indexlab.run(strategy(universe=indexlab.Universe(5)), m)
 
 

@@ -20,6 +20,11 @@ import numpy as np
 
 LIQUIDATION_DELISTED = 0
 LIQUIDATION_NO_PRICE = 1
+TRADE_SCHEDULED = 0
+TRADE_DRIFT = 1
+TRADE_RISK_OFF = 2
+TRADE_RISK_ON = 3
+TRADE_REASONS = ("scheduled", "drift", "risk-off", "risk-on")
 
 
 @numba.njit(cache=True)
@@ -55,12 +60,48 @@ def post_trade_value(
 
 
 @numba.njit(cache=True)
+def _drifted_too_far(
+    units: np.ndarray,
+    last_price: np.ndarray,
+    cash: float,
+    targets: np.ndarray,
+    threshold: float,
+    relative: bool,
+) -> bool:
+    """Whether any weight deviates from its target by more than ``threshold``:
+    |w - target| (absolute) or |w / target - 1| (relative; a position whose target is
+    0 always counts as too far)."""
+    value = cash
+    for i in range(units.size):
+        if units[i] != 0.0:
+            value += units[i] * last_price[i]
+    if value <= 0.0:
+        return False
+    for i in range(units.size):
+        weight = units[i] * last_price[i] / value if units[i] != 0.0 else 0.0
+        target = targets[i]
+        if relative:
+            if target > 0.0:
+                if abs(weight / target - 1.0) > threshold:
+                    return True
+            elif weight > 0.0:
+                return True
+        elif abs(weight - target) > threshold:
+            return True
+    return False
+
+
+@numba.njit(cache=True)
 def simulate(
     close: np.ndarray,
     initial_last_price: np.ndarray,
     last_valid: np.ndarray,
-    rebalance_rows: np.ndarray,
+    candidate_rows: np.ndarray,
     target_weights: np.ndarray,
+    forced: np.ndarray,
+    exposure: np.ndarray,
+    drift_threshold: float,
+    drift_relative: bool,
     cost_rate: float,
     liquidation_capacity: int,
 ):
@@ -72,26 +113,34 @@ def simulate(
             (``NaN`` if none), for assets in a gap when the run starts.
         last_valid: row of each asset's last valid close in the whole data, relative
             to the first row here (may be negative, or >= T when it lies beyond).
-        rebalance_rows: increasing rows at which to trade.
-        target_weights: (R x N) weights for those rows; each row sums to <= 1, the
-            rest is cash.
+        candidate_rows: increasing rows at which the portfolio may trade.
+        target_weights: (C x N) target weights on those rows; each row sums to <= 1,
+            the rest is cash.
+        forced: per candidate, whether it trades whatever the drift (a scheduled
+            rebalance); the others trade only when a weight has drifted more than
+            ``drift_threshold`` from its target.
+        exposure: per row, 1 to be invested, 0 to be in cash (risk-off). A change of
+            exposure must fall on a candidate row; going to 0 sells everything.
+        drift_threshold: <= 0 for no drift checks; ``drift_relative`` picks the test.
         cost_rate: (fee_bps + slippage_bps) / 1e4.
         liquidation_capacity: room for liquidation records; the count is returned
             even when it exceeds this, so the caller can retry with more room.
 
     Returns:
-        equity (T), value_pre (R), traded (R), cost (R), units_post (R x N),
-        weights_post (R x N), and liquidations: count, rows, assets, units, prices,
-        kinds (``LIQUIDATION_DELISTED`` or ``LIQUIDATION_NO_PRICE``).
+        equity (T); per candidate: reason (``TRADE_*``, or -1 when it did not trade),
+        value_pre, traded notional, cost, units_post (C x N), weights_post (C x N);
+        and liquidations: count, rows, assets, units, prices, kinds
+        (``LIQUIDATION_DELISTED`` or ``LIQUIDATION_NO_PRICE``).
     """
     n_rows, n_assets = close.shape
-    n_rebalances = rebalance_rows.size
+    n_candidates = candidate_rows.size
     equity = np.empty(n_rows)
-    value_pre = np.zeros(n_rebalances)
-    traded = np.zeros(n_rebalances)
-    cost = np.zeros(n_rebalances)
-    units_post = np.zeros((n_rebalances, n_assets))
-    weights_post = np.zeros((n_rebalances, n_assets))
+    reason = np.full(n_candidates, -1, dtype=np.int64)
+    value_pre = np.zeros(n_candidates)
+    traded = np.zeros(n_candidates)
+    cost = np.zeros(n_candidates)
+    units_post = np.zeros((n_candidates, n_assets))
+    weights_post = np.zeros((n_candidates, n_assets))
     liq_row = np.empty(liquidation_capacity, dtype=np.int64)
     liq_asset = np.empty(liquidation_capacity, dtype=np.int64)
     liq_units = np.empty(liquidation_capacity)
@@ -110,49 +159,74 @@ def simulate(
             p = close[t, i]
             if p == p:  # not NaN: closes here are valid or NaN
                 last_price[i] = p
-        is_rebalance = r < n_rebalances and rebalance_rows[r] == t
+        # Delisting: after the last valid close, a held position becomes cash at it.
         for i in range(n_assets):
-            if units[i] == 0.0:
-                continue
-            # Delisting: after the last valid close, a held position becomes cash at it;
-            # on a rebalance date, so does a position with no price that day.
-            delisted = last_valid[i] < t
-            if delisted or (is_rebalance and close[t, i] != close[t, i]):
+            if units[i] != 0.0 and last_valid[i] < t:
                 cash += units[i] * last_price[i]
                 if n_liq < liquidation_capacity:
                     liq_row[n_liq] = t
                     liq_asset[n_liq] = i
                     liq_units[n_liq] = units[i]
                     liq_price[n_liq] = last_price[i]
-                    liq_kind[n_liq] = LIQUIDATION_DELISTED if delisted else LIQUIDATION_NO_PRICE
+                    liq_kind[n_liq] = LIQUIDATION_DELISTED
                 n_liq += 1
                 units[i] = 0.0
-        if is_rebalance:
+        trade = -1
+        if r < n_candidates and candidate_rows[r] == t:
+            if exposure[t] <= 0.0:
+                for i in range(n_assets):
+                    if units[i] != 0.0:
+                        trade = TRADE_RISK_OFF  # sell everything; nothing to do if in cash
+            elif t > 0 and exposure[t - 1] <= 0.0:
+                trade = TRADE_RISK_ON
+            elif forced[r]:
+                trade = TRADE_SCHEDULED
+            elif drift_threshold > 0.0 and _drifted_too_far(
+                units, last_price, cash, target_weights[r], drift_threshold, drift_relative
+            ):
+                trade = TRADE_DRIFT
+        if trade >= 0:
+            # A position with no price today cannot be traded: it becomes cash at its
+            # last close, fee-free, as a delisting would (see the module docstring).
+            for i in range(n_assets):
+                if units[i] != 0.0 and close[t, i] != close[t, i]:
+                    cash += units[i] * last_price[i]
+                    if n_liq < liquidation_capacity:
+                        liq_row[n_liq] = t
+                        liq_asset[n_liq] = i
+                        liq_units[n_liq] = units[i]
+                        liq_price[n_liq] = last_price[i]
+                        liq_kind[n_liq] = LIQUIDATION_NO_PRICE
+                    n_liq += 1
+                    units[i] = 0.0
             value = cash
+            scale = 1.0 if trade != TRADE_RISK_OFF else 0.0
             for i in range(n_assets):
                 h = units[i] * last_price[i] if units[i] != 0.0 else 0.0
                 holdings[i] = h
                 value += h
-                w = target_weights[r, i]
+                w = target_weights[r, i] * scale
                 # Without a valid close today the asset cannot be bought: its weight stays cash.
                 weights[i] = w if (w > 0.0 and close[t, i] == close[t, i]) else 0.0
             new_value = post_trade_value(value, holdings, weights, cost_rate)
-            invested = 0.0
+            in_assets = 0.0
             notional = 0.0
             for i in range(n_assets):
                 target = new_value * weights[i]
                 notional += abs(target - holdings[i])
                 if weights[i] > 0.0:
                     units[i] = target / last_price[i]
-                    invested += target
+                    in_assets += target
                 else:
                     units[i] = 0.0
                 units_post[r, i] = units[i]
                 weights_post[r, i] = weights[i]
-            cash = new_value - invested
+            cash = new_value - in_assets
+            reason[r] = trade
             value_pre[r] = value
             traded[r] = notional
             cost[r] = value - new_value
+        if r < n_candidates and candidate_rows[r] == t:
             r += 1
         total = cash
         for i in range(n_assets):
@@ -161,6 +235,7 @@ def simulate(
         equity[t] = total
     return (
         equity,
+        reason,
         value_pre,
         traded,
         cost,

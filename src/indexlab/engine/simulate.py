@@ -13,17 +13,11 @@ import numpy as np
 import pandas as pd
 
 from indexlab.engine import kernels
-from indexlab.errors import SpecError, UniverseError
+from indexlab.engine.plan import plan_targets
+from indexlab.errors import SpecError
 from indexlab.inspect import late_end_notes, survivorship_notes
 from indexlab.market import Market
 from indexlab.result import PortfolioRun, Result
-from indexlab.rules import (
-    eligibility,
-    exclusion_mask,
-    rebalance_positions,
-    select_top_n,
-    target_weights,
-)
 from indexlab.sources.total_market import TOTAL_MARKET
 from indexlab.spec import Strategy
 
@@ -133,9 +127,19 @@ class WindowArrays:
         )
 
 
-def _simulate(
-    arrays: WindowArrays, rebalance_rows: np.ndarray, weights: np.ndarray, cost_rate: float
-) -> PortfolioRun:
+@dataclass(frozen=True)
+class Trading:
+    """How a portfolio trades: candidate rows, their targets, and when they must trade."""
+
+    rows: np.ndarray
+    weights: np.ndarray
+    forced: np.ndarray | None = None  # default: every candidate is scheduled
+    exposure: np.ndarray | None = None  # default: always invested
+    drift_threshold: float = 0.0
+    drift_relative: bool = False
+
+
+def _simulate(arrays: WindowArrays, trading: Trading, cost_rate: float) -> PortfolioRun:
     """Run the kernel for one portfolio over the columns of ``arrays``."""
     close, before, last_valid, assets = (
         arrays.close,
@@ -143,23 +147,35 @@ def _simulate(
         arrays.last_valid,
         arrays.assets,
     )
+    n_rows = close.shape[0]
+    forced = np.ones(len(trading.rows), dtype=bool) if trading.forced is None else trading.forced
+    exposure = np.ones(n_rows) if trading.exposure is None else trading.exposure
     capacity = int(close.shape[1]) + 16
     while True:
         out = kernels.simulate(
             close,
             before,
             last_valid,
-            _readonly(rebalance_rows, np.int64),
-            _readonly(weights, np.float64),
+            _readonly(trading.rows, np.int64),
+            _readonly(trading.weights, np.float64),
+            _readonly(forced, np.bool_),
+            _readonly(exposure, np.float64),
+            float(trading.drift_threshold),
+            bool(trading.drift_relative),
             float(cost_rate),
             capacity,
         )
-        n_liq = int(out[6])
+        n_liq = int(out[7])
         if n_liq <= capacity:
             break
         capacity = n_liq
-    (equity, value_pre, traded, cost, units_post, weights_post, _) = out[:7]
-    liq_row, liq_asset, liq_units, liq_price, liq_kind = out[7:]
+    equity, reason, value_pre, traded, cost, units_post, weights_post = out[:7]
+    liq_row, liq_asset, liq_units, liq_price, liq_kind = out[8:]
+    did = reason >= 0  # the candidates that traded
+    rebalance_rows = np.asarray(trading.rows)[did]
+    value_pre, traded, cost = value_pre[did], traded[did], cost[did]
+    units_post, weights_post = units_post[did], weights_post[did]
+    target_weights = np.asarray(trading.weights)[did]
     window = arrays.window
     market_dates = arrays.market_dates
     dates = market_dates[window.start_pos : window.end_pos + 1]
@@ -172,6 +188,7 @@ def _simulate(
             ),
             "cost": cost,
             "n_assets": (weights_post > 0).sum(axis=1),
+            "reason": np.asarray(kernels.TRADE_REASONS, dtype=object)[reason[did]],
         },
         index=pd.DatetimeIndex(dates[rebalance_rows], name="date"),
     )
@@ -194,63 +211,13 @@ def _simulate(
     return PortfolioRun(
         equity=pd.Series(equity, index=dates, name="equity"),
         assets=assets,
-        target_weights=weights,
+        target_weights=target_weights,
         weights_post=weights_post,
-        rebalance_rows=np.asarray(rebalance_rows),
+        rebalance_rows=rebalance_rows,
         units_post=units_post,
         trades=trades,
         liquidations=liquidations,
     )
-
-
-def strategy_targets(
-    strategy: Strategy, market: Market, window: Window
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Rebalance rows (relative to the window) and the target weights at each.
-
-    Decisions at window row ``t`` use the snapshot at market row
-    ``start_pos + t - lag_days``: data up to that close and nothing later.
-    """
-    notes: list[str] = []
-    dates = market.dates[window.start_pos : window.end_pos + 1]
-    rows = rebalance_positions(dates, strategy.rebalance.frequency)
-    snapshot = window.start_pos + rows - strategy.lag_days
-    excluded = exclusion_mask(market, strategy.universe.exclude, field_name="universe.exclude")
-    close_snap = market.close_values[snapshot]
-    cap_snap = market.market_cap_values[snapshot]
-    eligible = eligibility(close_snap, cap_snap, excluded[None, :])
-    selected = select_top_n(cap_snap, eligible, strategy.universe.top_n)
-    weights, feasible = target_weights(
-        strategy.weighting.scheme, cap_snap, selected, strategy.weighting.cap
-    )
-    counts = selected.sum(axis=1)
-    where = strategy.origin or strategy.name
-    if not counts.any():
-        raise UniverseError(
-            f"{where}: the universe is empty on every rebalance date from "
-            f"{dates[0].date()} to {dates[-1].date()} ({int(excluded.sum())} assets excluded "
-            f"by universe.exclude; none other had a valid close and market cap)"
-        )
-    short = counts < strategy.universe.top_n
-    if short.any():
-        notes.append(
-            f"fewer than top_n={strategy.universe.top_n} eligible assets on {int(short.sum())} of "
-            f"{len(rows)} rebalance dates (as few as {int(counts.min())}, first on "
-            f"{dates[rows[np.argmax(short)]].date()}); all eligible assets were held"
-        )
-    empty = counts == 0
-    if empty.any():
-        notes.append(
-            f"no eligible asset on {int(empty.sum())} rebalance date(s) (first on "
-            f"{dates[rows[np.argmax(empty)]].date()}); the portfolio held cash until the next"
-        )
-    if not feasible.all():
-        notes.append(
-            f"weighting.cap={strategy.weighting.cap} cannot hold with so few assets on "
-            f"{int((~feasible).sum())} rebalance date(s) (first on "
-            f"{dates[rows[np.argmax(~feasible)]].date()}): equal weights were used there"
-        )
-    return rows, weights, notes
 
 
 def _benchmark_label(market: Market, asset: str) -> str:
@@ -278,7 +245,7 @@ def _buy_and_hold(
     snapshot = np.arange(window.start_pos, window.end_pos + 1) - lag_days
     valid = np.isfinite(column[snapshot])
     rows = np.array([int(np.argmax(valid))] if valid.any() else [], dtype=np.int64)
-    return _simulate(arrays, rows, np.ones((len(rows), 1)), rate)
+    return _simulate(arrays, Trading(rows, np.ones((len(rows), 1))), rate)
 
 
 def _bitcoin(market: Market) -> str | None:
@@ -300,10 +267,18 @@ def run(strategy: Strategy, market: Market) -> Result:
     notes += [*late_end_notes(market), *market.notes]
     notes += window.notes
     arrays = WindowArrays.build(market, window)
-    rows, weights, target_notes = strategy_targets(strategy, market, window)
-    notes.extend(target_notes)
+    plan = plan_targets(strategy, market, window.start_pos, window.end_pos)
+    notes.extend(plan.notes)
     rate = strategy.costs.rate
-    portfolios = {strategy.name: _simulate(arrays, rows, weights, rate)}
+    drift = strategy.rebalance.drift_threshold
+    trading = Trading(
+        plan.rows,
+        plan.weights,
+        forced=plan.forced,
+        drift_threshold=drift or 0.0,
+        drift_relative=strategy.rebalance.drift_mode == "relative",
+    )
+    portfolios = {strategy.name: _simulate(arrays, trading, rate)}
 
     bench_assets: dict[str, str] = {}
     for entry in strategy.benchmarks:

@@ -1,29 +1,67 @@
-"""Rebalance schedules: the first date of the run, then the first date of each new period."""
+"""Rebalance and review schedules: positions in a run's dates.
+
+The first date of the run is always on the schedule (the initial buy). After it:
+``daily`` every date; ``weekly`` each date that falls on ``weekday`` (default Monday,
+the first day of an ISO week); ``monthly``/``quarterly`` the first or last date of
+each calendar month/quarter, or a given day of the month (of the quarter's first
+month; a day the month does not have means its last day); ``dates`` the listed dates
+that fall in the run; ``none`` nothing more.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from indexlab.spec.model import WEEKDAYS, Schedule
+
 _PERIODS = {"weekly": "W-SUN", "monthly": "M", "quarterly": "Q"}
 
 
-def rebalance_positions(dates: pd.DatetimeIndex, frequency: str) -> np.ndarray:
-    """Positions in ``dates`` of the rebalance dates.
+def _with_first(mask: np.ndarray) -> np.ndarray:
+    mask = mask.copy()
+    if len(mask):
+        mask[0] = True
+    return np.flatnonzero(mask).astype(np.int64)
 
-    ``daily`` rebalances every date; ``weekly`` on the first date of each ISO week
-    (weeks start on Monday); ``monthly`` and ``quarterly`` on the first date of each
-    calendar month or quarter. The first date of ``dates`` is always a rebalance date.
-    """
-    if len(dates) == 0:
+
+def schedule_positions(dates: pd.DatetimeIndex, schedule: Schedule) -> np.ndarray:
+    """Positions in ``dates`` (a contiguous daily range) of the scheduled dates."""
+    n = len(dates)
+    if n == 0:
         return np.zeros(0, dtype=np.int64)
+    frequency = schedule.frequency
     if frequency == "daily":
-        return np.arange(len(dates), dtype=np.int64)
-    if frequency not in _PERIODS:
-        valid = ", ".join(["daily", *_PERIODS])
-        raise ValueError(f"unknown rebalance frequency {frequency!r} (valid: {valid})")
+        return np.arange(n, dtype=np.int64)
+    if frequency == "none":
+        return np.zeros(1, dtype=np.int64)
+    if frequency == "dates":
+        wanted = pd.DatetimeIndex(schedule.dates)
+        return _with_first(dates.isin(wanted))
+    if frequency == "weekly":
+        weekday = WEEKDAYS.index(schedule.weekday or "monday")
+        return _with_first(np.asarray(dates.day_of_week == weekday))
     periods = dates.to_period(_PERIODS[frequency]).asi8
-    new_period = np.empty(len(dates), dtype=bool)
-    new_period[0] = True
-    new_period[1:] = periods[1:] != periods[:-1]
-    return np.flatnonzero(new_period).astype(np.int64)
+    if schedule.anchor == "first":
+        mask = np.empty(n, dtype=bool)
+        mask[0] = True
+        mask[1:] = periods[1:] != periods[:-1]
+        return np.flatnonzero(mask).astype(np.int64)
+    if schedule.anchor == "last":
+        # The last date of each period, where the period ends inside the run.
+        ends = dates + pd.Timedelta(days=1)
+        return _with_first(np.asarray(ends.to_period(_PERIODS[frequency]).asi8 != periods))
+    # anchor == "day": that day of the month, or the month's last day if it is shorter.
+    day = np.minimum(schedule.day, np.asarray(dates.days_in_month))
+    mask = np.asarray(dates.day == day)
+    if frequency == "quarterly":
+        mask &= np.asarray((dates.month - 1) % 3 == 0)
+    return _with_first(mask)
+
+
+def rebalance_positions(dates: pd.DatetimeIndex, frequency: str) -> np.ndarray:
+    """Positions of a plain calendar (first date of each period) by frequency name."""
+    if frequency not in ("daily", "weekly", "monthly", "quarterly", "none"):
+        valid = "daily, weekly, monthly, quarterly, none"
+        raise ValueError(f"unknown rebalance frequency {frequency!r} (valid: {valid})")
+    return schedule_positions(dates, Schedule(frequency))

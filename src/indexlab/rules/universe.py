@@ -1,37 +1,86 @@
-"""Eligibility and top-N selection, as boolean (rebalance date x asset) arrays."""
+"""Eligibility screens at each review, as boolean (review date x asset) arrays.
+
+The screens that do not depend on the index's own history live here: a valid close
+and market cap on the snapshot day, exclusions (by tag, dated, or by asset), a
+pre-universe cut to the top K, minimum volume, minimum listing age. The screens that
+do (member-aware market-cap thresholds, seasoning, buffers) are in
+:mod:`indexlab.rules.selection`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 
-from indexlab.errors import SpecError
+from indexlab.errors import DataError, SpecError
 from indexlab.market import Market
-from indexlab.taxonomy import KNOWN_TAGS
+from indexlab.spec.model import Exclusion
+from indexlab.taxonomy import KNOWN_TAGS, dated_tags, merge_dated_tags, tag_panel
+
+_CHUNK = 256  # review dates per block of the rolling-window screens (bounds memory)
 
 
-def exclusion_mask(market: Market, exclude: Iterable[str], *, field_name: str) -> np.ndarray:
-    """Boolean array over ``market.asset_ids``: assets removed by the ``exclude`` list.
+def market_dated_tags(market: Market, extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The market's tags with the dates they apply from (``NaT`` = always): the tags
+    the market carries, dated where the shipped list dates them, then ``extra``."""
+    rows = [(a, t, pd.NaT) for a, tags in market.tags.items() for t in tags]
+    base = pd.DataFrame(rows, columns=["asset", "tag", "effective_from"])
+    base["effective_from"] = pd.to_datetime(base["effective_from"])
+    builtin = dated_tags()
+    known = set(zip(base["asset"], base["tag"], strict=True))
+    dated = builtin[
+        [(a, t) in known for a, t in zip(builtin["asset"], builtin["tag"], strict=True)]
+    ]
+    frames = [base, dated] + ([extra] if extra is not None else [])
+    return merge_dated_tags(*frames)
 
-    Each entry is a tag (``stablecoin``, ``wrapped``, ...; any tag the market's
-    taxonomy knows) or an asset id or unambiguous symbol.
+
+def exclusion_mask(
+    market: Market,
+    exclude: Iterable[str | Exclusion],
+    snapshot_dates: Sequence[pd.Timestamp] | pd.DatetimeIndex | None = None,
+    *,
+    field_name: str = "universe.exclude",
+    tags: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """Assets removed by the ``exclude`` rules on each snapshot date.
+
+    Each entry is a tag (``stablecoin``, ...: any tag the market or ``tags`` knows) or
+    an asset id or unambiguous symbol, optionally from a date on. A tag excludes an
+    asset on the dates its tag is in effect (a tag file's ``effective_from``) and the
+    exclusion applies (its ``from``). Without ``snapshot_dates`` the result is one row
+    over assets, ignoring dates (every tag ever carried).
     """
-    mask = np.zeros(len(market.asset_ids), dtype=bool)
-    tags = KNOWN_TAGS | market.known_tags
-    for entry in exclude:
-        if entry in tags and entry not in market.asset_ids:
-            mask |= market.has_tag(entry)
-        else:
-            try:
-                asset = market.resolve_asset(entry, field_name=field_name)
-            except SpecError as exc:
-                raise SpecError(
-                    f"{exc} (an exclusion is a tag: {', '.join(sorted(tags))}; "
-                    "or an asset id or symbol)"
-                ) from None
-            mask[market.asset_ids.get_loc(asset)] = True
-    return mask
+    dated = tags if tags is not None else market_dated_tags(market)
+    single = snapshot_dates is None
+    dates = pd.DatetimeIndex([market.end] if single else snapshot_dates)
+    mask = np.zeros((len(dates), len(market.asset_ids)), dtype=bool)
+    known = KNOWN_TAGS | set(dated["tag"])
+    for rule in exclude:
+        rule = rule if isinstance(rule, Exclusion) else Exclusion(rule)
+        applies = np.ones(len(dates), dtype=bool)
+        if rule.start is not None and not single:
+            applies = np.asarray(dates >= rule.start)
+        if rule.name in known and rule.name not in market.asset_ids:
+            panel = tag_panel(dated, rule.name, dates, market.asset_ids).to_numpy()
+            if single:
+                panel = np.asarray(
+                    market.asset_ids.isin(dated.loc[dated["tag"] == rule.name, "asset"])
+                )[None, :]
+            mask |= panel & applies[:, None]
+            continue
+        try:
+            asset = market.resolve_asset(rule.name, field_name=field_name)
+        except SpecError as exc:
+            raise SpecError(
+                f"{exc} (an exclusion is a tag: {', '.join(sorted(known))}; "
+                "or an asset id or symbol)"
+            ) from None
+        mask[:, market.asset_ids.get_loc(asset)] |= applies
+    return mask[0] if single else mask
 
 
 def eligibility(
@@ -39,12 +88,21 @@ def eligibility(
 ) -> np.ndarray:
     """Candidates: a valid close and a valid market cap on the snapshot day, not excluded.
 
-    Inputs are (rebalance date x asset) arrays of snapshot values, ``NaN`` where
-    invalid, and a boolean exclusion array over assets (or of the same shape).
+    Inputs are (review date x asset) arrays of snapshot values, ``NaN`` where invalid,
+    and a boolean exclusion array over assets or of the same shape.
     """
     valid = np.isfinite(close_snapshot) & (close_snapshot > 0)
     valid &= np.isfinite(market_cap_snapshot) & (market_cap_snapshot > 0)
     return valid & ~excluded
+
+
+def top_k_mask(measure: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k`` largest candidates by ``measure`` (ties by column order)."""
+    keyed = np.where(candidates, measure, -np.inf)
+    order = np.argsort(-keyed, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    ranks[np.arange(order.shape[0])[:, None], order] = np.arange(order.shape[1])[None, :]
+    return candidates & (ranks < k)
 
 
 def select_top_n(ranking_measure: np.ndarray, eligible: np.ndarray, top_n: int) -> np.ndarray:
@@ -53,10 +111,49 @@ def select_top_n(ranking_measure: np.ndarray, eligible: np.ndarray, top_n: int) 
     Ties are broken by column order, which is the asset id order of a Market.
     Rows with fewer eligible assets than ``top_n`` keep all of them.
     """
-    keyed = np.where(eligible, ranking_measure, -np.inf)
-    # Stable sort of the negated measure: equal measures stay in asset id order.
-    order = np.argsort(-keyed, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    rows = np.arange(order.shape[0])[:, None]
-    ranks[rows, order] = np.arange(order.shape[1])[None, :]
-    return eligible & (ranks < top_n)
+    return top_k_mask(ranking_measure, eligible, top_n)
+
+
+def _window_median(values: np.ndarray, snapshot: np.ndarray, window: int) -> np.ndarray:
+    """Median of each column over the ``window`` rows ending at each snapshot row
+    (valid values only; ``NaN`` without any)."""
+    out = np.full((len(snapshot), values.shape[1]), np.nan)
+    offsets = np.arange(-window + 1, 1)
+    for start in range(0, len(snapshot), _CHUNK):
+        rows = snapshot[start : start + _CHUNK, None] + offsets[None, :]
+        block = np.where(rows[..., None] >= 0, values[np.maximum(rows, 0)], np.nan)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: no volume, NaN
+            out[start : start + _CHUNK] = np.nanmedian(block, axis=1)
+    return out
+
+
+def volume_screen(
+    market: Market,
+    snapshot: np.ndarray,
+    *,
+    min_volume: float,
+    min_ratio: float,
+    window_days: int,
+) -> np.ndarray:
+    """Median daily volume over ``window_days`` up to each snapshot at least
+    ``min_volume`` (USD) and, relative to market cap, at least ``min_ratio``."""
+    if market.volume is None:
+        raise DataError(
+            f"{market.source}: universe.min_volume needs volumes; the data have no 'volume' column"
+        )
+    passed = np.ones((len(snapshot), len(market.asset_ids)), dtype=bool)
+    volume = market.volume.to_numpy(dtype=np.float64)
+    if min_volume > 0:
+        passed &= _window_median(volume, snapshot, window_days) >= min_volume
+    if min_ratio > 0:
+        with np.errstate(all="ignore"):
+            turnover = volume / market.market_cap_values
+        passed &= _window_median(turnover, snapshot, window_days) >= min_ratio
+    return passed
+
+
+def age_screen(market: Market, snapshot: np.ndarray, min_age_days: int) -> np.ndarray:
+    """Listed (first valid close) at least ``min_age_days`` before each snapshot."""
+    first = market.first_valid_positions()
+    return (first[None, :] >= 0) & (snapshot[:, None] - first[None, :] >= min_age_days)

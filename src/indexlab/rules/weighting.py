@@ -1,4 +1,15 @@
-"""Weighting schemes and the single cap, as (rebalance date x asset) weight arrays."""
+"""Weights of the members: schemes, caps and floors, fixed weights.
+
+Raw weights are proportional to the weighting measure to a power p (market cap:
+p = 1; square root: p = 0.5; equal: p = 0). Bounds are per member (``cap`` for all,
+``cap_largest`` for the largest, ``floor`` for all) and are met by iterative pro-rata
+redistribution: names above their cap are set to it and names below their floor are
+raised to it, and the rest scale up or down in proportion to their raw weights until
+no bound is broken. The result is the unique w_i = clip(s * raw_i, lower_i, upper_i)
+with sum w = total; it is found exactly from the breakpoints of that piecewise-linear
+sum. Bounds that cannot hold (n * floor > total, or the caps add up to less) give
+equal weights, reported as infeasible.
+"""
 
 from __future__ import annotations
 
@@ -9,82 +20,131 @@ import numpy as np
 def scheme_weights(scheme: str, measure: np.ndarray, selected: np.ndarray) -> np.ndarray:
     """Weights summing to 1 over each row's selected assets (rows with none are all 0).
 
-    - ``market_cap``: w_i = m_i / sum_j m_j
-    - ``sqrt_market_cap``: w_i = sqrt(m_i) / sum_j sqrt(m_j)
-    - ``equal``: w_i = 1 / n
+    ``scheme`` is ``market_cap`` (w ~ m), ``sqrt_market_cap`` (w ~ sqrt(m)) or
+    ``equal`` (w = 1 / n).
     """
-    if scheme == "market_cap":
-        raw = np.where(selected, measure, 0.0)
-    elif scheme == "sqrt_market_cap":
-        raw = np.where(selected, np.sqrt(np.where(selected, measure, 0.0)), 0.0)
-    elif scheme == "equal":
-        raw = selected.astype(np.float64)
-    else:
+    exponent = {"market_cap": 1.0, "sqrt_market_cap": 0.5, "equal": 0.0}.get(scheme)
+    if exponent is None:
         raise ValueError(f"unknown weighting scheme {scheme!r}")
+    return power_weights(measure, selected, exponent)
+
+
+def power_weights(measure: np.ndarray, selected: np.ndarray, exponent: float) -> np.ndarray:
+    """w_i = m_i^p / sum_j m_j^p over each row's selected assets (p = 0: equal)."""
+    if exponent == 0:
+        raw = selected.astype(np.float64)
+    elif exponent == 1:
+        raw = np.where(selected, measure, 0.0)
+    elif exponent == 0.5:
+        raw = np.where(selected, np.sqrt(np.where(selected, measure, 0.0)), 0.0)
+    else:
+        raw = np.where(selected, np.power(np.where(selected, measure, 0.0), exponent), 0.0)
     totals = raw.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(totals > 0, raw / totals, 0.0)
 
 
 @numba.njit(cache=True)
-def _cap_row(weights: np.ndarray, cap: float, out: np.ndarray) -> bool:
-    """Cap one row in place into ``out``; returns False when the cap is infeasible."""
+def _bounded_row(
+    raw: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: float, out: np.ndarray
+) -> bool:
+    """Solve sum_i clip(s * raw_i, lower_i, upper_i) = total over raw_i > 0 into out."""
     n = 0
-    for w in weights:
-        if w > 0.0:
+    low_sum = 0.0
+    up_sum = 0.0
+    for i in range(raw.size):
+        out[i] = 0.0
+        if raw[i] > 0.0:
             n += 1
+            low_sum += lower[i]
+            up_sum += upper[i]
     if n == 0:
-        out[:] = 0.0
         return True
-    if n * cap < 1.0 - 1e-12:
-        for i in range(weights.size):
-            out[i] = 1.0 / n if weights[i] > 0.0 else 0.0
+    if low_sum > total * (1.0 + 1e-12) or up_sum < total * (1.0 - 1e-12):
+        for i in range(raw.size):
+            if raw[i] > 0.0:
+                out[i] = total / n
         return False
-    capped = np.zeros(weights.size, dtype=np.bool_)
-    n_capped = 0
-    scale = 1.0
-    while True:
-        free_sum = 0.0
-        for i in range(weights.size):
-            if not capped[i]:
-                free_sum += weights[i]
-        scale = (1.0 - n_capped * cap) / free_sum if free_sum > 0.0 else 0.0
-        newly = 0
-        for i in range(weights.size):
-            if not capped[i] and weights[i] > 0.0 and weights[i] * scale > cap * (1.0 + 1e-12):
-                capped[i] = True
-                newly += 1
-        n_capped += newly
-        if newly == 0:
+    # Breakpoints of s where a name reaches its floor or its cap.
+    points = np.empty(2 * n)
+    k = 0
+    for i in range(raw.size):
+        if raw[i] > 0.0:
+            points[k] = lower[i] / raw[i]
+            points[k + 1] = upper[i] / raw[i]
+            k += 2
+    points.sort()
+    # f(s) is nondecreasing; find the last breakpoint with f <= total.
+    lo_s = 0.0
+    for b in range(points.size):
+        value = 0.0
+        for i in range(raw.size):
+            if raw[i] > 0.0:
+                value += min(max(points[b] * raw[i], lower[i]), upper[i])
+        if value <= total:
+            lo_s = points[b]
+        else:
             break
-    for i in range(weights.size):
-        out[i] = cap if capped[i] else weights[i] * scale
+    # On the linear piece right of lo_s: names at their floor or cap are fixed. The
+    # tests compare breakpoints computed as above, so a name whose breakpoint is lo_s
+    # itself is classified exactly.
+    fixed = 0.0
+    free = 0.0
+    for i in range(raw.size):
+        if raw[i] > 0.0:
+            if lower[i] / raw[i] > lo_s:
+                fixed += lower[i]
+            elif upper[i] / raw[i] <= lo_s:
+                fixed += upper[i]
+            else:
+                free += raw[i]
+    s = (total - fixed) / free if free > 0.0 else lo_s
+    for i in range(raw.size):
+        if raw[i] > 0.0:
+            out[i] = min(max(s * raw[i], lower[i]), upper[i])
     return True
 
 
 @numba.njit(cache=True)
-def _cap_rows(weights: np.ndarray, cap: float) -> tuple[np.ndarray, np.ndarray]:
-    out = np.empty_like(weights)
-    feasible = np.empty(weights.shape[0], dtype=np.bool_)
-    for r in range(weights.shape[0]):
-        feasible[r] = _cap_row(weights[r], cap, out[r])
+def _bounded_rows(raw, lower, upper, totals):
+    out = np.empty_like(raw)
+    feasible = np.empty(raw.shape[0], dtype=np.bool_)
+    for r in range(raw.shape[0]):
+        feasible[r] = _bounded_row(raw[r], lower[r], upper[r], totals[r], out[r])
     return out, feasible
+
+
+def bounded_weights(
+    raw: np.ndarray,
+    *,
+    cap: float | None = None,
+    cap_largest: float | None = None,
+    floor: float | None = None,
+    totals: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's weights (raw > 0 are the members) within the bounds, summing to its
+    total (default 1). Returns ``(weights, feasible)``; see the module docstring."""
+    raw = np.array(raw, dtype=np.float64, order="C", copy=True)
+    rows, n = raw.shape
+    upper = np.full((rows, n), np.inf if cap is None else cap)
+    if cap_largest is not None and n:
+        largest = np.argmax(raw, axis=1)
+        upper[np.arange(rows), largest] = cap_largest
+    lower = np.full((rows, n), 0.0 if floor is None else floor)
+    totals = np.ones(rows) if totals is None else np.asarray(totals, dtype=np.float64)
+    return _bounded_rows(raw, lower, upper, totals)
 
 
 def apply_cap(weights: np.ndarray, cap: float) -> tuple[np.ndarray, np.ndarray]:
     """Cap each row's weights at ``cap`` by iterative pro-rata redistribution.
 
     Names above the cap are set to it and the excess goes to the uncapped names in
-    proportion to their weights, until none exceeds the cap. The result is the
-    unique fixed point: capped names at ``cap``, the others ``w_i * s`` with one
-    scale ``s`` per row. Where n * cap < 1 the cap cannot hold: that row gets
-    equal weights and is reported in the returned ``feasible`` flags.
+    proportion to their weights, until none exceeds the cap. Where n * cap < 1 the cap
+    cannot hold: that row gets equal weights and is reported in ``feasible``.
 
     Returns ``(capped_weights, feasible)`` with ``feasible`` a boolean per row.
     """
-    # A fresh writable C array every time: numba then compiles a single signature.
-    weights = np.array(weights, dtype=np.float64, order="C", copy=True)
-    return _cap_rows(weights, float(cap))
+    return bounded_weights(weights, cap=cap)
 
 
 def target_weights(

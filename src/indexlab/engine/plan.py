@@ -1,0 +1,224 @@
+"""From a Strategy to what the kernel trades: candidate rows and target weights.
+
+Reviews (the reconstitution schedule) decide membership; every candidate row (the
+rebalance schedule, the reviews, every day when drift is checked) gets target weights
+for the current members. Decisions on row t use the snapshot at market row
+``start_pos + t - lag_days``: data up to that close and nothing later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from indexlab.errors import DataError, SpecError, UniverseError
+from indexlab.market import Market
+from indexlab.rules.measures import measure_values
+from indexlab.rules.schedule import schedule_positions
+from indexlab.rules.selection import Review, select_members
+from indexlab.rules.universe import (
+    age_screen,
+    eligibility,
+    exclusion_mask,
+    market_dated_tags,
+    top_k_mask,
+    volume_screen,
+)
+from indexlab.rules.weighting import bounded_weights, power_weights
+from indexlab.spec import Strategy
+from indexlab.taxonomy import dated_tags
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Candidate trade rows (relative to the run window) and their target weights."""
+
+    rows: np.ndarray  # increasing candidate rows
+    weights: np.ndarray  # (candidates x assets)
+    forced: np.ndarray  # bool per candidate: scheduled (trades whatever the drift)
+    review_rows: np.ndarray  # rows where membership was reviewed
+    members: np.ndarray  # (reviews x assets) bool
+    notes: list[str] = field(default_factory=list)
+
+
+def _first(mask: np.ndarray) -> int:
+    return int(np.argmax(mask))
+
+
+def _resolve_fixed(strategy: Strategy, market: Market) -> dict[int, float]:
+    fixed = {}
+    for name, weight in strategy.weighting.fixed.items():
+        asset = market.resolve_asset(name, field_name=f"weighting.fixed.{name}")
+        fixed[market.asset_ids.get_loc(asset)] = weight
+    return fixed
+
+
+def _reviews(strategy: Strategy, market: Market, snapshot: np.ndarray) -> list[Review]:
+    rule = strategy.universe
+    close = market.close_values[snapshot]
+    caps = market.market_cap_values[snapshot]
+    measure = measure_values(market, strategy.ranking)[snapshot]
+    extra = None
+    if rule.tags_file:
+        extra = dated_tags(strategy.resolve_path(rule.tags_file))
+    tags = market_dated_tags(market, extra)
+    excluded = exclusion_mask(market, rule.exclusions, market.dates[snapshot], tags=tags)
+    base = eligibility(close, caps, excluded) & np.isfinite(measure)
+    if rule.pre_top_k is not None:
+        base &= top_k_mask(measure, base, rule.pre_top_k)
+    if rule.min_volume > 0 or rule.min_volume_ratio > 0:
+        base &= volume_screen(
+            market,
+            snapshot,
+            min_volume=rule.min_volume,
+            min_ratio=rule.min_volume_ratio,
+            window_days=rule.volume_window_days,
+        )
+    if rule.min_age_days > 0:
+        base &= age_screen(market, snapshot, rule.min_age_days)
+    return [Review(base[r], caps[r], measure[r]) for r in range(len(snapshot))]
+
+
+def _file_weights(
+    strategy: Strategy, market: Market, snapshot_dates: pd.DatetimeIndex
+) -> np.ndarray:
+    """Target weights from the strategy's weights file: on each candidate row, the
+    file's latest weights dated on or before the snapshot day."""
+    path = strategy.resolve_path(strategy.weighting.weights_file)
+    if not path.is_file():
+        raise SpecError(f"weighting.weights_file: {path}: no such file")
+    try:
+        table = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path}: cannot be read as a table: {exc}") from None
+    missing = [c for c in ("date", "asset", "weight") if c not in table.columns]
+    if missing:
+        raise DataError(f"{path}: missing column {missing[0]!r} (need date, asset, weight)")
+    dates = pd.to_datetime(table["date"], errors="coerce")
+    weights = pd.to_numeric(table["weight"], errors="coerce")
+    for column, bad in (("date", dates.isna()), ("weight", weights.isna() | (weights < 0))):
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{path}, line {i + 2}, column {column!r}: {table[column].iloc[i]!r} is not "
+                + ("a date" if column == "date" else "a weight >= 0")
+            )
+    assets = [market.resolve_asset(str(a), field_name=f"{path}") for a in table["asset"]]
+    frame = pd.DataFrame({"date": dates.dt.normalize(), "asset": assets, "weight": weights})
+    if frame.duplicated(["date", "asset"]).any():
+        i = int(np.flatnonzero(frame.duplicated(["date", "asset"]))[0])
+        raise DataError(f"{path}, line {i + 2}: {assets[i]!r} on {dates[i].date()} appears twice")
+    wide = frame.pivot(index="date", columns="asset", values="weight").fillna(0.0)
+    totals = wide.sum(axis=1)
+    if (totals > 1 + 1e-9).any():
+        day = totals.index[np.argmax(totals.to_numpy() > 1 + 1e-9)]
+        raise DataError(f"{path}: the weights of {day.date()} add up to {totals[day]:.6g} > 1")
+    wide = wide.reindex(columns=market.asset_ids, fill_value=0.0)
+    position = wide.index.searchsorted(snapshot_dates, side="right") - 1
+    out = np.where(position[:, None] >= 0, wide.to_numpy()[np.maximum(position, 0)], 0.0)
+    return out
+
+
+def plan_targets(strategy: Strategy, market: Market, start_pos: int, end_pos: int) -> Plan:
+    """The candidate rows and target weights of ``strategy`` over a run window."""
+    notes: list[str] = []
+    dates = market.dates[start_pos : end_pos + 1]
+    lag = strategy.lag_days
+    trade_rows = schedule_positions(dates, strategy.rebalance)
+    review_rows = (
+        schedule_positions(dates, strategy.reconstitution)
+        if strategy.reconstitution is not None
+        else trade_rows
+    )
+    scheduled = np.union1d(trade_rows, review_rows)
+    if strategy.rebalance.drift_threshold is not None:
+        rows = np.arange(len(dates), dtype=np.int64)
+    else:
+        rows = scheduled
+    forced = np.isin(rows, scheduled)
+    snapshot_rows = start_pos + rows - lag
+    weighting = strategy.weighting
+
+    if weighting.scheme == "file":
+        weights = _file_weights(strategy, market, market.dates[snapshot_rows])
+        members = weights[np.isin(rows, review_rows)] > 0
+        return Plan(rows, weights, forced, review_rows, members, notes)
+
+    fixed = _resolve_fixed(strategy, market)
+    always = np.zeros(len(market.asset_ids), dtype=bool)
+    always[list(fixed)] = True
+    review_snapshot = start_pos + review_rows - lag
+    reviews = _reviews(strategy, market, review_snapshot)
+    members, _ = select_members(strategy.universe, reviews, always if fixed else None)
+    counts = members.sum(axis=1)
+    where = strategy.origin or strategy.name
+    if not counts.any():
+        raise UniverseError(
+            f"{where}: the universe is empty on every review date from {dates[0].date()} to "
+            f"{dates[-1].date()} (no asset passed the exclusions and screens of [universe])"
+        )
+    rule = strategy.universe
+    if rule.count_rule == "top_n":
+        target = rule.top_n + len(fixed)
+        short = counts < target
+        if short.any():
+            notes.append(
+                f"fewer than top_n={rule.top_n} eligible assets on {int(short.sum())} of "
+                f"{len(review_rows)} review dates (as few as {int(counts.min())}, first on "
+                f"{dates[review_rows[_first(short)]].date()}); all eligible assets were held"
+            )
+    empty = counts == 0
+    if empty.any():
+        notes.append(
+            f"no eligible asset on {int(empty.sum())} review date(s) (first on "
+            f"{dates[review_rows[_first(empty)]].date()}); the portfolio held cash until the next"
+        )
+
+    # Members in force on each candidate row: those of the latest review on or before it.
+    latest = np.searchsorted(review_rows, rows, side="right") - 1
+    current = members[latest]
+    close = market.close_values[snapshot_rows]
+    wm = measure_values(market, weighting.measure_spec)[snapshot_rows]
+    weighable = current & np.isfinite(close) & np.isfinite(wm) & (wm > 0)
+    fixed_weights = np.zeros_like(wm)
+    for column, weight in fixed.items():
+        fixed_weights[:, column] = np.where(weighable[:, column], weight, 0.0)
+    rest = weighable & ~always
+    raw = power_weights(np.where(rest, wm, 0.0), rest, weighting.exponent)
+    totals = 1.0 - fixed_weights.sum(axis=1)
+    bounded, feasible = bounded_weights(
+        raw,
+        cap=weighting.cap,
+        cap_largest=weighting.cap_largest,
+        floor=weighting.floor,
+        totals=totals,
+    )
+    weights = bounded + fixed_weights
+    if not feasible.all():
+        bounds = ", ".join(
+            f"{k}={getattr(weighting, k)}"
+            for k in ("cap", "cap_largest", "floor")
+            if getattr(weighting, k) is not None
+        )
+        notes.append(
+            f"weighting {bounds} cannot hold with so few assets on {int((~feasible).sum())} "
+            f"rebalance date(s) (first on {dates[rows[_first(~feasible)]].date()}): equal "
+            "weights were used there"
+        )
+    lost = current & ~weighable
+    if lost[forced].any():
+        notes.append(
+            f"{int(lost[forced].sum())} times a member had no valid price or weighting measure "
+            "on a rebalance's snapshot day and got no weight (the others share its weight)"
+        )
+    for column in fixed:
+        if not weighable[forced, column].all():
+            name = market.asset_ids[column]
+            notes.append(
+                f"fixed-weight asset {name} had no valid price on "
+                f"{int((~weighable[forced, column]).sum())} rebalance date(s): its weight went "
+                "to the other members"
+            )
+    return Plan(rows, weights, forced, review_rows, members, notes)

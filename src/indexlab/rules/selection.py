@@ -1,0 +1,135 @@
+"""Membership at each review: the rules that depend on the index's own history.
+
+Reviews are processed in order; each takes the screens of
+:mod:`indexlab.rules.universe` for its snapshot and the members of the previous
+review, and returns the new members:
+
+1. market-cap threshold: ``min_market_cap`` for newcomers, ``min_market_cap_members``
+   (default: the same) for current members;
+2. seasoning: a newcomer must have been eligible at ``seasoning_reviews`` consecutive
+   reviews, this one included (members need not);
+3. the count rule over the candidates ranked by the ranking measure (ties by asset
+   id): ``top_n``; ``rank_band`` [a, b]; ``max_n``; or ``coverage`` (the fewest
+   top-ranked covering that share of the candidates' total measure, within
+   ``min_n``..``max_n``);
+4. buffers (with ``top_n``): members stay while ranked within ``exit_rank``,
+   newcomers need ``entry_rank``, then the set is trimmed (lowest ranked first) or
+   filled (highest ranked first) to N; with ``replacement_ratio`` b, a newcomer
+   replaces the smallest member only if its measure is at least (1 + b) times larger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexlab.spec.model import Universe
+
+
+@dataclass(frozen=True)
+class Review:
+    """What one review needs: per asset, over the market's assets."""
+
+    eligible: np.ndarray  # passed the history-free screens (bool)
+    market_cap: np.ndarray  # for the thresholds (NaN where invalid)
+    measure: np.ndarray  # the ranking measure (NaN where invalid)
+
+
+def _ranked(candidates: np.ndarray, measure: np.ndarray) -> np.ndarray:
+    """Indices of the candidates, largest measure first, ties by index (asset id)."""
+    index = np.flatnonzero(candidates)
+    order = np.argsort(-measure[index], kind="stable")
+    return index[order]
+
+
+def _count(rule: Universe, ranked: np.ndarray, measure: np.ndarray) -> np.ndarray:
+    """The members a count rule picks from the ranked candidates (no buffers)."""
+    if rule.rank_band is not None:
+        first, last = rule.rank_band
+        return ranked[first - 1 : last]
+    if rule.coverage is not None:
+        values = measure[ranked]
+        total = values.sum()
+        if total <= 0:
+            return ranked[:0]
+        # The fewest top-ranked whose cumulative share reaches the coverage target.
+        reached = np.cumsum(values) >= rule.coverage * total * (1 - 1e-12)
+        k = int(np.argmax(reached)) + 1 if reached.any() else len(ranked)
+        if rule.min_n is not None:
+            k = max(k, rule.min_n)
+        if rule.max_n is not None:
+            k = min(k, rule.max_n)
+        return ranked[:k]
+    n = rule.top_n if rule.top_n is not None else rule.max_n
+    return ranked[:n]
+
+
+def _buffered(
+    rule: Universe, ranked: np.ndarray, measure: np.ndarray, previous: np.ndarray
+) -> np.ndarray:
+    n = rule.top_n
+    rank = np.full(len(measure), np.iinfo(np.int64).max)
+    rank[ranked] = np.arange(1, len(ranked) + 1)
+    member = previous[ranked]
+    if rule.entry_rank is not None or rule.exit_rank is not None:
+        entry = rule.entry_rank if rule.entry_rank is not None else n
+        exit_ = rule.exit_rank if rule.exit_rank is not None else n
+        keep = ranked[member & (rank[ranked] <= exit_)]
+        add = ranked[~member & (rank[ranked] <= entry)]
+    else:
+        keep = ranked[member]
+        add = ranked[:0]
+    chosen = np.sort(np.concatenate([keep, add]))
+    chosen = chosen[np.argsort(rank[chosen], kind="stable")][:n]  # trim, lowest rank out
+    if len(chosen) < n:  # fill with the best-ranked of the rest
+        rest = ranked[~np.isin(ranked, chosen)]
+        chosen = np.concatenate([chosen, rest[: n - len(chosen)]])
+    if rule.replacement_ratio > 0:
+        chosen = list(chosen)
+        outside = [i for i in ranked if i not in set(chosen)]
+        for candidate in outside:  # best-ranked newcomer first
+            weakest = min(chosen, key=lambda i: (measure[i], -rank[i]))
+            if measure[candidate] >= (1 + rule.replacement_ratio) * measure[weakest]:
+                chosen[chosen.index(weakest)] = candidate
+            else:
+                break
+        chosen = np.array(chosen, dtype=np.int64)
+    return chosen
+
+
+def select_members(rule: Universe, reviews: list[Review], always: np.ndarray | None = None):
+    """Members (bool, review x asset) and the number of candidates at each review.
+
+    ``always`` (bool over assets): assets that are members whenever they are valid,
+    outside the count (fixed-weight assets).
+    """
+    n_assets = len(reviews[0].eligible) if reviews else 0
+    members = np.zeros((len(reviews), n_assets), dtype=bool)
+    candidates_count = np.zeros(len(reviews), dtype=np.int64)
+    streak = np.zeros(n_assets, dtype=np.int64)
+    previous = np.zeros(n_assets, dtype=bool)
+    newcomer_cap = rule.min_market_cap
+    member_cap = (
+        rule.min_market_cap_members if rule.min_market_cap_members is not None else newcomer_cap
+    )
+    for r, review in enumerate(reviews):
+        threshold = np.where(previous, member_cap, newcomer_cap)
+        with np.errstate(invalid="ignore"):
+            eligible = review.eligible & (review.market_cap >= threshold)
+        streak = np.where(eligible, streak + 1, 0)
+        can_enter = eligible & (previous | (streak >= rule.seasoning_reviews))
+        forced = np.zeros(n_assets, dtype=bool)
+        if always is not None:
+            forced = always & eligible
+            can_enter &= ~always
+        ranked = _ranked(can_enter, review.measure)
+        candidates_count[r] = len(ranked)
+        if rule.has_buffer:
+            chosen = _buffered(rule, ranked, review.measure, previous)
+        else:
+            chosen = _count(rule, ranked, review.measure)
+        members[r, chosen] = True
+        members[r] |= forced
+        previous = members[r]
+    return members, candidates_count

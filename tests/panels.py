@@ -16,6 +16,7 @@ def random_panel(
     start: str = "2020-01-01",
     gap_rate: float = 0.02,
     missing_cap_rate: float = 0.03,
+    ties: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Close and market-cap panels with late listings, delistings, gaps inside an
     asset's life, missing / zero / negative market caps, and occasional tied caps."""
@@ -28,7 +29,7 @@ def random_panel(
         np.cumsum(rng.normal(0, 0.001, (n_days, n_assets)), axis=0)
     )
     cap = close * supply
-    if n_assets >= 2 and rng.random() < 0.3:
+    if ties and n_assets >= 2 and rng.random() < 0.3:
         cap[:, 1] = cap[:, 0]  # exact ties, broken by asset id
     alive = np.ones((n_days, n_assets), dtype=bool)
     for j in range(n_assets):

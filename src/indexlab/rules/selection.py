@@ -7,7 +7,8 @@ review, and returns the new members:
 1. market-cap threshold: ``min_market_cap`` for newcomers, ``min_market_cap_members``
    (default: the same) for current members;
 2. seasoning: a newcomer must have been eligible at ``seasoning_reviews`` consecutive
-   reviews, this one included (members need not);
+   reviews, this one included (members need not; waived at the first review, when
+   every asset is new);
 3. the count rule over the candidates ranked by the ranking measure (ties by asset
    id): ``top_n``; ``rank_band`` [a, b]; ``max_n``; or ``coverage`` (the fewest
    top-ranked covering that share of the candidates' total measure, within
@@ -118,7 +119,9 @@ def select_members(rule: Universe, reviews: list[Review], always: np.ndarray | N
         with np.errstate(invalid="ignore"):
             eligible = review.eligible & (review.market_cap >= threshold)
         streak = np.where(eligible, streak + 1, 0)
-        can_enter = eligible & (previous | (streak >= rule.seasoning_reviews))
+        # Seasoning is waived at the first review: at inception every asset is new.
+        seasoned = streak >= rule.seasoning_reviews if r > 0 else eligible
+        can_enter = eligible & (previous | seasoned)
         forced = np.zeros(n_assets, dtype=bool)
         if always is not None:
             forced = always & eligible

@@ -42,3 +42,21 @@ def reference_root() -> Path:
     if path is None:
         pytest.skip("../shared/checks/reference (the reference backtests) is not on this machine")
     return path
+
+
+@pytest.fixture(scope="session")
+def real_market_file(shared_data: Path, tmp_path_factory) -> Path:
+    """The CoinGecko collection of ../shared/data imported once per test session."""
+    from indexlab.sources.coingecko import import_coingecko, write_long_table
+
+    frame, summary = import_coingecko(shared_data / "coingecko-2025" / "coins")
+    return write_long_table(frame, tmp_path_factory.mktemp("real") / "market.parquet", summary)
+
+
+@pytest.fixture(scope="session")
+def real_market(real_market_file: Path, shared_data: Path):
+    """That collection as a Market, with the total market cap beside it."""
+    import indexlab
+
+    total = shared_data / "total-market-cap" / "total_market_cap.csv"
+    return indexlab.load_market(real_market_file, total_market=total)

@@ -97,9 +97,12 @@ def rules_backtest(
     start,
     end,
     tags: dict[str, set[str]] | None = None,
+    invested=None,
 ) -> pd.Series:
     """Equity of ``strategy`` (its universe, ranking, weighting, rebalance and
-    reconstitution rules; no risk-off) over ``start``..``end``."""
+    reconstitution rules) over ``start``..``end``; ``invested`` (one bool per day of the
+    run, default always) is the risk-off state: out of it, everything is sold and
+    nothing bought; back in it, the index buys its targets at once."""
     reb = strategy.rebalance
     recon = strategy.reconstitution or reb
     tags = tags or {}
@@ -151,7 +154,23 @@ def rules_backtest(
         targets = None
         if scheduled or reb.drift_threshold is not None:
             targets = _weights(strategy, members, cl, mc, s)
-        trade = scheduled
+        k = t - i0
+        now_in = True if invested is None else bool(invested[k])
+        was_in = True if invested is None or k == 0 else bool(invested[k - 1])
+        if not now_in:
+            if units:
+                for a in list(units):
+                    if not _valid(cl[a][t]):
+                        cash += units.pop(a) * last_price[a]
+                holdings = {a: q * last_price[a] for a, q in units.items()}
+                value = cash + sum(holdings.values())
+                cash = solve_post_trade_value(value, holdings, {}, c)
+                units = {}
+            out.append(cash)
+            continue
+        if not was_in and targets is None:
+            targets = _weights(strategy, members, cl, mc, s)
+        trade = scheduled or not was_in
         if not trade and reb.drift_threshold is not None:
             value = cash + sum(q * last_price[a] for a, q in units.items())
             held = {a: q * last_price[a] / value for a, q in units.items()}

@@ -308,3 +308,27 @@ def test_drift_threshold_trades_when_a_weight_drifts_too_far():
         rebalance=Rebalance("none", drift_threshold=0.05, drift_mode="relative"),
     )
     assert list(r.trades.index.strftime("%d")) == ["01", "03", "05"]
+
+
+def test_risk_off_to_cash_and_back_with_costs(tmp_path):
+    # Bearish dated 01-03 is traded at the close of 01-04 (lag 1): sold at 15 with a
+    # 1 % fee; bullish dated 01-05 buys back at the 01-06 close (15), fee again; then
+    # the price goes to 20.
+    m = small_market({"a": [10.0, 10.0, 12.0, 15.0, 15.0, 15.0, 20.0]}, {"a": [5.0] * 7})
+    path = tmp_path / "signal.csv"
+    path.write_text("date,asset,signal\n2021-01-03,a,bearish\n2021-01-05,a,bullish\n")
+    r = run(
+        m,
+        universe=Universe(top_n=1),
+        costs=indexlab.Costs(fee_bps=100),
+        lag_days=1,
+        risk_off=indexlab.spec.RiskOff("a", signal_file=str(path)),
+    )
+    # Buying from cash: V' = V / (1 + c); selling everything: V' = V - c V = V (1 - c).
+    buy, sell = 1 / 1.01, 0.99
+    out = 1.5 * buy * sell
+    expected = [buy, 1.2 * buy, out, out, out * buy, out * buy * 20 / 15]
+    np.testing.assert_allclose(r.equity["s"], expected, rtol=1e-12)
+    assert list(r.trades["reason"]) == ["scheduled", "risk-off", "risk-on"]
+    assert list(r.trades.index.strftime("%d")) == ["02", "04", "06"]
+    assert r.trades["cost"].iloc[1] == pytest.approx(1.5 * buy * 0.01)

@@ -102,7 +102,7 @@ def schedules(draw, cls):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_engine_equals_the_rules_oracle(data):
+def test_engine_equals_the_rules_oracle(data, tmp_path_factory):
     n_assets = data.draw(st.integers(2, 8))
     seed = data.draw(st.integers(0, 2**32 - 1))
     ranking = Measure(
@@ -130,6 +130,18 @@ def test_engine_equals_the_rules_oracle(data):
         start=market.dates[start_offset],
         benchmarks=(),
     )
+    invested = None
+    if data.draw(st.booleans()):
+        # Risk-off on a signal file: the oracle is given the state the lag implies.
+        days = market.dates
+        values = rng.choice([1.0, -1.0, 0.0, np.nan], size=len(days), p=[0.1, 0.1, 0.05, 0.75])
+        signal = pd.DataFrame({"date": days, "asset": "A00", "signal": values}).dropna()
+        path = tmp_path_factory.mktemp("signal") / "signal.csv"
+        signal.to_csv(path, index=False)
+        strategy = strategy.replace(risk_off=indexlab.spec.RiskOff("A00", signal_file=str(path)))
+        held = pd.Series(values, index=days).ffill().shift(lag)
+        state = held.replace(0.0, np.nan).map({1.0: True, -1.0: False}).ffill()
+        invested = state.fillna(True).to_numpy(dtype=bool)[start_offset:]
     expected = rules_backtest(
         strategy,
         market.close,
@@ -137,6 +149,7 @@ def test_engine_equals_the_rules_oracle(data):
         market.volume,
         market.dates[start_offset],
         market.dates[-1],
+        invested=invested,
     )
     try:
         result = indexlab.run(strategy, market)

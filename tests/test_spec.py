@@ -63,7 +63,10 @@ def test_replace_with_dotted_names():
             '[weighting]\nscheme = "cap"\n',
             r"bad.toml: weighting.scheme: 'cap' is not one of 'market_cap', 'sqrt_market_cap', 'power', 'equal', 'file'",
         ),
-        ("[weighting]\ncap = 1.5\n", r"bad.toml: weighting.cap: must be a number in \(0, 1\], got 1.5"),
+        (
+            "[weighting]\ncap = 1.5\n",
+            r"bad.toml: weighting.cap: must be a number in \(0, 1\], got 1.5",
+        ),
         (
             '[rebalance]\nfrequency = "yearly"\n',
             r"bad.toml: rebalance.frequency: 'yearly' is not one of",

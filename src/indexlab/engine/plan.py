@@ -121,8 +121,15 @@ def _file_weights(
     return out
 
 
-def plan_targets(strategy: Strategy, market: Market, start_pos: int, end_pos: int) -> Plan:
-    """The candidate rows and target weights of ``strategy`` over a run window."""
+def plan_targets(
+    strategy: Strategy,
+    market: Market,
+    start_pos: int,
+    end_pos: int,
+    extra_rows: np.ndarray | None = None,
+) -> Plan:
+    """The candidate rows and target weights of ``strategy`` over a run window;
+    ``extra_rows`` are more rows that must trade (risk-off switches)."""
     notes: list[str] = []
     dates = market.dates[start_pos : end_pos + 1]
     lag = strategy.lag_days
@@ -133,6 +140,8 @@ def plan_targets(strategy: Strategy, market: Market, start_pos: int, end_pos: in
         else trade_rows
     )
     scheduled = np.union1d(trade_rows, review_rows)
+    if extra_rows is not None:
+        scheduled = np.union1d(scheduled, extra_rows)
     if strategy.rebalance.drift_threshold is not None:
         rows = np.arange(len(dates), dtype=np.int64)
     else:

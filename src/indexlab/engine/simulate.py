@@ -18,6 +18,7 @@ from indexlab.errors import SpecError
 from indexlab.inspect import late_end_notes, survivorship_notes
 from indexlab.market import Market
 from indexlab.result import PortfolioRun, Result
+from indexlab.rules.risk_off import market_signal, risk_exposure
 from indexlab.sources.total_market import TOTAL_MARKET
 from indexlab.spec import Strategy
 
@@ -267,7 +268,18 @@ def run(strategy: Strategy, market: Market) -> Result:
     notes += [*late_end_notes(market), *market.notes]
     notes += window.notes
     arrays = WindowArrays.build(market, window)
-    plan = plan_targets(strategy, market, window.start_pos, window.end_pos)
+    exposure = switches = None
+    if strategy.risk_off is not None:
+        signal = market_signal(strategy, market)
+        exposure = risk_exposure(signal, strategy.lag_days)[window.start_pos : window.end_pos + 1]
+        switches = np.flatnonzero(np.diff(exposure) != 0) + 1
+        days_out = int((exposure == 0).sum())
+        notes.append(
+            f"risk-off on {strategy.risk_off.rule or strategy.risk_off.signal_file} of "
+            f"{strategy.risk_off.asset}: {len(switches)} switches, in cash on {days_out} of "
+            f"{len(exposure)} days"
+        )
+    plan = plan_targets(strategy, market, window.start_pos, window.end_pos, switches)
     notes.extend(plan.notes)
     rate = strategy.costs.rate
     drift = strategy.rebalance.drift_threshold
@@ -275,6 +287,7 @@ def run(strategy: Strategy, market: Market) -> Result:
         plan.rows,
         plan.weights,
         forced=plan.forced,
+        exposure=exposure,
         drift_threshold=drift or 0.0,
         drift_relative=strategy.rebalance.drift_mode == "relative",
     )

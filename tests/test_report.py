@@ -21,7 +21,7 @@ from PIL import Image
 
 import indexlab
 from indexlab.report import drawdown_figure, growth_figure, style, write_report
-from indexlab.report.tearsheet import format_metric
+from indexlab.report.tearsheet import FIGURES, format_metric
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEMO_WORDS = "synthetic demo data"
@@ -148,23 +148,44 @@ def html_of(report: tuple[list[Path], Path]) -> str:
 
 
 # ---------------------------------------------------------------- files
-def test_the_files_are_written_and_the_pngs_have_the_house_size(reference_report):
+# Pixel sizes at the house resolution: 10 in wide; taller for the multi-panel figures.
+FIGURE_PIXELS = {
+    "growth": (1500, 840),
+    "drawdown": (1500, 840),
+    "annual": (1500, 840),
+    "allocation": (1500, 840),
+    "rolling": (1500, 1260),
+    "rebalances": (1500, 1140),
+}
+
+
+def test_the_files_are_written_and_the_pngs_have_the_house_size(reference_result, reference_report):
     written, out = reference_report
-    expected = [
-        out / "figures" / "growth.png",
-        out / "figures" / "drawdown.png",
-        out / "report.html",
+    names = [name for name, _ in FIGURES]
+    assert names == [
+        "growth",
+        "drawdown",
+        "rolling",
+        "annual",
+        "monthly",
+        "allocation",
+        "rebalances",
     ]
+    expected = [out / "figures" / f"{name}.png" for name in names] + [out / "report.html"]
     assert sorted(written) == sorted(expected)
     size = (round(style.FIGSIZE_IN[0] * style.DPI), round(style.FIGSIZE_IN[1] * style.DPI))
-    assert size == (1500, 840)
-    for png in expected[:2]:
+    assert size == FIGURE_PIXELS["growth"]
+    years = len(set(reference_result.equity.index.year))
+    for png in expected[:-1]:
         assert png.read_bytes().startswith(PNG_SIGNATURE)
+        assert png.stat().st_size > 20_000, png  # a chart, not a blank canvas
         with Image.open(png) as image:
             image.verify()
         with Image.open(png) as image:
             assert image.format == "PNG"
-            assert image.size == size
+            # The heatmap grows with the number of years: 2.3 in + 0.36 in per year.
+            monthly = (1500, round((2.3 + 0.36 * years) * style.DPI))
+            assert image.size == FIGURE_PIXELS.get(png.stem, monthly), png.stem
 
 
 # ---------------------------------------------------------------- self-contained
@@ -175,8 +196,13 @@ def test_the_html_is_self_contained(report, request):
     page = parse(html)
     links = [(tag, name, value) for tag, name, value in page.attributes if name in ("src", "href")]
     images = [value for tag, name, value in links if tag == "img"]
-    assert len(images) == 2
-    assert all(tag == "img" and name == "src" for tag, name, _ in links), links
+    assert len(images) == len(FIGURES)
+    # The only links are the contents' jumps to sections of the page itself.
+    jumps = [value for tag, name, value in links if tag == "a"]
+    assert jumps and all(value.startswith("#") for value in jumps), jumps
+    ids = {value for _, name, value in page.attributes if name == "id"}
+    assert {jump[1:] for jump in jumps} <= ids
+    assert all((tag, name) in (("img", "src"), ("a", "href")) for tag, name, _ in links), links
     embedded = []
     for src in images:
         assert src.startswith("data:image/png;base64,")
@@ -185,11 +211,9 @@ def test_the_html_is_self_contained(report, request):
         with Image.open(io.BytesIO(png)) as image:
             image.verify()
         embedded.append(png)
-    assert embedded[0] != embedded[1]
-    # The embedded figures are the ones written beside the report.
-    assert embedded == [
-        (out / "figures" / name).read_bytes() for name in ("growth.png", "drawdown.png")
-    ]
+    assert len(set(embedded)) == len(embedded)
+    # The embedded figures are the ones written beside the report, in the report's order.
+    assert embedded == [(out / "figures" / f"{name}.png").read_bytes() for name, _ in FIGURES]
     lowered = html.lower()
     for external in ("http://", "https://", "<link", "<script", "@import", "url("):
         assert external not in lowered, external
@@ -221,7 +245,7 @@ def test_the_report_states_assumptions_notes_version_and_disclaimer(
 ):
     html = html_of(reference_report)
     page = parse(html)
-    assert dict(page.tables["assumptions"]) == reference_result.assumptions()
+    assert dict(page.tables["assumptions-table"]) == reference_result.assumptions()
     assert "N = 365" in reference_result.assumptions()["Annualisation"]
     assert reference_result.notes, "the fixture's start date should produce a note"
     for note in reference_result.notes:
@@ -320,3 +344,25 @@ def test_importing_the_report_does_not_load_pyplot():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+# ---------------------------------------------------------------- what a reader sees
+@pytest.mark.parametrize("which", ["reference_result", "synthetic_result"])
+def test_no_text_of_a_figure_overlaps_another_or_leaves_the_canvas(which, request):
+    from report_runs import overlapping_texts, texts_off_canvas
+
+    from indexlab.report.tearsheet import _MAKERS
+
+    result = request.getfixturevalue(which)
+    for name, make in _MAKERS.items():
+        figure = make(result)
+        assert overlapping_texts(figure) == [], name
+        assert texts_off_canvas(figure) == [], name
+        renderer = figure.canvas.get_renderer()
+        for ax in figure.axes:  # a legend sits beside the data, never on it
+            legend = ax.get_legend()
+            if legend is None:
+                continue
+            box, frame = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+            beside = box.x0 >= frame.x1 or box.x1 <= frame.x0
+            assert beside or box.y1 <= frame.y0 or box.y0 >= frame.y1, name

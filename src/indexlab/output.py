@@ -24,6 +24,8 @@ from indexlab.errors import IndexlabError
 from indexlab.result import Result
 
 MANIFEST = "manifest.json"
+DAILY_WEIGHTS = "daily_weights.parquet"  # the strategy's weights at every close
+ASSETS = "assets.csv"  # symbols and names of the assets held, for labels
 
 
 def _versions() -> dict[str, str]:
@@ -67,6 +69,7 @@ def manifest(result: Result, *, run_seconds: float | None = None) -> dict:
         "equity_units": "multiples of the initial capital C0, E_0 net of the first buy's costs",
         "benchmarks": result.benchmark_assets,
         "notes": list(result.notes),
+        "assumptions": result.assumptions(),
         "versions": _versions(),
     }
 
@@ -79,7 +82,8 @@ def _write_tables(result: Result, folder: Path) -> None:
     weights = result.weights_long.copy()
     weights["date"] = weights["date"].dt.strftime("%Y-%m-%d")
     weights.to_csv(folder / "weights.csv", index=False, float_format="%.12g")
-    trades = result.trades[["turnover", "cost", "value_pre_trade", "traded_notional", "n_assets"]]
+    columns = ["turnover", "cost", "value_pre_trade", "traded_notional", "n_assets", "reason"]
+    trades = result.trades[columns]
     trades = trades.copy()
     trades.index = trades.index.strftime("%Y-%m-%d")
     trades.to_csv(folder / "trades.csv", index_label="date", float_format="%.12g")
@@ -87,6 +91,28 @@ def _write_tables(result: Result, folder: Path) -> None:
     for column in ("date", "last_valid_date"):
         liquidations[column] = pd.DatetimeIndex(liquidations[column]).strftime("%Y-%m-%d")
     liquidations.to_csv(folder / "liquidations.csv", index=False, float_format="%.12g")
+    _write_daily_weights(result, folder)
+    held_assets(result).to_csv(folder / ASSETS, index=False)
+
+
+def held_assets(result: Result) -> pd.DataFrame:
+    """``asset, symbol, name`` of every asset the strategy held (``assets.csv``)."""
+    held = result.weights.columns.union(result.daily_weights.columns)
+    info = result.market.assets.reindex(held)
+    frame = pd.DataFrame(index=pd.Index(held, name="asset"))
+    for column in ("symbol", "name"):
+        frame[column] = info[column] if column in info.columns else pd.NA
+    return frame.reset_index()
+
+
+def _write_daily_weights(result: Result, folder: Path) -> None:
+    """``date, asset, weight`` of the strategy at every close, for every weight > 0 (the
+    allocation chart of the report; too large for a CSV, so Parquet)."""
+    daily = result.daily_weights
+    long = daily.stack()
+    long = long[long > 0].rename("weight").reset_index()
+    long.columns = ["date", "asset", "weight"]
+    long.to_parquet(folder / DAILY_WEIGHTS, index=False, compression="zstd")
 
 
 def _is_run_folder(path: Path) -> bool:
@@ -122,13 +148,17 @@ def atomic_folder(target: Path) -> Iterator[Path]:
 
 
 def write_run(result: Result, out_dir: str | Path, *, run_seconds: float | None = None) -> Path:
-    """Write every file of a run folder (DESIGN section 5) into ``out_dir``, atomically."""
+    """Write every file of a run folder (DESIGN section 5) into ``out_dir``, atomically.
+
+    The report is built from the folder's own files, exactly as ``indexlab report
+    RUN_DIR`` rebuilds it, so the two never differ.
+    """
     from indexlab.report import write_report
 
     out_dir = Path(out_dir)
     with atomic_folder(out_dir) as staging:
         _write_tables(result, staging)
-        write_report(result, staging)
         text = json.dumps(manifest(result, run_seconds=run_seconds), indent=2, default=str)
         (staging / MANIFEST).write_text(text + "\n", encoding="utf-8")
+        write_report(staging, staging)
     return out_dir

@@ -1,247 +1,295 @@
-"""The report's figures: growth of 1 and drawdowns of the strategy and its benchmarks.
+"""The tearsheet's figures: performance, risk, calendar returns, holdings and trading.
 
-Each function takes a :class:`~indexlab.result.Result` and returns a
-``matplotlib.figure.Figure`` on its own Agg canvas: no pyplot, no global state.
-Every figure states the data source, period, N, lag and costs in its footer.
+Each function takes a :class:`~indexlab.result.Result` (or a
+:class:`~indexlab.report.rundata.RunData`, or a run folder's path) and returns a
+``matplotlib.figure.Figure`` on its own Agg canvas: no pyplot, no global state. Every
+figure names the strategy, says what it shows, and states the data source, period, N,
+lag and costs in its footer.
 """
 
 from __future__ import annotations
 
 import io
-import math
 import textwrap
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import (
-    FuncFormatter,
-    LogLocator,
-    MaxNLocator,
-    NullFormatter,
-    NullLocator,
-)
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from indexlab import metrics
-from indexlab.report import style
+from indexlab.report import charts, style, tables
+from indexlab.report.brand import HOUSE, Brand
+from indexlab.report.rundata import RunData, as_run_data
 from indexlab.result import DEMO_LABEL, Result
 
+Run = Result | RunData | str | Path
 
-def growth_figure(result: Result) -> Figure:
+
+def growth_figure(run: Run, brand: Brand = HOUSE) -> Figure:
     """Growth of 1 on a log scale: the strategy (thick) and each benchmark."""
+    data = as_run_data(run)
     figure = style.new_figure()
     ax = figure.add_subplot()
-    equity = result.equity
-    for position, name in enumerate(equity.columns):
-        # A log axis cannot show values <= 0: leave those points out rather than fail.
-        curve = equity[name].where(equity[name] > 0)
-        final = curve.dropna().iloc[-1] if curve.notna().any() else np.nan
-        _plot_portfolio(ax, curve, f"{name}  ({final:,.2f}×)", position)
-    ax.axhline(1.0, color=style.MUTED_INK, linewidth=0.9, linestyle=(0, (4, 3)), zorder=1)
-    ax.set_yscale("log")
-    _log_ticks(ax, equity.where(equity > 0).to_numpy())
-    ax.set_ylabel("Growth of 1 (log scale)", fontsize=style.LABEL_SIZE, color=style.INK)
+    charts.draw_growth(ax, data.equity, brand)
+    ax.set_ylabel("Growth of 1 (log scale)", fontsize=style.LABEL_SIZE, color=brand.text)
     _finish(
         figure,
-        ax,
-        result,
+        [ax],
+        data,
+        brand,
         "Growth of 1, log scale; legend: final value. Benchmarks are held buy-and-hold "
         "with the same costs.",
     )
-    _legend(ax)
+    charts.legend_outside(ax, brand)
     return figure
 
 
-def drawdown_figure(result: Result) -> Figure:
+def drawdown_figure(run: Run, brand: Brand = HOUSE) -> Figure:
     """Underwater curves: each portfolio's fall from its running peak, in percent."""
+    data = as_run_data(run)
     figure = style.new_figure()
     ax = figure.add_subplot()
-    underwater = metrics.drawdown(result.equity)
-    strategy = underwater.columns[0]
-    ax.fill_between(
-        underwater.index,
-        underwater[strategy].to_numpy(),
-        0.0,
-        color=style.STRATEGY_COLOR,
-        alpha=0.10,
-        linewidth=0,
-        zorder=2,
-    )
-    for position, name in enumerate(underwater.columns):
-        depth = float(underwater[name].min())
-        label = f"{name}  (max {_minus(f'{depth:.1%}')}"
-        dated = position == 0 and depth < 0
-        label += f" on {underwater[name].idxmin().date()})" if dated else ")"
-        _plot_portfolio(ax, underwater[name], label, position)
-    _mark_trough(ax, underwater[strategy])
-    ax.axhline(0.0, color=style.SPINE, linewidth=0.9, zorder=1)
-    lowest = float(np.nanmin(underwater.to_numpy())) if underwater.size else 0.0
-    # A little room below the deepest fall, but never below -100% (nothing can fall further).
-    ax.set_ylim(max(min(lowest, -0.01) * 1.08, -1.0), 0.02 * max(abs(lowest), 0.01))
-    # Ticks at round percentages (1-2-5 steps), labelled without spurious decimals.
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
-    ax.yaxis.set_major_formatter(
-        FuncFormatter(lambda value, _pos: _minus(f"{round(value * 100, 6):g}%"))
-    )
-    ax.set_ylabel("Drawdown from running peak", fontsize=style.LABEL_SIZE, color=style.INK)
+    charts.draw_drawdown(ax, data.equity, brand)
+    ax.set_ylabel("Drawdown from running peak", fontsize=style.LABEL_SIZE, color=brand.text)
     _finish(
         figure,
-        ax,
-        result,
+        [ax],
+        data,
+        brand,
         "Drawdown (underwater): value relative to its running peak; 0% at a new high.",
     )
-    _legend(ax)
+    charts.legend_outside(ax, brand)
     return figure
 
 
-def figure_png(figure: Figure) -> bytes:
-    """The figure as PNG bytes, at the house size and resolution."""
+def rolling_figure(run: Run, brand: Brand = HOUSE, window: int = tables.ROLLING_DAYS) -> Figure:
+    """Rolling ``window``-day return, volatility and Sharpe, one panel each."""
+    data = as_run_data(run)
+    stats = tables.rolling_statistics(data.equity, window, data.periods_per_year)
+    figure = style.new_figure(figsize=(style.FIGSIZE_IN[0], 8.4))
+    axes = figure.subplots(3, 1, sharex=True)
+    panels = (
+        ("return", f"{window}-day return", True),
+        ("volatility", "Volatility (annualised)", True),
+        ("sharpe", "Sharpe ratio", False),
+    )
+    for ax, (key, heading, as_percent) in zip(axes, panels, strict=True):
+        frame = stats[key]
+        for position, name in enumerate(frame.columns):
+            charts.plot_portfolio(ax, frame[name], str(name), position, brand)
+        if key != "volatility":
+            ax.axhline(0.0, color=brand.axis, linewidth=0.9, zorder=1)
+        if as_percent:
+            charts.percent_axis(ax, bins=5)
+        else:
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+            ax.yaxis.set_major_formatter(
+                FuncFormatter(lambda v, _pos: charts.minus(f"{round(v, 6):g}"))
+            )
+        ax.set_ylabel(heading, fontsize=style.LABEL_SIZE, color=brand.text)
+        charts.date_axis(ax, data.equity.index)
+    if len(data.equity) <= window:
+        axes[0].text(
+            0.5,
+            0.5,
+            f"The run is shorter than {window} days: no full window yet.",
+            transform=axes[0].transAxes,
+            ha="center",
+            color=brand.muted,
+        )
+    _finish(
+        figure,
+        list(axes),
+        data,
+        brand,
+        f"Rolling {window}-day statistics; N = {data.periods_per_year}, risk-free rate 0. "
+        "Each point looks back over the previous window.",
+    )
+    charts.legend_outside(axes[-1], brand, bbox_to_anchor=(0.5, -0.22))
+    return figure
+
+
+def annual_figure(run: Run, brand: Brand = HOUSE) -> Figure:
+    """Calendar-year returns of the strategy beside its benchmarks."""
+    data = as_run_data(run)
+    annual = tables.calendar_year_returns(data.equity)
+    figure = style.new_figure()
+    ax = figure.add_subplot()
+    charts.draw_annual(ax, annual, tables.partial_years(data.equity.index), brand)
+    ax.set_ylabel("Return in the calendar year", fontsize=style.LABEL_SIZE, color=brand.text)
+    _finish(
+        figure,
+        [ax],
+        data,
+        brand,
+        "Calendar-year returns; the strategy's value on its bar. The first year counts "
+        "the initial costs; partial years are marked.",
+        dates=False,
+    )
+    charts.legend_outside(ax, brand, bbox_to_anchor=(0.5, -0.14))
+    return figure
+
+
+def monthly_figure(run: Run, brand: Brand = HOUSE) -> Figure:
+    """A heatmap of the strategy's monthly returns, with each year's return."""
+    data = as_run_data(run)
+    equity = data.equity.iloc[:, 0]
+    monthly = tables.monthly_returns(equity)
+    yearly = tables.calendar_year_returns(equity.to_frame()).iloc[:, 0]
+    height = 2.3 + 0.36 * len(monthly.index)
+    figure = style.new_figure(figsize=(style.FIGSIZE_IN[0], height))
+    ax = figure.add_subplot()
+    charts.draw_monthly(ax, monthly, yearly, brand)
+    _finish(
+        figure,
+        [ax],
+        data,
+        brand,
+        f"Monthly returns of {data.strategy} (blue: gain, red: loss; full colour at ±50%); "
+        "the first month counts the initial costs.",
+        dates=False,
+    )
+    return figure
+
+
+def allocation_figure(run: Run, brand: Brand = HOUSE, top: int = tables.TOP_HOLDINGS) -> Figure:
+    """The strategy's weights at every close: the ``top`` largest holdings and the rest."""
+    data = as_run_data(run)
+    if data.daily_weights is None:
+        raise ValueError("the run has no daily weights (rerun it to get daily_weights.parquet)")
+    bands = tables.allocation(data.daily_weights, top, data.asset_labels)
+    figure = style.new_figure()
+    ax = figure.add_subplot()
+    charts.draw_allocation(ax, bands, brand)
+    ax.set_ylabel("Weight at the close", fontsize=style.LABEL_SIZE, color=brand.text)
+    _finish(
+        figure,
+        [ax],
+        data,
+        brand,
+        f"Weights at every close: the {top} holdings with the largest average weight, "
+        "then the rest; weights drift between rebalances.",
+    )
+    charts.legend_right(ax, brand)
+    return figure
+
+
+def rebalance_figure(run: Run, brand: Brand = HOUSE) -> Figure:
+    """Constituents held, one-way turnover and cost at each rebalance."""
+    data = as_run_data(run)
+    table = tables.rebalance_table(data.trades)
+    later = table.iloc[1:]  # the initial buy (turnover 1) would flatten the bars
+    figure = style.new_figure(figsize=(style.FIGSIZE_IN[0], 7.6))
+    axes = figure.subplots(3, 1, sharex=True)
+    axes[0].step(
+        table.index,
+        table["constituents"],
+        where="post",
+        color=brand.strategy,
+        linewidth=1.8,
+    )
+    # From zero: a step from 98 to 100 names should not look like a doubling.
+    axes[0].set_ylim(0, max(int(table["constituents"].max()), 1) * 1.12)
+    axes[0].yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    axes[0].set_ylabel("Constituents", fontsize=style.LABEL_SIZE, color=brand.text)
+    gaps = np.diff(table.index.values).astype("timedelta64[D]").astype(float)
+    width = 0.7 * float(np.median(gaps)) if len(gaps) else 1.0
+    for ax, column, heading in (
+        (axes[1], "turnover", "Turnover (one-way)"),
+        (axes[2], "cost", "Cost (of value)"),
+    ):
+        ax.bar(later.index, later[column], width=width, color=brand.strategy, zorder=3)
+        ax.set_ylabel(heading, fontsize=style.LABEL_SIZE, color=brand.text)
+        ax.set_ylim(0.0, max(float(later[column].max()) * 1.12, 1e-6) if len(later) else 1.0)
+    charts.percent_axis(axes[1], bins=4)
+    axes[2].yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+    axes[2].yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{round(v * 1e4, 4):g} bps"))
+    for ax in axes:
+        charts.date_axis(ax, data.equity.index)
+    first = table.iloc[0]
+    _finish(
+        figure,
+        list(axes),
+        data,
+        brand,
+        f"At each rebalance: assets held, turnover and cost; the initial buy (turnover "
+        f"{charts.percent_text(first['turnover'], 0)}, cost "
+        f"{first['cost'] * 1e4:.1f} bps) is left out of the bars.",
+    )
+    return figure
+
+
+def figure_png(figure: Figure, dpi: float = style.DPI) -> bytes:
+    """The figure as PNG bytes, at the house resolution unless told otherwise."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=style.DPI, facecolor="white")
+    figure.savefig(buffer, format="png", dpi=dpi, facecolor=figure.get_facecolor())
     return buffer.getvalue()
 
 
-def footer_text(result: Result) -> str:
+def footer_text(run: Run) -> str:
     """What every figure says about its data and assumptions."""
-    facts = result.assumptions()
+    facts = as_run_data(run).assumptions
     lines = [
         [f"Data: {facts['Data']}", f"Period: {facts['Period']}"],
         [facts["Annualisation"], f"Lag: {facts['Lag']}", f"Costs: {facts['Costs']}"],
-        ["Backtested, hypothetical results; not financial advice."],
+        [f"{style.DISCLOSURE}."],
     ]
     return "\n".join(
         textwrap.fill("  ·  ".join(parts), width=style.FOOTER_WRAP_CHARS) for parts in lines
     )
 
 
-# ---------------------------------------------------------------- helpers
-def _minus(number: str) -> str:
-    """The typographic minus, as on the tick labels."""
-    return number.replace("-", "\u2212")
-
-
-def _plot_portfolio(ax: Axes, series: pd.Series, label: str, position: int) -> None:
-    """Position 0 is the strategy (thick, strong, on top); the rest are benchmarks."""
-    if position == 0:
-        kwargs = {
-            "color": style.STRATEGY_COLOR,
-            "linewidth": style.STRATEGY_LINE_WIDTH,
-            "zorder": 5,
-        }
-    else:
-        kwargs = {
-            "color": style.benchmark_color(position - 1),
-            "linewidth": style.BENCHMARK_LINE_WIDTH,
-            "alpha": style.BENCHMARK_ALPHA,
-            "zorder": 4,
-        }
-    ax.plot(series.index, series.to_numpy(dtype=np.float64), label=label, **kwargs)
-
-
-def _log_ticks(ax: Axes, values: np.ndarray) -> None:
-    """Readable log ticks: 1-2-5 steps over a short range, powers of ten over a long one."""
-    finite = values[np.isfinite(values)]
-    decades = np.log10(finite.max() / finite.min()) if finite.size else 0.0
-    if decades <= 0.5:
-        # Within a factor of ~3, log ticks would be one or two: use evenly spaced values.
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
-        ax.yaxis.set_minor_locator(NullLocator())
-    else:
-        subs = (1.0, 2.0, 5.0) if decades <= 3.0 else (1.0,)
-        ax.yaxis.set_major_locator(LogLocator(base=10.0, subs=subs))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.4g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
-
-
-def _mark_trough(ax: Axes, underwater: pd.Series) -> None:
-    """A ring around the strategy's deepest point (its depth and date are in the legend)."""
-    if underwater.empty or not (underwater < 0).any():
-        return
-    ax.plot(
-        [underwater.idxmin()],
-        [float(underwater.min())],
-        marker="o",
-        markersize=11,
-        markerfacecolor="none",  # a ring: a filled dot would hide the tip of the line
-        markeredgewidth=1.5,
-        markeredgecolor=style.STRATEGY_COLOR,
-        zorder=6,
+# ---------------------------------------------------------------- framing
+def _finish(
+    figure: Figure,
+    axes: Sequence[Axes],
+    data: RunData,
+    brand: Brand,
+    subtitle: str,
+    dates: bool = True,
+) -> None:
+    """Title (the strategy name), subtitle, footer, the synthetic badge and the font."""
+    for ax in axes:
+        if ax.images:  # a heatmap keeps its own frame
+            continue
+        charts.style_axes(ax, brand)
+        if dates:
+            charts.date_axis(ax, data.equity.index)
+    axes[0].set_title(
+        # About 13.5 characters per inch at the subtitle's size.
+        textwrap.fill(subtitle, width=int(13.5 * figure.get_figwidth())),
+        loc="left",
+        fontsize=style.SUBTITLE_SIZE,
+        color=brand.muted,
+        pad=8,
     )
-
-
-def _legend(ax: Axes) -> None:
-    """One row (or a few) under the plot, where it can never hide a line."""
-    labels = ax.get_legend_handles_labels()[1]
-    # As many columns as fit the width: a wider legend would squeeze the plot.
-    ncols = 1
-    while ncols < len(labels):
-        widest = sorted((len(label) for label in labels), reverse=True)[: ncols + 1]
-        if sum(widest) + 8 * (ncols + 1) > style.LEGEND_ROW_CHARS:
-            break
-        ncols += 1
-    rows = math.ceil(len(labels) / ncols)
-    ncols = max(1, math.ceil(len(labels) / rows))  # balanced rows: 2 + 2 rather than 3 + 1
-    legend = ax.legend(
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.07),
-        ncols=ncols,
-        fontsize=style.LEGEND_SIZE,
-        frameon=False,
-        handlelength=2.4,
-        columnspacing=2.2,
-    )
-    for text in legend.get_texts():
-        text.set_parse_math(False)  # asset names may contain "$"
-        text.set_color(style.INK)
-
-
-def _finish(figure: Figure, ax: Axes, result: Result, subtitle: str) -> None:
-    """Title (the strategy name), subtitle, date axis, footer and the synthetic badge."""
-    locator = AutoDateLocator(minticks=4, maxticks=10)
-    ax.xaxis.set_major_locator(locator)
-    # No offset text in the corner (it would collide with the legend below the axis):
-    # month ticks carry their year instead.
-    formatter = ConciseDateFormatter(locator, show_offset=False)
-    formatter.formats = ["%Y", "%b %Y", "%d", "%H:%M", "%H:%M", "%S.%f"]
-    formatter.zero_formats = ["", "%b %Y", "%b %Y", "%b %d", "%H:%M", "%H:%M"]
-    ax.xaxis.set_major_formatter(formatter)
-    first, last = result.equity.index[0], result.equity.index[-1]
-    if first == last:  # a one-day run: show that day, not a default span of years
-        first, last = first - pd.Timedelta(days=1), last + pd.Timedelta(days=1)
-    ax.set_xlim(first, last)
-    style.style_axes(ax)
-    ax.set_title(subtitle, loc="left", fontsize=style.SUBTITLE_SIZE, color=style.MUTED_INK, pad=8)
     # Wrapped short enough to leave room for the synthetic badge on the same line.
-    title_chars = (
-        style.TITLE_CHARS_BESIDE_BADGE
-        if result.market.synthetic
-        else 2 * style.TITLE_CHARS_BESIDE_BADGE
-    )
+    title_chars = style.TITLE_CHARS_BESIDE_BADGE * (1 if data.synthetic else 2)
     figure.suptitle(
-        textwrap.fill(result.name, width=title_chars),
+        textwrap.fill(data.name, width=title_chars),
         x=0.01,
         ha="left",
         fontsize=style.TITLE_SIZE,
         fontweight="bold",
-        color=style.INK,
+        color=brand.text,
         parse_math=False,
     )
     # supxlabel takes part in the constrained layout, so the footer is never clipped.
     figure.supxlabel(
-        footer_text(result),
+        footer_text(data),
         x=0.01,
         ha="left",
         multialignment="left",
         fontsize=style.FOOTER_SIZE,
-        color=style.MUTED_INK,
+        color=brand.muted,
         parse_math=False,
     )
-    if result.market.synthetic:
+    if data.synthetic:
         figure.text(
             0.99,
-            0.985,
+            1.0 - 0.085 / figure.get_figheight(),  # 0.085 in from the top
             f"{DEMO_LABEL}: not real market prices",
             ha="right",
             va="top",
@@ -254,3 +302,4 @@ def _finish(figure: Figure, ax: Axes, result: Result, subtitle: str) -> None:
                 "edgecolor": style.SYNTHETIC_COLOR,
             },
         )
+    charts.apply_font(figure, brand.font_family)

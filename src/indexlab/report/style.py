@@ -14,6 +14,14 @@ from matplotlib.figure import Figure
 FIGSIZE_IN = (10.0, 5.6)
 DPI = 150
 
+# What every figure and page of hypothetical performance says; no option removes it.
+DISCLOSURE = (
+    "Backtested, hypothetical results; not the performance of any fund; past performance "
+    "does not guarantee future results; not financial advice"
+)
+
+FONT_FAMILY = "DejaVu Sans"  # ships with matplotlib: the same on every machine
+
 STRATEGY_COLOR = "#0b4f9c"  # strong blue: the strategy is the subject of every figure
 BENCHMARK_COLORS = (  # muted, distinct from the strategy and from each other
     "#d9913a",  # ochre
@@ -29,6 +37,22 @@ GRID = "#e3e5e8"
 SPINE = "#b9bdc2"
 SYNTHETIC_COLOR = "#b3261e"
 SYNTHETIC_BACKGROUND = "#fdecea"
+# Allocation bands: the ten largest holdings (distinct, colour-blind-aware), then
+# "other" and "cash" in neutral tones so they read as the remainder.
+HOLDING_COLORS = (
+    "#1f5a99",
+    "#e08a2c",
+    "#4c9a6a",
+    "#c0504d",
+    "#8064a2",
+    "#3fa0b8",
+    "#b7a33b",
+    "#d46fa6",
+    "#7b6a58",
+    "#8fb3de",
+)
+OTHER_COLOR = "#c9ccd1"
+CASH_COLOR = "#efe6d2"
 
 STRATEGY_LINE_WIDTH = 2.4
 BENCHMARK_LINE_WIDTH = 1.3
@@ -50,23 +74,27 @@ def benchmark_color(position: int) -> str:
     return BENCHMARK_COLORS[position % len(BENCHMARK_COLORS)]
 
 
-def new_figure() -> Figure:
-    """A blank figure of the house size on its own Agg canvas (no pyplot, no globals)."""
-    figure = Figure(figsize=FIGSIZE_IN, dpi=DPI, facecolor="white", layout="constrained")
+def new_figure(
+    figsize: tuple[float, float] = FIGSIZE_IN, dpi: float = DPI, layout: str | None = "constrained"
+) -> Figure:
+    """A blank figure on its own Agg canvas (no pyplot, no globals)."""
+    figure = Figure(figsize=figsize, dpi=dpi, facecolor="white", layout=layout)
     FigureCanvasAgg(figure)
     return figure
 
 
-def style_axes(ax: Axes) -> None:
+def style_axes(
+    ax: Axes, *, ink: str = INK, muted: str = MUTED_INK, grid: str = GRID, spine: str = SPINE
+) -> None:
     """Light grid, no top/right frame, house tick sizes and colours."""
-    ax.set_facecolor("white")
-    ax.grid(True, which="major", color=GRID, linewidth=0.8)
+    ax.set_facecolor("none")  # the figure's background shows through
+    ax.grid(True, which="major", color=grid, linewidth=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     for side in ("left", "bottom"):
-        ax.spines[side].set_color(SPINE)
-    ax.tick_params(which="both", labelsize=TICK_SIZE, colors=MUTED_INK, labelcolor=INK)
+        ax.spines[side].set_color(spine)
+    ax.tick_params(which="both", labelsize=TICK_SIZE, colors=muted, labelcolor=ink)
     ax.tick_params(which="minor", length=2)
 
 
@@ -95,6 +123,13 @@ td.num {{ white-space: nowrap; }}
 table.metrics .strategy {{ font-weight: 700; color: var(--accent); }}
 table.assumptions th {{ white-space: nowrap; color: var(--muted); font-weight: 600; }}
 ul.notes {{ margin: 0; padding-left: 20px; }}
+pre {{ white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12.5px; }}
+nav.contents {{ margin: 10px 0 4px; font-size: 13.5px; line-height: 1.9; color: var(--muted); }}
+nav.contents a {{ color: var(--accent); text-decoration: none; white-space: nowrap; }}
+nav.contents a:hover {{ text-decoration: underline; }}
+h3 {{ margin: 22px 0 8px; font-size: 15px; }}
+.muted {{ color: var(--muted); font-weight: 400; font-size: 12.5px; }}
+p.summary {{ margin: 4px 0 0; }}
 figure {{ margin: 18px 0; }}
 figure img {{ display: block; width: 100%; height: auto; border: 1px solid var(--rule); }}
 figcaption {{ font-size: 13px; color: var(--muted); margin-top: 4px; }}

@@ -2,27 +2,28 @@
 
 The HTML embeds its figures as base64 ``data:`` URIs and its stylesheet inline: no
 external CSS, JS, fonts or images, so the file can be mailed and opened offline.
-Every piece of text that comes from data or specs is HTML-escaped.
+Every piece of text that comes from data or specs is HTML-escaped. Its sections, in
+order: assumptions, notes, metrics, growth, drawdowns (with the worst five), rolling
+statistics, calendar-year and monthly returns, allocation, rebalances, then any extra
+:class:`~indexlab.report.sections.ReportSection` (signal flips, scenario bands, ...).
 """
 
 from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from html import escape
 from pathlib import Path
 
 import pandas as pd
 
-from indexlab import metrics
-from indexlab.report import figures, style
+from indexlab.report import figures, style, tables
+from indexlab.report.rundata import RunData, as_run_data
+from indexlab.report.sections import ReportSection, load_sections, merge_sections, write_atomic
 from indexlab.result import DEMO_LABEL, Result
 
-DISCLAIMER = (
-    "Backtested, hypothetical results; not the performance of any fund; past performance "
-    "does not guarantee future results; not financial advice"
-)
+DISCLAIMER = style.DISCLOSURE
 MISSING = "–"
 WORST_DRAWDOWNS = 5
 
@@ -80,85 +81,161 @@ def format_metric(column: str, value: float) -> str:
 
 
 # ---------------------------------------------------------------- the report
-def write_report(result: Result, out_dir: Path) -> list[Path]:
-    """Write ``figures/growth.png``, ``figures/drawdown.png`` and ``report.html``.
+FIGURES = (  # (file stem, alt text); allocation only when the run has daily weights
+    ("growth", "Growth of 1 (log scale) of the strategy and its benchmarks"),
+    ("drawdown", "Drawdowns of the strategy and its benchmarks"),
+    ("rolling", "Rolling 365-day return, volatility and Sharpe ratio"),
+    ("annual", "Calendar-year returns of the strategy and its benchmarks"),
+    ("monthly", "Monthly returns of the strategy as a heatmap"),
+    ("allocation", "Allocation of the strategy over time"),
+    ("rebalances", "Constituents, turnover and cost at each rebalance"),
+)
+_MAKERS = {
+    "growth": figures.growth_figure,
+    "drawdown": figures.drawdown_figure,
+    "rolling": figures.rolling_figure,
+    "annual": figures.annual_figure,
+    "monthly": figures.monthly_figure,
+    "allocation": figures.allocation_figure,
+    "rebalances": figures.rebalance_figure,
+}
 
-    ``out_dir`` must exist. Returns the paths written, figures first.
+
+def write_report(
+    run: Result | RunData | str | Path,
+    out_dir: str | Path,
+    *,
+    sections: Sequence[ReportSection] = (),
+) -> list[Path]:
+    """Write ``figures/*.png`` and ``report.html`` into ``out_dir`` (which must exist).
+
+    ``run`` is a Result, a RunData or a run folder. Sections saved in
+    ``out_dir/sections/`` are included, with ``sections`` (replacing saved ones of the
+    same key). Each file is replaced atomically. Returns the paths written, figures first.
     """
+    data = as_run_data(run)
     out_dir = Path(out_dir)
     figure_dir = out_dir / "figures"
     figure_dir.mkdir(exist_ok=True)
-    images = render_figures(result)
+    images = render_figures(data)
     written = []
     for name, png in images.items():
         path = figure_dir / f"{name}.png"
-        path.write_bytes(png)
+        write_atomic(path, png)
         written.append(path)
+    extra = merge_sections(load_sections(out_dir), sections)
     report = out_dir / "report.html"
-    report.write_text(report_html(result, images), encoding="utf-8")
+    write_atomic(report, report_html(data, images, sections=extra).encode("utf-8"))
     written.append(report)
     return written
 
 
-def render_figures(result: Result) -> dict[str, bytes]:
+def render_figures(run: Result | RunData | str | Path) -> dict[str, bytes]:
     """The report's figures as PNG bytes, by file stem."""
-    return {
-        "growth": figures.figure_png(figures.growth_figure(result)),
-        "drawdown": figures.figure_png(figures.drawdown_figure(result)),
-    }
+    data = as_run_data(run)
+    names = [name for name, _ in FIGURES if name != "allocation" or data.daily_weights is not None]
+    return {name: figures.figure_png(_MAKERS[name](data)) for name in names}
 
 
-def report_html(result: Result, images: dict[str, bytes] | None = None) -> str:
+def report_html(
+    run: Result | RunData | str | Path,
+    images: dict[str, bytes] | None = None,
+    *,
+    sections: Sequence[ReportSection] = (),
+) -> str:
     """The tearsheet as one HTML string; ``images`` (name -> PNG bytes) are rendered
-    from ``result`` when not given."""
-    import indexlab  # here, not at the top: indexlab may come to import the report
-
+    when not given."""
+    data = as_run_data(run)
     if images is None:
-        images = render_figures(result)
-    strategy = result.strategy
-    metric_table = result.metrics()
-    sections = [
-        f"<h1>{escape(result.name)}</h1>",
-        f'<p class="description">{escape(strategy.description)}</p>'
-        if strategy.description
-        else "",
-        _synthetic_banner(result),
-        "<h2>Assumptions</h2>",
-        _assumptions_table(result.assumptions()),
-        "<h2>Notes on this run</h2>",
-        _notes(result.notes),
-        "<h2>Performance</h2>",
-        _metrics_table(metric_table, strategy_name=str(result.equity.columns[0])),
-        _figure(
-            images["growth"],
-            "Growth of 1 (log scale) of the strategy and its benchmarks",
-            "Growth of 1 on a log scale. Benchmarks are held buy-and-hold over the same "
-            "dates with the same costs.",
+        images = render_figures(data)
+    alt = dict(FIGURES)
+    equity = data.equity.iloc[:, 0]
+    blocks = [
+        ("assumptions", "Assumptions", _assumptions_table(data.assumptions)),
+        ("notes", "Notes on this run", _notes(data.notes)),
+        ("performance", "Performance", _metrics_table(data.metrics, data.strategy)),
+        (
+            "growth",
+            "Growth",
+            _figure(
+                images["growth"],
+                alt["growth"],
+                "Growth of 1 on a log scale. Benchmarks are held buy-and-hold over the same "
+                "dates with the same costs.",
+            ),
         ),
-        _figure(
-            images["drawdown"],
-            "Drawdowns of the strategy and its benchmarks",
-            "Drawdown: value relative to its running peak (0% at a new high).",
+        (
+            "drawdowns",
+            "Drawdowns",
+            _figure(
+                images["drawdown"],
+                alt["drawdown"],
+                "Drawdown: value relative to its running peak (0% at a new high).",
+            )
+            + f"<h3>Worst {WORST_DRAWDOWNS} drawdowns of {escape(data.strategy)}</h3>"
+            + _drawdown_table(equity),
         ),
-        f"<h2>Worst drawdowns of {escape(result.name)}</h2>",
-        _drawdown_table(result.equity.iloc[:, 0]),
-        f"<footer><p>indexlab {escape(indexlab.__version__)} · "
-        f"{escape(result.assumptions()['Annualisation'])}</p>"
-        f"<p>{escape(DISCLAIMER)}.</p></footer>",
+        (
+            "rolling",
+            f"Rolling {tables.ROLLING_DAYS}-day statistics",
+            _figure(
+                images["rolling"],
+                alt["rolling"],
+                f"Return over the previous {tables.ROLLING_DAYS} days, annualised volatility "
+                "and Sharpe ratio of the daily returns in that window.",
+            ),
+        ),
+        (
+            "calendar",
+            "Calendar-year returns",
+            _figure(images["annual"], alt["annual"], "Calendar-year returns.")
+            + _calendar_table(data),
+        ),
+        (
+            "monthly",
+            "Monthly returns",
+            _figure(
+                images["monthly"],
+                alt["monthly"],
+                f"Monthly returns of {data.strategy}; the last column is the year's return.",
+            ),
+        ),
+        ("allocation", "Allocation over time", _allocation(data, images)),
+        ("rebalances", "Rebalances", _rebalances(data, images)),
     ]
-    body = "\n".join(section for section in sections if section)
+    for section in sections:
+        body = section.html + "".join(
+            _figure(f.png, f.alt or f.caption, f.caption) for f in section.figures
+        )
+        blocks.append((f"section-{section.key}", section.title, body))
+    contents = " · ".join(f'<a href="#{key}">{escape(title)}</a>' for key, title, _ in blocks)
+    body = "\n".join(
+        [
+            f"<h1>{escape(data.name)}</h1>",
+            f'<p class="description">{escape(data.description)}</p>' if data.description else "",
+            _synthetic_banner(data),
+            f'<nav class="contents">{contents}</nav>',
+            *(
+                f'<section id="{key}">\n<h2>{escape(title)}</h2>\n{html}\n</section>'
+                for key, title, html in blocks
+            ),
+            f"<footer><p>indexlab {escape(data.indexlab_version)} · "
+            f"{escape(data.assumptions.get('Annualisation', ''))}</p>"
+            f"<p>{escape(DISCLAIMER)}.</p></footer>",
+        ]
+    )
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(result.name)} · indexlab report</title>\n"
+        f"<title>{escape(data.name)} · indexlab report</title>\n"
         f"<style>{style.CSS}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
 
 
 # ---------------------------------------------------------------- sections
-def _synthetic_banner(result: Result) -> str:
-    if not result.market.synthetic:
+def _synthetic_banner(data: RunData) -> str:
+    if not data.synthetic:
         return ""
     return (
         f'<div class="banner" role="note">{escape(DEMO_LABEL)}: these results come from a '
@@ -172,14 +249,14 @@ def _assumptions_table(assumptions: dict[str, str]) -> str:
         f'<tr><th scope="row">{escape(key)}</th><td>{escape(value)}</td></tr>'
         for key, value in assumptions.items()
     )
-    return f'<table class="assumptions" id="assumptions">\n{rows}\n</table>'
+    return f'<table class="assumptions" id="assumptions-table">\n{rows}\n</table>'
 
 
 def _notes(notes: Iterable[str]) -> str:
     items = [f"<li>{escape(note)}</li>" for note in notes]
     if not items:
         return '<p class="notes">None: the run went as specified.</p>'
-    return '<ul class="notes" id="notes">\n' + "\n".join(items) + "\n</ul>"
+    return '<ul class="notes" id="notes-list">\n' + "\n".join(items) + "\n</ul>"
 
 
 def _metrics_table(table: pd.DataFrame, strategy_name: str) -> str:
@@ -208,25 +285,87 @@ def _metrics_table(table: pd.DataFrame, strategy_name: str) -> str:
 
 
 def _drawdown_table(equity: pd.Series) -> str:
-    periods = metrics.drawdown_periods(equity).head(WORST_DRAWDOWNS)
+    periods = tables.worst_drawdowns(equity, WORST_DRAWDOWNS)
     if periods.empty:
         return '<p id="worst-drawdowns">No drawdown: every day was a new high.</p>'
     rows = []
     for rank, period in enumerate(periods.itertuples(index=False), start=1):
-        recovery = period.recovery.date() if period.recovered else "not recovered"
+        recovery = "not recovered" if pd.isna(period.recovery) else period.recovery.date()
         rows.append(
             f'<tr><td class="num">{rank}</td>'
             f'<td class="num" data-column="depth">{escape(format_percent(period.depth))}</td>'
-            f"<td>{period.peak.date()}</td><td>{period.trough.date()}</td>"
+            f"<td>{period.start.date()}</td><td>{period.trough.date()}</td>"
             f"<td>{escape(str(recovery))}</td>"
             f'<td class="num">{escape(format_integer(period.days))}</td></tr>'
         )
     return (
         '<table class="drawdowns" id="worst-drawdowns">\n'
         '<thead><tr><th class="num" scope="col">#</th><th class="num" scope="col">Depth</th>'
-        '<th scope="col">Peak</th><th scope="col">Trough</th><th scope="col">Recovery</th>'
-        '<th class="num" scope="col">Days (peak to recovery or last date)</th></tr></thead>\n'
+        '<th scope="col">Start (peak)</th><th scope="col">Trough</th>'
+        '<th scope="col">Recovery</th>'
+        '<th class="num" scope="col">Days (start to recovery or last date)</th></tr></thead>\n'
         "<tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
+    )
+
+
+def _calendar_table(data: RunData) -> str:
+    """Year x portfolio returns; partial years say which days they cover."""
+    annual = tables.calendar_year_returns(data.equity)
+    partial = tables.partial_years(data.equity.index)
+    headings = "".join(
+        f'<th class="num{" strategy" if k == 0 else ""}" scope="col">{escape(str(p))}</th>'
+        for k, p in enumerate(annual.columns)
+    )
+    rows = []
+    for year, values in annual.iterrows():
+        span = f' <span class="muted">({escape(partial[year])})</span>' if year in partial else ""
+        cells = "".join(
+            f'<td class="num{" strategy" if k == 0 else ""}">{escape(format_percent(v))}</td>'
+            for k, v in enumerate(values)
+        )
+        rows.append(f'<tr><th scope="row">{year}{span}</th>{cells}</tr>')
+    return (
+        '<div class="table-wrap"><table class="metrics" id="calendar-years">\n'
+        f'<thead><tr><th scope="col">Year</th>{headings}</tr></thead>\n'
+        "<tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>"
+    )
+
+
+def _allocation(data: RunData, images: dict[str, bytes]) -> str:
+    if "allocation" not in images:
+        return (
+            '<p class="notes">This run folder has no daily weights (daily_weights.parquet); '
+            "rerun it with this version of indexlab to see its allocation over time.</p>"
+        )
+    return _figure(
+        images["allocation"],
+        dict(FIGURES)["allocation"],
+        f"Weights at every close: the {tables.TOP_HOLDINGS} holdings with the largest average "
+        "weight over the run, the rest as other, and cash; weights drift with prices between "
+        "rebalances.",
+    )
+
+
+def _rebalances(data: RunData, images: dict[str, bytes]) -> str:
+    table = tables.rebalance_table(data.trades)
+    later = table.iloc[1:]
+    facts = [
+        f"{len(table)} rebalances",
+        f"{table['constituents'].min()}–{table['constituents'].max()} constituents",
+    ]
+    if len(later):
+        facts += [
+            f"median turnover {format_percent(later['turnover'].median(), 2)}",
+            f"median cost {later['cost'].median() * 1e4:.2f} bps of value",
+        ]
+    facts.append(f"total costs {format_percent(table['cost'].sum(), 2)} of wealth")
+    summary = f'<p class="summary" id="rebalance-summary">{escape("; ".join(facts))}.</p>'
+    return summary + _figure(
+        images["rebalances"],
+        dict(FIGURES)["rebalances"],
+        "Constituents held after each rebalance, one-way turnover (traded notional over the "
+        "value before trading) and cost as a share of that value; the initial buy is left "
+        "out of the bars.",
     )
 
 

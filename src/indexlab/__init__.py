@@ -5,13 +5,18 @@
 >>> strategy = indexlab.Strategy.from_toml("strategies/top100-mcap-monthly.toml")
 >>> result = indexlab.run(strategy, market)
 >>> result.metrics()
+
+Beyond backtests: ``indexlab.signals`` (signal flips, price cards),
+``indexlab.scenario`` (price bands at total-market tiers), ``indexlab.report``
+(tearsheets, marketing figures) and ``indexlab.export``.
 """
 
-from indexlab import metrics
+from indexlab import metrics, signals
 from indexlab.engine import run
 from indexlab.errors import DataError, IndexlabError, SpecError, UniverseError
 from indexlab.market import Market
 from indexlab.result import Result
+from indexlab.scenarios import Scenario, scenario
 from indexlab.sources import demo_market, load_market
 from indexlab.spec import Costs, Rebalance, Strategy, Universe, Weighting
 
@@ -24,6 +29,7 @@ __all__ = [
     "Market",
     "Rebalance",
     "Result",
+    "Scenario",
     "SpecError",
     "Strategy",
     "Universe",
@@ -34,4 +40,6 @@ __all__ = [
     "load_market",
     "metrics",
     "run",
+    "scenario",
+    "signals",
 ]

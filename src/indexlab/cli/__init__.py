@@ -29,7 +29,14 @@ def parse_date(text: str) -> pd.Timestamp:
 
 def _parser() -> argparse.ArgumentParser:
     from indexlab import __version__
-    from indexlab.cli import data_command, run_command
+    from indexlab.cli import (
+        data_command,
+        report_command,
+        run_command,
+        scenario_command,
+        signals_command,
+        strategies_command,
+    )
 
     parser = argparse.ArgumentParser(
         prog="indexlab",
@@ -44,8 +51,15 @@ def _parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show the Python traceback of an error"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    run_command.add_parser(commands)
-    data_command.add_parser(commands)
+    for command in (
+        run_command,
+        data_command,
+        strategies_command,
+        signals_command,
+        scenario_command,
+        report_command,
+    ):
+        command.add_parser(commands)
     return parser
 
 

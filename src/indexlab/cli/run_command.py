@@ -18,7 +18,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description=(
             "Backtest STRATEGY (a TOML file, see strategies/) and its benchmarks over the same "
             "dates and costs. Writes equity.csv, metrics.csv, weights.csv, trades.csv, "
-            "liquidations.csv, manifest.json, report.html and figures/*.png into the output "
+            "liquidations.csv, daily_weights.parquet, assets.csv, manifest.json, report.html "
+            "and figures/*.png into the output "
             "folder, replacing a previous run there only once the new one is complete, and "
             "prints the metrics table. Annualisation uses N = 365."
         ),

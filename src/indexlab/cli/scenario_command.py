@@ -94,6 +94,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     command.add_argument(
         "--out", metavar="DIR", help="output folder (default: runs/scenario-ASSET/)"
     )
+    command.add_argument(
+        "--into",
+        metavar="RUN_DIR",
+        help="also add the table and the figure as a section of that run's report",
+    )
     command.add_argument("--quiet", action="store_true", help="print nothing but errors")
     command.set_defaults(handler=command_scenario)
 
@@ -110,6 +115,10 @@ def command_scenario(args: argparse.Namespace) -> int:
     )
     from indexlab.sources.total_market import load_total_market_cap
 
+    if args.into:  # fail before any work if it is not a run folder
+        from indexlab.report import read_run
+
+        read_run(args.into)
     tiers = parse_tiers(args.tiers, field_name="--tiers")
     shares = parse_shares(args.shares, field_name="--shares")
     targets = _parse_targets(args.target) if args.target else ()
@@ -134,6 +143,19 @@ def command_scenario(args: argparse.Namespace) -> int:
     )
     out = Path(args.out) if args.out else Path("runs") / f"scenario-{result.asset}"
     write_scenario(result, out)
+    if args.into:
+        from indexlab.report.sections import ReportFigure, ReportSection, add_to_run, text_html
+        from indexlab.scenario_output import scenario_figure
+
+        key = "scenario-" + "".join(c if c.isalnum() else "-" for c in result.asset.lower())
+        section = ReportSection(
+            key=key[:63],
+            title=f"Scenario price bands: {result.asset}",
+            html=text_html(scenario_text(result)),
+            figures=(ReportFigure.of(scenario_figure(result), "Price at total market cap tiers"),),
+            order=300,
+        )
+        add_to_run(args.into, section)
     if not args.quiet:
         print(scenario_text(result))
         print("")

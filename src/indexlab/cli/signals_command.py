@@ -106,6 +106,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "(default 20,40,60,80)",
     )
     signals.add_argument("--out", metavar="DIR", help="output folder (default runs/signals-ASSET/)")
+    signals.add_argument(
+        "--into",
+        metavar="RUN_DIR",
+        help="also add the card, the flips and the figure as a section of that run's report",
+    )
     signals.add_argument("--quiet", action="store_true", help="print nothing but errors")
     signals.set_defaults(handler=command_signals)
 
@@ -125,6 +130,10 @@ def command_signals(args: argparse.Namespace) -> int:
     from indexlab.signals.figure import figure_png, signal_figure
     from indexlab.sources.total_market import load_total_market_cap
 
+    if args.into:  # fail before any work if it is not a run folder
+        from indexlab.report import read_run
+
+        read_run(args.into)
     started = time.perf_counter()
     market = load_market(args.data) if args.data else demo_market()
     if args.total_market:
@@ -175,9 +184,36 @@ def command_signals(args: argparse.Namespace) -> int:
         (staging / "manifest.json").write_text(
             json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
         )
+    if args.into:
+        from indexlab.report.sections import (
+            ReportFigure,
+            ReportSection,
+            add_to_run,
+            table_html,
+            text_html,
+        )
+
+        flips = analysis.flips.tail(20).copy()
+        for column in flips.columns:
+            if column in ("return", "max_drawdown"):
+                flips[column] = flips[column].map(_percent)
+            elif column in ("price", "next_price"):
+                flips[column] = flips[column].map(lambda v: "–" if v != v else f"{v:.6g}")
+            elif pd.api.types.is_datetime64_any_dtype(flips[column]):
+                flips[column] = flips[column].map(_day)
+        section = ReportSection(
+            key=f"signals-{_safe(asset).lower().replace('_', '-').replace('.', '-')}"[:63],
+            title=f"Signal flips: {title} ({label})",
+            html=text_html(text) + table_html(flips, "The last 20 segments"),
+            figures=(ReportFigure.of(figure, f"{title}: price, signal spans and flips"),),
+            order=200,
+        )
+        report = add_to_run(args.into, section)
     if not args.quiet:
         print(text)
         print(f"\nWrote {out}/ (card.csv, flips.csv, equity.csv, figures/signals.png, ...)")
+        if args.into:
+            print(f"Added the section to {report}")
     return 0
 
 

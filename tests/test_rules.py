@@ -81,3 +81,66 @@ def test_cap_respects_the_cap_sums_to_one_and_keeps_order(weights, cap):
     else:
         assert not feasible[0]
         np.testing.assert_allclose(out, 1 / len(w))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    weights=arrays(np.float64, st.integers(1, 30), elements=st.floats(1e-6, 1e6)),
+    cap=st.one_of(st.none(), st.floats(0.02, 1.0)),
+    cap_largest=st.one_of(st.none(), st.floats(0.02, 1.0)),
+    floor=st.one_of(st.none(), st.floats(0.0, 0.2)),
+    total=st.floats(0.3, 1.0),
+)
+def test_bounds_are_respected_and_weights_add_up(weights, cap, cap_largest, floor, total):
+    from indexlab.rules.weighting import bounded_weights
+
+    if floor is not None and any(b is not None and floor > b for b in (cap, cap_largest)):
+        return  # a spec error (weighting.floor above a cap), never solved
+    out, feasible = bounded_weights(
+        weights[None, :], cap=cap, cap_largest=cap_largest, floor=floor, totals=np.array([total])
+    )
+    w = out[0]
+    assert (w >= 0).all()
+    assert w.sum() == pytest.approx(total, rel=1e-9)
+    upper = np.full(len(w), np.inf if cap is None else cap)
+    if cap_largest is not None:
+        upper[np.argmax(weights)] = cap_largest
+    lower = np.full(len(w), floor or 0.0)
+    if lower.sum() <= total * (1 - 1e-9) and upper.sum() >= total * (1 + 1e-9):
+        assert feasible[0]
+        assert (w <= upper * (1 + 1e-9) + 1e-15).all() and (w >= lower * (1 - 1e-9) - 1e-15).all()
+        # Names strictly between their bounds keep their raw proportions.
+        free = (w > lower * (1 + 1e-9) + 1e-15) & (w < upper * (1 - 1e-9) - 1e-15)
+        if free.sum() >= 2:
+            ratio = w[free] / weights[free]
+            np.testing.assert_allclose(ratio, ratio[0], rtol=1e-9)
+    elif not feasible[0]:
+        np.testing.assert_allclose(w, total / len(w))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    caps=arrays(np.float64, (6, 12), elements=st.floats(1.0, 1e6)),
+    eligible=arrays(np.bool_, (6, 12)),
+    top_n=st.integers(1, 8),
+    entry=st.integers(0, 8),
+    exit_extra=st.integers(0, 6),
+    ratio=st.sampled_from([0.0, 0.05, 0.5]),
+)
+def test_buffers_never_hold_more_than_n(caps, eligible, top_n, entry, exit_extra, ratio):
+    from indexlab.rules.selection import Review, select_members
+    from indexlab.spec import Universe
+
+    rule = Universe(
+        top_n=top_n,
+        entry_rank=max(1, min(entry, top_n)),
+        exit_rank=top_n + exit_extra,
+        replacement_ratio=ratio,
+    )
+    reviews = [Review(eligible[r], caps[r], caps[r]) for r in range(len(caps))]
+    members, _ = select_members(rule, reviews)
+    assert (members.sum(axis=1) <= top_n).all()
+    assert not (members & ~eligible).any()  # only eligible assets are members
+    # With enough eligible assets the index is always full.
+    full = eligible.sum(axis=1) >= top_n
+    assert (members.sum(axis=1)[full] == top_n).all()

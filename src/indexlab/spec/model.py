@@ -245,8 +245,10 @@ class Weighting:
         _fraction(f"{p}.cap", self.cap)
         _fraction(f"{p}.cap_largest", self.cap_largest)
         _fraction(f"{p}.floor", self.floor, low_open=False)
-        if self.floor is not None and self.cap is not None and self.floor > self.cap:
-            raise fail(f"{p}.floor", f"{self.floor} is above cap {self.cap}")
+        for key in ("cap", "cap_largest"):
+            bound = getattr(self, key)
+            if self.floor is not None and bound is not None and self.floor > bound:
+                raise fail(f"{p}.floor", f"{self.floor} is above {key} {bound}")
         if self.scheme == "file" and not self.weights_file:
             raise fail(f"{p}.weights_file", "scheme 'file' needs a weights_file")
         if self.weights_file and self.scheme != "file":

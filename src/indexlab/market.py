@@ -103,6 +103,14 @@ class Market:
         return _frozen(self.close.to_numpy(dtype=np.float64))
 
     @cached_property
+    def close_ffill_values(self) -> np.ndarray:
+        """The last valid close up to each date (0 before an asset's first), made once:
+        what a holding is worth on a day without a valid close."""
+        filled = pd.DataFrame(self.close_values, copy=False).ffill().to_numpy(copy=True)
+        filled[np.isnan(filled)] = 0.0
+        return _frozen(filled)
+
+    @cached_property
     def market_cap_values(self) -> np.ndarray:
         """``market_cap`` as a read-only C-ordered (date x asset) array, made once."""
         return _frozen(self.market_cap.to_numpy(dtype=np.float64))

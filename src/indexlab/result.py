@@ -15,18 +15,71 @@ from indexlab.spec import Strategy
 DEMO_LABEL = "synthetic demo data"
 
 
+TRADE_REASONS = ("scheduled", "drift", "risk-off", "risk-on")
+LIQUIDATION_REASONS = ("delisted", "no price on rebalance date")
+
+
 @dataclass(frozen=True, eq=False)
 class PortfolioRun:
-    """The engine's output for one portfolio (the strategy or one benchmark)."""
+    """The engine's output for one portfolio (the strategy or one benchmark), as
+    arrays; the pandas views are made when first asked for."""
 
-    equity: pd.Series
+    dates: pd.DatetimeIndex  # the run's dates
+    market_dates: pd.DatetimeIndex  # the market's, for last valid dates
+    start_pos: int  # the run's first row in the market
+    equity_values: np.ndarray  # (days)
     assets: pd.Index  # the assets of the weight and unit columns
     target_weights: np.ndarray  # (rebalances x assets), decided from the snapshot
     weights_post: np.ndarray  # (rebalances x assets), held after the trade
     rebalance_rows: np.ndarray  # rows of the run window
     units_post: np.ndarray  # (rebalances x assets), units held after each trade
-    trades: pd.DataFrame  # per rebalance: value_pre_trade, traded_notional, turnover, ...
-    liquidations: pd.DataFrame  # date, asset, last_valid_date, units, price, value, reason
+    trade_values: np.ndarray  # (rebalances x 3): value before, traded notional, cost
+    trade_reasons: np.ndarray  # (rebalances) index into TRADE_REASONS
+    liquidation_rows: np.ndarray  # (liquidations x 2): row, asset column
+    liquidation_values: np.ndarray  # (liquidations x 2): units, price
+    liquidation_kinds: np.ndarray  # (liquidations) index into LIQUIDATION_REASONS
+    last_valid: np.ndarray  # each asset's last valid row, relative to the run
+
+    @cached_property
+    def equity(self) -> pd.Series:
+        return pd.Series(self.equity_values, index=self.dates, name="equity")
+
+    @cached_property
+    def trades(self) -> pd.DataFrame:
+        """Per trade: value before, traded notional, one-way turnover, cost, number of
+        assets held after it, and why it happened."""
+        value, traded, cost = self.trade_values.T
+        return pd.DataFrame(
+            {
+                "value_pre_trade": value,
+                "traded_notional": traded,
+                "turnover": np.divide(traded, value, out=np.zeros_like(traded), where=value > 0),
+                "cost": cost,
+                "n_assets": (self.weights_post > 0).sum(axis=1),
+                "reason": np.asarray(TRADE_REASONS, dtype=object)[self.trade_reasons],
+            },
+            index=pd.DatetimeIndex(self.dates[self.rebalance_rows], name="date"),
+        )
+
+    @cached_property
+    def liquidations(self) -> pd.DataFrame:
+        """Positions turned into cash at their last close: date, asset, last valid
+        date, units, price, value, reason; by date, then asset."""
+        rows, columns = self.liquidation_rows.T
+        units, price = self.liquidation_values.T
+        frame = pd.DataFrame(
+            {
+                "date": self.dates[rows],
+                "asset": self.assets[columns],
+                "last_valid_date": self.market_dates[self.last_valid[columns] + self.start_pos],
+                "units": units,
+                "price": price,
+                "value": units * price,
+                "reason": np.asarray(LIQUIDATION_REASONS, dtype=object)[self.liquidation_kinds],
+            }
+        )
+        # The kernel settles a segment's delistings together: list them by date.
+        return frame.sort_values("date", kind="stable", ignore_index=True)
 
 
 @dataclass(frozen=True, eq=False)

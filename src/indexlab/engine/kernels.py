@@ -24,7 +24,6 @@ TRADE_SCHEDULED = 0
 TRADE_DRIFT = 1
 TRADE_RISK_OFF = 2
 TRADE_RISK_ON = 3
-TRADE_REASONS = ("scheduled", "drift", "risk-off", "risk-on")
 
 
 @numba.njit(cache=True)
@@ -62,7 +61,7 @@ def post_trade_value(
 @numba.njit(cache=True)
 def _drifted_too_far(
     units: np.ndarray,
-    last_price: np.ndarray,
+    prices: np.ndarray,
     cash: float,
     targets: np.ndarray,
     threshold: float,
@@ -74,11 +73,11 @@ def _drifted_too_far(
     value = cash
     for i in range(units.size):
         if units[i] != 0.0:
-            value += units[i] * last_price[i]
+            value += units[i] * prices[i]
     if value <= 0.0:
         return False
     for i in range(units.size):
-        weight = units[i] * last_price[i] / value if units[i] != 0.0 else 0.0
+        weight = units[i] * prices[i] / value if units[i] != 0.0 else 0.0
         target = targets[i]
         if relative:
             if target > 0.0:
@@ -92,147 +91,170 @@ def _drifted_too_far(
 
 
 @numba.njit(cache=True)
-def simulate(
+def simulate_batch(
     close: np.ndarray,
-    initial_last_price: np.ndarray,
+    prices: np.ndarray,
     last_valid: np.ndarray,
     candidate_rows: np.ndarray,
-    target_weights: np.ndarray,
+    targets: np.ndarray,
     forced: np.ndarray,
     exposure: np.ndarray,
-    drift_threshold: float,
-    drift_relative: bool,
-    cost_rate: float,
+    drift_threshold: np.ndarray,
+    drift_relative: np.ndarray,
+    cost_rate: np.ndarray,
+    record: bool,
     liquidation_capacity: int,
 ):
-    """Simulate one portfolio over ``close`` (T x N, ``NaN`` where not valid).
+    """Simulate K portfolios that share their candidate trade rows, over T rows.
+
+    Between two candidate rows the units held are constant, so the value of every
+    portfolio on every day of the segment is one matrix product: prices (days x N) @
+    units (N x K), plus cash. Gaps and delisted assets are valued at their last valid
+    close in ``prices``, which is exactly what turning them into cash at that close
+    is worth, so the product stays right until the next candidate row, where each
+    portfolio liquidates what it must (fee-free) and trades.
 
     Args:
-        close: valid closes, ``NaN`` elsewhere.
-        initial_last_price: last valid close of each asset before the first row
-            (``NaN`` if none), for assets in a gap when the run starts.
+        close: (T x N) valid closes, ``NaN`` elsewhere: what can be traded on a day.
+        prices: (T x N) the last valid close up to each day (0 where none yet).
         last_valid: row of each asset's last valid close in the whole data, relative
             to the first row here (may be negative, or >= T when it lies beyond).
-        candidate_rows: increasing rows at which the portfolio may trade.
-        target_weights: (C x N) target weights on those rows; each row sums to <= 1,
-            the rest is cash.
-        forced: per candidate, whether it trades whatever the drift (a scheduled
-            rebalance); the others trade only when a weight has drifted more than
-            ``drift_threshold`` from its target.
-        exposure: per row, 1 to be invested, 0 to be in cash (risk-off). A change of
-            exposure must fall on a candidate row; going to 0 sells everything.
-        drift_threshold: <= 0 for no drift checks; ``drift_relative`` picks the test.
-        cost_rate: (fee_bps + slippage_bps) / 1e4.
-        liquidation_capacity: room for liquidation records; the count is returned
-            even when it exceeds this, so the caller can retry with more room.
+        candidate_rows: increasing rows at which portfolios may trade.
+        targets: (C x K x N) target weights on those rows; each sums to <= 1.
+        forced: (C) whether the row trades whatever the drift (a scheduled rebalance).
+        exposure: (T x K) 1 to be invested, 0 in cash (risk-off); (0 x 0): always 1.
+            A change of exposure must fall on a candidate row.
+        drift_threshold: (K) <= 0 for no drift checks; ``drift_relative`` (K) the test.
+        cost_rate: (K) (fee_bps + slippage_bps) / 1e4.
+        record: keep units and weights after each trade, and liquidation records
+            (for a single backtest's Result; off in sweeps to save memory).
+        liquidation_capacity: room for liquidation records of portfolio 0; the count
+            is returned even when it exceeds this, so the caller can retry.
 
     Returns:
-        equity (T); per candidate: reason (``TRADE_*``, or -1 when it did not trade),
-        value_pre, traded notional, cost, units_post (C x N), weights_post (C x N);
-        and liquidations: count, rows, assets, units, prices, kinds
-        (``LIQUIDATION_DELISTED`` or ``LIQUIDATION_NO_PRICE``).
+        equity (T x K); per candidate and portfolio: reason (``TRADE_*`` or -1 when it
+        did not trade), value_pre, traded notional, cost; units_post and weights_post
+        (C x K x N, or empty without ``record``); and the liquidations of portfolio 0:
+        count, rows, assets, units, prices, kinds.
     """
     n_rows, n_assets = close.shape
     n_candidates = candidate_rows.size
-    equity = np.empty(n_rows)
-    reason = np.full(n_candidates, -1, dtype=np.int64)
-    value_pre = np.zeros(n_candidates)
-    traded = np.zeros(n_candidates)
-    cost = np.zeros(n_candidates)
-    units_post = np.zeros((n_candidates, n_assets))
-    weights_post = np.zeros((n_candidates, n_assets))
-    liq_row = np.empty(liquidation_capacity, dtype=np.int64)
-    liq_asset = np.empty(liquidation_capacity, dtype=np.int64)
-    liq_units = np.empty(liquidation_capacity)
-    liq_price = np.empty(liquidation_capacity)
-    liq_kind = np.empty(liquidation_capacity, dtype=np.int64)
+    n_portfolios = cost_rate.size
+    invested_always = exposure.shape[0] == 0
+    equity = np.empty((n_rows, n_portfolios))
+    reason = np.full((n_candidates, n_portfolios), -1, dtype=np.int64)
+    value_pre = np.zeros((n_candidates, n_portfolios))
+    traded = np.zeros((n_candidates, n_portfolios))
+    cost = np.zeros((n_candidates, n_portfolios))
+    keep = n_candidates if record else 0
+    units_post = np.zeros((keep, n_portfolios, n_assets))
+    weights_post = np.zeros((keep, n_portfolios, n_assets))
+    capacity = liquidation_capacity if record else 0
+    liq_row = np.empty(capacity, dtype=np.int64)
+    liq_asset = np.empty(capacity, dtype=np.int64)
+    liq_units = np.empty(capacity)
+    liq_price = np.empty(capacity)
+    liq_kind = np.empty(capacity, dtype=np.int64)
     n_liq = 0
 
-    units = np.zeros(n_assets)
-    last_price = initial_last_price.copy()
+    units = np.zeros((n_portfolios, n_assets))
+    cash = np.ones(n_portfolios)
     holdings = np.zeros(n_assets)
     weights = np.zeros(n_assets)
-    cash = 1.0
-    r = 0
-    for t in range(n_rows):
-        for i in range(n_assets):
-            p = close[t, i]
-            if p == p:  # not NaN: closes here are valid or NaN
-                last_price[i] = p
-        # Delisting: after the last valid close, a held position becomes cash at it.
-        for i in range(n_assets):
-            if units[i] != 0.0 and last_valid[i] < t:
-                cash += units[i] * last_price[i]
-                if n_liq < liquidation_capacity:
-                    liq_row[n_liq] = t
-                    liq_asset[n_liq] = i
-                    liq_units[n_liq] = units[i]
-                    liq_price[n_liq] = last_price[i]
-                    liq_kind[n_liq] = LIQUIDATION_DELISTED
-                n_liq += 1
-                units[i] = 0.0
-        trade = -1
-        if r < n_candidates and candidate_rows[r] == t:
-            if exposure[t] <= 0.0:
+    # A held asset's delisting: the first row after its last valid close.
+    delist_row = last_valid + 1
+
+    segment_start = 0
+    for j in range(n_candidates + 1):
+        t = candidate_rows[j] if j < n_candidates else n_rows
+        # The days before this candidate row: one matrix product for all portfolios.
+        if t > segment_start:
+            equity[segment_start:t] = np.dot(prices[segment_start:t], units.T)
+            for k in range(n_portfolios):
+                for r in range(segment_start, t):
+                    equity[r, k] += cash[k]
+        # Delistings up to and including row t become cash at the last close.
+        for k in range(n_portfolios):
+            for i in range(n_assets):
+                if units[k, i] != 0.0 and delist_row[i] <= t and delist_row[i] < n_rows:
+                    day = max(delist_row[i], segment_start)
+                    cash[k] += units[k, i] * prices[day, i]
+                    if record and k == 0:
+                        if n_liq < capacity:
+                            liq_row[n_liq] = day
+                            liq_asset[n_liq] = i
+                            liq_units[n_liq] = units[k, i]
+                            liq_price[n_liq] = prices[day, i]
+                            liq_kind[n_liq] = LIQUIDATION_DELISTED
+                        n_liq += 1
+                    units[k, i] = 0.0
+        if j == n_candidates:
+            break
+        for k in range(n_portfolios):
+            invested = invested_always or exposure[t, k] > 0.0
+            was_invested = invested_always or t == 0 or exposure[t - 1, k] > 0.0
+            trade = -1
+            if not invested:
                 for i in range(n_assets):
-                    if units[i] != 0.0:
+                    if units[k, i] != 0.0:
                         trade = TRADE_RISK_OFF  # sell everything; nothing to do if in cash
-            elif t > 0 and exposure[t - 1] <= 0.0:
+            elif not was_invested:
                 trade = TRADE_RISK_ON
-            elif forced[r]:
+            elif forced[j]:
                 trade = TRADE_SCHEDULED
-            elif drift_threshold > 0.0 and _drifted_too_far(
-                units, last_price, cash, target_weights[r], drift_threshold, drift_relative
+            elif drift_threshold[k] > 0.0 and _drifted_too_far(
+                units[k], prices[t], cash[k], targets[j, k], drift_threshold[k], drift_relative[k]
             ):
                 trade = TRADE_DRIFT
-        if trade >= 0:
-            # A position with no price today cannot be traded: it becomes cash at its
-            # last close, fee-free, as a delisting would (see the module docstring).
+            if trade >= 0:
+                # A position with no price today cannot be traded: it becomes cash at its
+                # last close, fee-free, as a delisting would (see the module docstring).
+                for i in range(n_assets):
+                    if units[k, i] != 0.0 and close[t, i] != close[t, i]:
+                        cash[k] += units[k, i] * prices[t, i]
+                        if record and k == 0:
+                            if n_liq < capacity:
+                                liq_row[n_liq] = t
+                                liq_asset[n_liq] = i
+                                liq_units[n_liq] = units[k, i]
+                                liq_price[n_liq] = prices[t, i]
+                                liq_kind[n_liq] = LIQUIDATION_NO_PRICE
+                            n_liq += 1
+                        units[k, i] = 0.0
+                value = cash[k]
+                scale = 0.0 if trade == TRADE_RISK_OFF else 1.0
+                for i in range(n_assets):
+                    h = units[k, i] * prices[t, i] if units[k, i] != 0.0 else 0.0
+                    holdings[i] = h
+                    value += h
+                    w = targets[j, k, i] * scale
+                    # Without a valid close today the asset cannot be bought: cash.
+                    weights[i] = w if (w > 0.0 and close[t, i] == close[t, i]) else 0.0
+                new_value = post_trade_value(value, holdings, weights, cost_rate[k])
+                in_assets = 0.0
+                notional = 0.0
+                for i in range(n_assets):
+                    target = new_value * weights[i]
+                    notional += abs(target - holdings[i])
+                    if weights[i] > 0.0:
+                        units[k, i] = target / prices[t, i]
+                        in_assets += target
+                    else:
+                        units[k, i] = 0.0
+                    if record:
+                        units_post[j, k, i] = units[k, i]
+                        weights_post[j, k, i] = weights[i]
+                cash[k] = new_value - in_assets
+                reason[j, k] = trade
+                value_pre[j, k] = value
+                traded[j, k] = notional
+                cost[j, k] = value - new_value
+            total = cash[k]
             for i in range(n_assets):
-                if units[i] != 0.0 and close[t, i] != close[t, i]:
-                    cash += units[i] * last_price[i]
-                    if n_liq < liquidation_capacity:
-                        liq_row[n_liq] = t
-                        liq_asset[n_liq] = i
-                        liq_units[n_liq] = units[i]
-                        liq_price[n_liq] = last_price[i]
-                        liq_kind[n_liq] = LIQUIDATION_NO_PRICE
-                    n_liq += 1
-                    units[i] = 0.0
-            value = cash
-            scale = 1.0 if trade != TRADE_RISK_OFF else 0.0
-            for i in range(n_assets):
-                h = units[i] * last_price[i] if units[i] != 0.0 else 0.0
-                holdings[i] = h
-                value += h
-                w = target_weights[r, i] * scale
-                # Without a valid close today the asset cannot be bought: its weight stays cash.
-                weights[i] = w if (w > 0.0 and close[t, i] == close[t, i]) else 0.0
-            new_value = post_trade_value(value, holdings, weights, cost_rate)
-            in_assets = 0.0
-            notional = 0.0
-            for i in range(n_assets):
-                target = new_value * weights[i]
-                notional += abs(target - holdings[i])
-                if weights[i] > 0.0:
-                    units[i] = target / last_price[i]
-                    in_assets += target
-                else:
-                    units[i] = 0.0
-                units_post[r, i] = units[i]
-                weights_post[r, i] = weights[i]
-            cash = new_value - in_assets
-            reason[r] = trade
-            value_pre[r] = value
-            traded[r] = notional
-            cost[r] = value - new_value
-        if r < n_candidates and candidate_rows[r] == t:
-            r += 1
-        total = cash
-        for i in range(n_assets):
-            if units[i] != 0.0:
-                total += units[i] * last_price[i]
-        equity[t] = total
+                if units[k, i] != 0.0:
+                    total += units[k, i] * prices[t, i]
+            equity[t, k] = total
+        segment_start = t + 1
     return (
         equity,
         reason,

@@ -17,7 +17,12 @@ from indexlab.errors import DataError, SpecError, UniverseError
 from indexlab.market import Market
 from indexlab.rules.measures import measure_values
 from indexlab.rules.schedule import schedule_positions
-from indexlab.rules.selection import Review, select_members
+from indexlab.rules.selection import (
+    Review,
+    depends_on_history,
+    select_independent,
+    select_members,
+)
 from indexlab.rules.universe import (
     age_screen,
     eligibility,
@@ -55,16 +60,21 @@ def _resolve_fixed(strategy: Strategy, market: Market) -> dict[int, float]:
     return fixed
 
 
-def _reviews(strategy: Strategy, market: Market, snapshot: np.ndarray) -> list[Review]:
+def _screens(
+    strategy: Strategy, market: Market, snapshot: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """At each review: who passes the history-free screens, market caps, the measure."""
     rule = strategy.universe
     close = market.close_values[snapshot]
     caps = market.market_cap_values[snapshot]
     measure = measure_values(market, strategy.ranking)[snapshot]
-    extra = None
-    if rule.tags_file:
-        extra = dated_tags(strategy.resolve_path(rule.tags_file))
-    tags = market_dated_tags(market, extra)
-    excluded = exclusion_mask(market, rule.exclusions, market.dates[snapshot], tags=tags)
+    excluded = np.zeros(close.shape, dtype=bool)
+    if rule.exclusions:
+        extra = None
+        if rule.tags_file:
+            extra = dated_tags(strategy.resolve_path(rule.tags_file))
+        tags = market_dated_tags(market, extra)
+        excluded = exclusion_mask(market, rule.exclusions, market.dates[snapshot], tags=tags)
     base = eligibility(close, caps, excluded) & np.isfinite(measure)
     if rule.pre_top_k is not None:
         base &= top_k_mask(measure, base, rule.pre_top_k)
@@ -78,7 +88,7 @@ def _reviews(strategy: Strategy, market: Market, snapshot: np.ndarray) -> list[R
         )
     if rule.min_age_days > 0:
         base &= age_screen(market, snapshot, rule.min_age_days)
-    return [Review(base[r], caps[r], measure[r]) for r in range(len(snapshot))]
+    return base, caps, measure
 
 
 def _file_weights(
@@ -159,8 +169,12 @@ def plan_targets(
     always = np.zeros(len(market.asset_ids), dtype=bool)
     always[list(fixed)] = True
     review_snapshot = start_pos + review_rows - lag
-    reviews = _reviews(strategy, market, review_snapshot)
-    members, _ = select_members(strategy.universe, reviews, always if fixed else None)
+    base, caps, measure = _screens(strategy, market, review_snapshot)
+    if fixed or depends_on_history(strategy.universe):
+        reviews = [Review(base[r], caps[r], measure[r]) for r in range(len(review_snapshot))]
+        members, _ = select_members(strategy.universe, reviews, always if fixed else None)
+    else:
+        members = select_independent(strategy.universe, base, caps, measure)
     counts = members.sum(axis=1)
     where = strategy.origin or strategy.name
     if not counts.any():
@@ -197,13 +211,16 @@ def plan_targets(
     rest = weighable & ~always
     raw = power_weights(np.where(rest, wm, 0.0), rest, weighting.exponent)
     totals = 1.0 - fixed_weights.sum(axis=1)
-    bounded, feasible = bounded_weights(
-        raw,
-        cap=weighting.cap,
-        cap_largest=weighting.cap_largest,
-        floor=weighting.floor,
-        totals=totals,
-    )
+    if weighting.cap is None and weighting.cap_largest is None and weighting.floor is None:
+        bounded, feasible = raw * totals[:, None], np.ones(len(raw), dtype=bool)
+    else:
+        bounded, feasible = bounded_weights(
+            raw,
+            cap=weighting.cap,
+            cap_largest=weighting.cap_largest,
+            floor=weighting.floor,
+            totals=totals,
+        )
     weights = bounded + fixed_weights
     if not feasible.all():
         bounds = ", ".join(

@@ -77,147 +77,151 @@ def _readonly(values: np.ndarray, dtype: type) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class WindowArrays:
-    """The arrays a portfolio is simulated on: the window's valid prices, the last
-    price before the window, and each column's last valid row."""
+    """The arrays portfolios are simulated on: over the run window, the valid closes
+    (what can be traded), the last valid close up to each day (what holdings are worth;
+    0 before an asset's first), and each column's last valid row."""
 
     market_dates: pd.DatetimeIndex
     window: Window
     assets: pd.Index
     close: np.ndarray  # (window rows x assets), valid closes or NaN
-    price_before: np.ndarray  # last valid close before the window (NaN if none)
+    prices: np.ndarray  # (window rows x assets), last valid close so far, 0 if none
     last_valid: np.ndarray  # each asset's last valid row, relative to the window
 
     @classmethod
     def build(cls, market: Market, window: Window) -> WindowArrays:
-        return cls.from_panel(
+        return cls._of(
             market.close_values,
+            market.close_ffill_values,
+            market.last_valid_positions(),
             market.asset_ids,
             market.dates,
             window,
-            last_valid=market.last_valid_positions(),
         )
 
     @classmethod
-    def from_panel(
+    def from_column(
         cls,
         values: np.ndarray,
-        assets: pd.Index,
+        label: str,
         dates: pd.DatetimeIndex,
         window: Window,
-        last_valid: np.ndarray | None = None,
+        filled: np.ndarray | None = None,
     ) -> WindowArrays:
-        """From a (market date x column) array of valid prices or NaN."""
-        valid = ~np.isnan(values)
-        if last_valid is None:
-            ever = valid.any(axis=0)
-            last_valid = np.where(ever, len(values) - 1 - np.argmax(valid[::-1], axis=0), -1)
-        start = window.start_pos
-        before = np.full(values.shape[1], np.nan)
-        if start > 0:
-            seen = valid[:start]
-            last_seen = start - 1 - np.argmax(seen[::-1], axis=0)
-            known = seen.any(axis=0)
-            before[known] = values[last_seen[known], np.flatnonzero(known)]
+        """For one price column on the market's dates (valid prices or NaN), with its
+        forward-filled version if known."""
+        valid = np.isfinite(values)
+        last = int(len(values) - 1 - np.argmax(valid[::-1])) if valid.any() else -1
+        if filled is None:
+            filled = pd.Series(values).ffill().fillna(0.0).to_numpy()
+        return cls._of(
+            values[:, None], filled[:, None], np.array([last]), pd.Index([label]), dates, window
+        )
+
+    @classmethod
+    def _of(cls, close, filled, last_valid, assets, dates, window) -> WindowArrays:
+        rows = slice(window.start_pos, window.end_pos + 1)
         return cls(
             market_dates=dates,
             window=window,
             assets=assets,
-            close=_readonly(values[start : window.end_pos + 1], np.float64),
-            price_before=_readonly(before, np.float64),
-            last_valid=_readonly(np.asarray(last_valid) - start, np.int64),
+            close=_readonly(close[rows], np.float64),
+            prices=_readonly(filled[rows], np.float64),
+            last_valid=_readonly(np.asarray(last_valid) - window.start_pos, np.int64),
         )
 
 
 @dataclass(frozen=True)
 class Trading:
-    """How a portfolio trades: candidate rows, their targets, and when they must trade."""
+    """How portfolios trade: candidate rows, their targets, and when they must trade."""
 
     rows: np.ndarray
-    weights: np.ndarray
+    weights: np.ndarray  # (candidates x assets) for one portfolio
     forced: np.ndarray | None = None  # default: every candidate is scheduled
     exposure: np.ndarray | None = None  # default: always invested
     drift_threshold: float = 0.0
     drift_relative: bool = False
 
 
-def _simulate(arrays: WindowArrays, trading: Trading, cost_rate: float) -> PortfolioRun:
-    """Run the kernel for one portfolio over the columns of ``arrays``."""
-    close, before, last_valid, assets = (
-        arrays.close,
-        arrays.price_before,
-        arrays.last_valid,
-        arrays.assets,
-    )
-    n_rows = close.shape[0]
-    forced = np.ones(len(trading.rows), dtype=bool) if trading.forced is None else trading.forced
-    exposure = np.ones(n_rows) if trading.exposure is None else trading.exposure
-    capacity = int(close.shape[1]) + 16
+_ALWAYS_INVESTED = np.zeros((0, 0))
+
+
+def run_kernel(
+    arrays: WindowArrays,
+    rows: np.ndarray,
+    targets: np.ndarray,
+    *,
+    cost_rate: np.ndarray,
+    forced: np.ndarray | None = None,
+    exposure: np.ndarray | None = None,
+    drift_threshold: np.ndarray | None = None,
+    drift_relative: np.ndarray | None = None,
+    record: bool = False,
+):
+    """The batched kernel for K portfolios sharing candidate ``rows``; ``targets`` is
+    (candidates x K x assets), ``exposure`` (days x K) or None (always invested)."""
+    k = targets.shape[1]
+    forced = np.ones(len(rows), dtype=bool) if forced is None else forced
+    threshold = np.zeros(k) if drift_threshold is None else drift_threshold
+    relative = np.zeros(k, dtype=bool) if drift_relative is None else drift_relative
+    capacity = int(arrays.close.shape[1]) + 16
     while True:
-        out = kernels.simulate(
-            close,
-            before,
-            last_valid,
-            _readonly(trading.rows, np.int64),
-            _readonly(trading.weights, np.float64),
+        out = kernels.simulate_batch(
+            arrays.close,
+            arrays.prices,
+            arrays.last_valid,
+            _readonly(rows, np.int64),
+            _readonly(targets, np.float64),
             _readonly(forced, np.bool_),
-            _readonly(exposure, np.float64),
-            float(trading.drift_threshold),
-            bool(trading.drift_relative),
-            float(cost_rate),
+            _readonly(_ALWAYS_INVESTED if exposure is None else exposure, np.float64),
+            _readonly(threshold, np.float64),
+            _readonly(relative, np.bool_),
+            _readonly(cost_rate, np.float64),
+            record,
             capacity,
         )
         n_liq = int(out[7])
-        if n_liq <= capacity:
-            break
+        if n_liq <= capacity or not record:
+            return out
         capacity = n_liq
-    equity, reason, value_pre, traded, cost, units_post, weights_post = out[:7]
+
+
+def _simulate(arrays: WindowArrays, trading: Trading, cost_rate: float) -> PortfolioRun:
+    """One portfolio: the K = 1 case of the batched kernel, with everything recorded."""
+    assets, last_valid = arrays.assets, arrays.last_valid
+    out = run_kernel(
+        arrays,
+        trading.rows,
+        np.asarray(trading.weights)[:, None, :],
+        cost_rate=np.array([cost_rate]),
+        forced=trading.forced,
+        exposure=None if trading.exposure is None else np.asarray(trading.exposure)[:, None],
+        drift_threshold=np.array([trading.drift_threshold]),
+        drift_relative=np.array([trading.drift_relative]),
+        record=True,
+    )
+    equity, reason, value_pre, traded, cost = (a[..., 0] if a.ndim == 2 else a for a in out[:5])
+    units_post, weights_post = out[5][:, 0], out[6][:, 0]
+    n_liq = int(out[7])
     liq_row, liq_asset, liq_units, liq_price, liq_kind = out[8:]
     did = reason >= 0  # the candidates that traded
-    rebalance_rows = np.asarray(trading.rows)[did]
-    value_pre, traded, cost = value_pre[did], traded[did], cost[did]
-    units_post, weights_post = units_post[did], weights_post[did]
-    target_weights = np.asarray(trading.weights)[did]
     window = arrays.window
-    market_dates = arrays.market_dates
-    dates = market_dates[window.start_pos : window.end_pos + 1]
-    trades = pd.DataFrame(
-        {
-            "value_pre_trade": value_pre,
-            "traded_notional": traded,
-            "turnover": np.divide(
-                traded, value_pre, out=np.zeros_like(traded), where=value_pre > 0
-            ),
-            "cost": cost,
-            "n_assets": (weights_post > 0).sum(axis=1),
-            "reason": np.asarray(kernels.TRADE_REASONS, dtype=object)[reason[did]],
-        },
-        index=pd.DatetimeIndex(dates[rebalance_rows], name="date"),
-    )
-    liq_asset = liq_asset[:n_liq]
-    liquidations = pd.DataFrame(
-        {
-            "date": dates[liq_row[:n_liq]],
-            "asset": assets[liq_asset],
-            "last_valid_date": market_dates[last_valid[liq_asset] + window.start_pos],
-            "units": liq_units[:n_liq],
-            "price": liq_price[:n_liq],
-            "value": liq_units[:n_liq] * liq_price[:n_liq],
-            "reason": np.where(
-                liq_kind[:n_liq] == kernels.LIQUIDATION_DELISTED,
-                "delisted",
-                "no price on rebalance date",
-            ),
-        }
-    )
     return PortfolioRun(
-        equity=pd.Series(equity, index=dates, name="equity"),
+        dates=arrays.market_dates[window.start_pos : window.end_pos + 1],
+        market_dates=arrays.market_dates,
+        start_pos=window.start_pos,
+        equity_values=equity,
         assets=assets,
-        target_weights=target_weights,
-        weights_post=weights_post,
-        rebalance_rows=rebalance_rows,
-        units_post=units_post,
-        trades=trades,
-        liquidations=liquidations,
+        target_weights=np.asarray(trading.weights)[did],
+        weights_post=weights_post[did],
+        rebalance_rows=np.asarray(trading.rows)[did],
+        units_post=units_post[did],
+        trade_values=np.column_stack([value_pre[did], traded[did], cost[did]]),
+        trade_reasons=reason[did],
+        liquidation_rows=np.column_stack([liq_row[:n_liq], liq_asset[:n_liq]]),
+        liquidation_values=np.column_stack([liq_units[:n_liq], liq_price[:n_liq]]),
+        liquidation_kinds=liq_kind[:n_liq],
+        last_valid=np.asarray(last_valid),
     )
 
 
@@ -237,12 +241,12 @@ def _buy_and_hold(
     window: Window,
     lag_days: int,
     rate: float,
+    filled: np.ndarray | None = None,
 ) -> PortfolioRun:
     """Buy-and-hold of one price column (market dates, valid prices or NaN): bought on
     the first run date whose snapshot day (t - lag_days) has a valid price, with
     weight 1, and held; cash before."""
-    values = column.reshape(-1, 1)
-    arrays = WindowArrays.from_panel(values, pd.Index([label]), dates, window)
+    arrays = WindowArrays.from_column(column, label, dates, window, filled)
     snapshot = np.arange(window.start_pos, window.end_pos + 1) - lag_days
     valid = np.isfinite(column[snapshot])
     rows = np.array([int(np.argmax(valid))] if valid.any() else [], dtype=np.int64)
@@ -322,8 +326,16 @@ def run(strategy: Strategy, market: Market) -> Result:
         if label == strategy.name:
             raise SpecError(f"benchmarks: {entry!r} has the strategy's own name {label!r}")
         bench_assets[label] = asset
-        column = market.close_values[:, market.asset_ids.get_loc(asset)]
-        bench = _buy_and_hold(column, asset, market.dates, window, strategy.lag_days, rate)
+        j = market.asset_ids.get_loc(asset)
+        bench = _buy_and_hold(
+            market.close_values[:, j],
+            asset,
+            market.dates,
+            window,
+            strategy.lag_days,
+            rate,
+            market.close_ffill_values[:, j],
+        )
         if len(bench.rebalance_rows) == 0:
             notes.append(f"benchmark {label}: no valid price during the run; it holds cash")
         elif bench.rebalance_rows[0] > 0:
@@ -338,8 +350,16 @@ def run(strategy: Strategy, market: Market) -> Result:
             label = next(lbl for lbl, a in bench_assets.items() if a == btc)
             reference_equity = portfolios[label].equity
         else:
-            column = market.close_values[:, market.asset_ids.get_loc(btc)]
-            reference = _buy_and_hold(column, btc, market.dates, window, strategy.lag_days, rate)
+            j = market.asset_ids.get_loc(btc)
+            reference = _buy_and_hold(
+                market.close_values[:, j],
+                btc,
+                market.dates,
+                window,
+                strategy.lag_days,
+                rate,
+                market.close_ffill_values[:, j],
+            )
             reference_equity = reference.equity
     return Result(
         strategy=strategy,

@@ -99,6 +99,47 @@ def _buffered(
     return chosen
 
 
+def depends_on_history(rule: Universe) -> bool:
+    """Whether a review needs the previous members (buffers, seasoning, a lower
+    market-cap threshold for members); if not, reviews are independent."""
+    member_cap = rule.min_market_cap_members
+    return (
+        rule.has_buffer
+        or rule.seasoning_reviews > 1
+        or (member_cap is not None and member_cap != rule.min_market_cap)
+    )
+
+
+def select_independent(
+    rule: Universe, eligible: np.ndarray, market_cap: np.ndarray, measure: np.ndarray
+) -> np.ndarray:
+    """Members at every review at once (review x asset), for rules without history:
+    the same result as :func:`select_members`, vectorised."""
+    with np.errstate(invalid="ignore"):
+        candidates = eligible & (market_cap >= rule.min_market_cap)
+    keyed = np.where(candidates, measure, -np.inf)
+    order = np.argsort(-keyed, axis=1, kind="stable")  # ties by asset id
+    rank = np.empty_like(order)
+    rank[np.arange(order.shape[0])[:, None], order] = np.arange(order.shape[1])[None, :]
+    if rule.rank_band is not None:
+        first, last = rule.rank_band
+        chosen = (rank >= first - 1) & (rank < last)
+    elif rule.coverage is not None:
+        ordered = np.take_along_axis(np.where(candidates, measure, 0.0), order, axis=1)
+        running = np.cumsum(ordered, axis=1)
+        target = rule.coverage * running[:, -1:] * (1 - 1e-12)
+        count = (running < target).sum(axis=1) + 1
+        count = np.where(running[:, -1] > 0, count, 0)
+        if rule.min_n is not None:
+            count = np.maximum(count, rule.min_n)
+        if rule.max_n is not None:
+            count = np.minimum(count, rule.max_n)
+        chosen = rank < count[:, None]
+    else:
+        chosen = rank < (rule.top_n if rule.top_n is not None else rule.max_n)
+    return chosen & candidates
+
+
 def select_members(rule: Universe, reviews: list[Review], always: np.ndarray | None = None):
     """Members (bool, review x asset) and the number of candidates at each review.
 

@@ -10,6 +10,7 @@ do (member-aware market-cap thresholds, seasoning, buffers) are in
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -23,9 +24,20 @@ from indexlab.taxonomy import KNOWN_TAGS, dated_tags, merge_dated_tags, tag_pane
 _CHUNK = 256  # review dates per block of the rolling-window screens (bounds memory)
 
 
+_DATED: weakref.WeakKeyDictionary[Market, pd.DataFrame] = weakref.WeakKeyDictionary()
+
+
 def market_dated_tags(market: Market, extra: pd.DataFrame | None = None) -> pd.DataFrame:
     """The market's tags with the dates they apply from (``NaT`` = always): the tags
     the market carries, dated where the shipped list dates them, then ``extra``."""
+    if extra is None:
+        if market not in _DATED:  # made once per market: sweeps call this many times
+            _DATED[market] = _dated_tags_of(market)
+        return _DATED[market]
+    return merge_dated_tags(_dated_tags_of(market), extra)
+
+
+def _dated_tags_of(market: Market) -> pd.DataFrame:
     rows = [(a, t, pd.NaT) for a, tags in market.tags.items() for t in tags]
     base = pd.DataFrame(rows, columns=["asset", "tag", "effective_from"])
     base["effective_from"] = pd.to_datetime(base["effective_from"])
@@ -34,8 +46,7 @@ def market_dated_tags(market: Market, extra: pd.DataFrame | None = None) -> pd.D
     dated = builtin[
         [(a, t) in known for a, t in zip(builtin["asset"], builtin["tag"], strict=True)]
     ]
-    frames = [base, dated] + ([extra] if extra is not None else [])
-    return merge_dated_tags(*frames)
+    return merge_dated_tags(base, dated)
 
 
 def exclusion_mask(

@@ -320,3 +320,84 @@ def summary(
         table.loc[name, "total_cost"] = float((frame["cost"] / frame["value_pre_trade"]).sum())
         table.loc[name, "n_rebalances"] = float(len(frame))
     return table[list(METRIC_COLUMNS)]
+
+
+def longest_drawdown_rows(equity: np.ndarray) -> np.ndarray:
+    """Per column of a (T x K) equity array on a contiguous daily calendar: the
+    longest span, in rows (days), from a peak to its recovery or to the last row.
+    The vectorised form of :func:`longest_drawdown_days`."""
+    values = np.asarray(equity, dtype=np.float64)
+    n = values.shape[0]
+    peak = np.maximum.accumulate(values, axis=0)
+    at_high = values >= peak
+    rows = np.arange(n)[:, None]
+    last_high = np.maximum.accumulate(np.where(at_high, rows, 0), axis=0)
+    # A drawdown ends where a row is back at its high after rows below it.
+    recovered = at_high[1:] & ~at_high[:-1]
+    spans = np.where(recovered, rows[1:] - last_high[:-1], 0)
+    longest = spans.max(axis=0) if n > 1 else np.zeros(values.shape[1])
+    open_span = np.where(~at_high[-1], (n - 1) - last_high[-1], 0)
+    return np.maximum(longest, open_span).astype(np.float64)
+
+
+def summary_arrays(
+    equity: np.ndarray,
+    dates: pd.DatetimeIndex,
+    *,
+    reference_equity: np.ndarray | None = None,
+    turnover: np.ndarray | None = None,
+    cost_share: np.ndarray | None = None,
+    trades: np.ndarray | None = None,
+    risk_free: float = 0.0,
+    periods: int = PERIODS_PER_YEAR,
+) -> pd.DataFrame:
+    """The metrics of :func:`summary` for K portfolios at once, from a (T x K) equity
+    array on the contiguous daily calendar ``dates`` (as a sweep produces them).
+
+    ``turnover`` (K) is the mean one-way turnover per rebalance after the initial
+    buy, ``cost_share`` (K) the sum of cost / value before each trade, ``trades`` (K)
+    their count. Column for column, the values equal :func:`summary`'s.
+    """
+    values = np.asarray(equity, dtype=np.float64)
+    n, k = values.shape
+    days = float((dates[-1] - dates[0]) / pd.Timedelta(days=1)) if n > 1 else 0.0
+    final = values[-1]
+    out = {"total_return": final - 1.0}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.where(final > 0, final ** (365.0 / days) - 1.0, -1.0) if days > 0 else np.nan
+        out["cagr"] = np.broadcast_to(growth, (k,)).astype(np.float64)
+        r = values[1:] / values[:-1] - 1.0 - _daily_rate(risk_free, periods)
+        raw = values[1:] / values[:-1] - 1.0
+        m = r.shape[0]
+        sd = r.std(axis=0, ddof=1) if m >= 2 else np.full(k, np.nan)
+        mean = r.mean(axis=0) if m >= 1 else np.full(k, np.nan)
+        out["volatility"] = raw.std(axis=0, ddof=1) * np.sqrt(periods) if m >= 2 else sd
+        out["sharpe"] = np.where(sd > 0, mean / sd * np.sqrt(periods), np.nan)
+        downside = np.sqrt(np.mean(np.minimum(r, 0.0) ** 2, axis=0)) if m >= 1 else sd
+        out["sortino"] = np.where(downside > 0, mean / downside * np.sqrt(periods), np.nan)
+        depth = (values / np.maximum.accumulate(values, axis=0) - 1.0).min(axis=0)
+        out["max_drawdown"] = depth
+        out["longest_drawdown_days"] = longest_drawdown_rows(values)
+        out["calmar"] = np.where(depth < 0, out["cagr"] / np.abs(depth), np.nan)
+        out["best_day"] = raw.max(axis=0) if m else np.full(k, np.nan)
+        out["worst_day"] = raw.min(axis=0) if m else np.full(k, np.nan)
+        if reference_equity is not None and m >= 2:
+            b = reference_equity[1:] / reference_equity[:-1] - 1.0
+            ok = np.isfinite(b)
+            b = b[ok]
+            x = raw[ok]
+            xc = x - x.mean(axis=0)
+            bc = b - b.mean()
+            cov = (xc * bc[:, None]).sum(axis=0) / (len(b) - 1)
+            var_b = bc @ bc / (len(b) - 1)
+            sd_x = np.sqrt((xc**2).sum(axis=0) / (len(b) - 1))
+            out["beta_btc"] = cov / var_b if var_b > 0 else np.full(k, np.nan)
+            sd_b = np.sqrt(var_b)
+            out["correlation_btc"] = np.where(sd_x > 0, cov / (sd_x * sd_b), np.nan)
+        else:
+            out["beta_btc"] = np.full(k, np.nan)
+            out["correlation_btc"] = np.full(k, np.nan)
+    out["avg_turnover"] = np.full(k, np.nan) if turnover is None else turnover
+    out["total_cost"] = np.full(k, np.nan) if cost_share is None else cost_share
+    out["n_rebalances"] = np.full(k, np.nan) if trades is None else trades.astype(np.float64)
+    return pd.DataFrame({c: np.asarray(out[c], dtype=np.float64) for c in METRIC_COLUMNS})

@@ -8,6 +8,7 @@ for the current members. Decisions on row t use the snapshot at market row
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +47,15 @@ class Plan:
     review_rows: np.ndarray  # rows where membership was reviewed
     members: np.ndarray  # (reviews x assets) bool
     notes: list[str] = field(default_factory=list)
+
+
+def _memo(memo: dict | None, key: object, make):
+    """``make()``, kept in ``memo`` under ``key`` when a memo is given."""
+    if memo is None:
+        return make()
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
 
 
 def _first(mask: np.ndarray) -> int:
@@ -137,9 +147,12 @@ def plan_targets(
     start_pos: int,
     end_pos: int,
     extra_rows: np.ndarray | None = None,
+    memo: dict | None = None,
 ) -> Plan:
     """The candidate rows and target weights of ``strategy`` over a run window;
-    ``extra_rows`` are more rows that must trade (risk-off switches)."""
+    ``extra_rows`` are more rows that must trade (risk-off switches). ``memo`` (a dict
+    kept across calls on the same market) shares screens, rankings and measures
+    between strategies that have them in common, as in a sweep."""
     notes: list[str] = []
     dates = market.dates[start_pos : end_pos + 1]
     lag = strategy.lag_days
@@ -169,12 +182,39 @@ def plan_targets(
     always = np.zeros(len(market.asset_ids), dtype=bool)
     always[list(fixed)] = True
     review_snapshot = start_pos + review_rows - lag
-    base, caps, measure = _screens(strategy, market, review_snapshot)
-    if fixed or depends_on_history(strategy.universe):
+    rule = strategy.universe
+    screens_key = (
+        "screens",
+        review_snapshot.tobytes(),
+        dataclasses.replace(
+            rule,
+            top_n=1,
+            rank_band=None,
+            max_n=None,
+            coverage=None,
+            min_n=None,
+            min_market_cap=0.0,
+            min_market_cap_members=None,
+            seasoning_reviews=1,
+            entry_rank=None,
+            exit_rank=None,
+            replacement_ratio=0.0,
+        ),
+        strategy.ranking,
+        strategy.origin if rule.tags_file else "",
+    )
+    base, caps, measure = _memo(
+        memo, screens_key, lambda: _screens(strategy, market, review_snapshot)
+    )
+    if fixed or depends_on_history(rule):
         reviews = [Review(base[r], caps[r], measure[r]) for r in range(len(review_snapshot))]
-        members, _ = select_members(strategy.universe, reviews, always if fixed else None)
+        members, _ = select_members(rule, reviews, always if fixed else None)
     else:
-        members = select_independent(strategy.universe, base, caps, measure)
+        members = _memo(
+            memo,
+            ("members", screens_key, rule),
+            lambda: select_independent(rule, base, caps, measure),
+        )
     counts = members.sum(axis=1)
     where = strategy.origin or strategy.name
     if not counts.any():
@@ -182,7 +222,6 @@ def plan_targets(
             f"{where}: the universe is empty on every review date from {dates[0].date()} to "
             f"{dates[-1].date()} (no asset passed the exclusions and screens of [universe])"
         )
-    rule = strategy.universe
     if rule.count_rule == "top_n":
         target = rule.top_n + len(fixed)
         short = counts < target
@@ -203,7 +242,12 @@ def plan_targets(
     latest = np.searchsorted(review_rows, rows, side="right") - 1
     current = members[latest]
     close = market.close_values[snapshot_rows]
-    wm = measure_values(market, weighting.measure_spec)[snapshot_rows]
+    all_days = _memo(
+        memo,
+        ("measure", weighting.measure_spec),
+        lambda: measure_values(market, weighting.measure_spec),
+    )
+    wm = all_days[snapshot_rows]
     weighable = current & np.isfinite(close) & np.isfinite(wm) & (wm > 0)
     fixed_weights = np.zeros_like(wm)
     for column, weight in fixed.items():

@@ -1,0 +1,179 @@
+"""Many configurations through the batched kernel, with shared work done once.
+
+Configurations whose candidate trade rows coincide (same window, schedules, drift
+and risk-off switches) are simulated together: their target weights are stacked into
+one (candidates x K x assets) array and the kernel values all K portfolios with one
+matrix product per segment. Planning shares screens, rankings and measures between
+configurations through a memo. Metrics are computed for all K at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from indexlab.engine.plan import plan_targets
+from indexlab.engine.simulate import (
+    WindowArrays,
+    _bitcoin,
+    _buy_and_hold,
+    run_kernel,
+    run_window,
+)
+from indexlab.errors import IndexlabError
+from indexlab.market import Market
+from indexlab.metrics import METRIC_COLUMNS, summary_arrays
+from indexlab.rules.risk_off import market_signal, risk_exposure
+from indexlab.sweep.spec import Config
+
+BYTES_PER_FLOAT = 8
+
+
+@dataclass
+class _Planned:
+    config: Config
+    rows: np.ndarray
+    weights: np.ndarray
+    forced: np.ndarray
+    exposure: np.ndarray | None
+
+
+def _plan(config: Config, market: Market, memo: dict) -> tuple[tuple, _Planned]:
+    strategy = config.strategy
+    window = run_window(strategy, market)
+    exposure = switches = None
+    if strategy.risk_off is not None:
+        key = ("risk", strategy.risk_off, strategy.lag_days, strategy.origin)
+        if key not in memo:
+            memo[key] = risk_exposure(market_signal(strategy, market), strategy.lag_days)
+        exposure = memo[key][window.start_pos : window.end_pos + 1]
+        switches = np.flatnonzero(np.diff(exposure) != 0) + 1
+    plan = plan_targets(strategy, market, window.start_pos, window.end_pos, switches, memo)
+    group = (window.start_pos, window.end_pos, plan.rows.tobytes(), plan.forced.tobytes())
+    return group, _Planned(config, plan.rows, plan.weights, plan.forced, exposure)
+
+
+def chunk_size(n_candidates: int, n_days: int, n_assets: int, memory_bytes: float) -> int:
+    """How many portfolios of a group fit a memory budget: their stacked targets
+    (candidates x assets each, twice for the kernel's copy) and equity (days each)."""
+    per_portfolio = BYTES_PER_FLOAT * (2 * n_candidates * n_assets + 3 * n_days + 4 * n_candidates)
+    return max(1, int(memory_bytes // max(per_portfolio, 1)))
+
+
+def run_configs(
+    market: Market,
+    configs: list[Config],
+    *,
+    memory_bytes: float = 2e9,
+    keep_equity: bool = False,
+) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """Metrics of every configuration (one row each: ``config_id``, its parameters, the
+    metrics of :func:`indexlab.metrics.summary`, ``error``), and their equity when
+    ``keep_equity``. A configuration that cannot run (an empty universe, ...) gets its
+    error message and no metrics; the others run."""
+    memo: dict = {}
+    groups: dict[tuple, list[_Planned]] = defaultdict(list)
+    rows: dict[str, dict] = {}
+    for config in configs:
+        rows[config.id] = {"config_id": config.id, **config.params, "error": None}
+        try:
+            group, planned = _plan(config, market, memo)
+        except IndexlabError as exc:
+            rows[config.id]["error"] = str(exc)
+            continue
+        groups[group].append(planned)
+    equities: dict[str, pd.Series] = {}
+    btc = _bitcoin(market)
+    for (start_pos, end_pos, _, _), members in groups.items():
+        window = run_window(members[0].config.strategy, market)
+        arrays = WindowArrays.build(market, window)
+        dates = market.dates[start_pos : end_pos + 1]
+        size = chunk_size(len(members[0].rows), len(dates), len(market.asset_ids), memory_bytes)
+        for first in range(0, len(members), size):
+            chunk = members[first : first + size]
+            table = _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity)
+            for planned, (_, metrics) in zip(chunk, table.iterrows(), strict=True):
+                rows[planned.config.id].update(metrics.to_dict())
+    frame = pd.DataFrame([rows[c.id] for c in configs])
+    for column in METRIC_COLUMNS:
+        if column not in frame:
+            frame[column] = np.nan
+    return frame, equities
+
+
+def _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity) -> pd.DataFrame:
+    strategies = [p.config.strategy for p in chunk]
+    targets = np.stack([p.weights for p in chunk], axis=1)
+    exposure = None
+    if any(p.exposure is not None for p in chunk):
+        exposure = np.column_stack(
+            [np.ones(len(dates)) if p.exposure is None else p.exposure for p in chunk]
+        )
+    out = run_kernel(
+        arrays,
+        chunk[0].rows,
+        targets,
+        cost_rate=np.array([s.costs.rate for s in strategies]),
+        forced=chunk[0].forced,
+        exposure=exposure,
+        drift_threshold=np.array([s.rebalance.drift_threshold or 0.0 for s in strategies]),
+        drift_relative=np.array([s.rebalance.drift_mode == "relative" for s in strategies]),
+    )
+    equity, reason, value_pre, traded, cost = out[:5]
+    did = reason >= 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        turnover = np.where(did, traded / value_pre, 0.0)
+        share = np.where(did, cost / value_pre, 0.0)
+    counts = did.sum(axis=0)
+    # Mean turnover after the first trade (the initial buy) of each portfolio.
+    first_trade = np.argmax(did, axis=0)
+    later = did.copy()
+    later[first_trade, np.arange(did.shape[1])] = False
+    with np.errstate(invalid="ignore"):
+        avg_turnover = np.where(
+            counts > 1, (turnover * later).sum(axis=0) / np.maximum(counts - 1, 1), 0.0
+        )
+    reference = None
+    if btc is not None:
+        # BTC held with each portfolio's costs and lag: one per distinct (lag, rate).
+        references = {}
+        for s in strategies:
+            key = (s.lag_days, s.costs.rate)
+            if key not in references:
+                j = market.asset_ids.get_loc(btc)
+                references[key] = _buy_and_hold(
+                    market.close_values[:, j],
+                    btc,
+                    market.dates,
+                    window,
+                    s.lag_days,
+                    s.costs.rate,
+                    market.close_ffill_values[:, j],
+                ).equity_values
+        if len(references) == 1:
+            reference = next(iter(references.values()))
+    table = summary_arrays(
+        equity,
+        dates,
+        reference_equity=reference,
+        turnover=avg_turnover,
+        cost_share=share.sum(axis=0),
+        trades=counts,
+    )
+    if btc is not None and reference is None:  # several references: one column at a time
+        for k, s in enumerate(strategies):
+            single = summary_arrays(
+                equity[:, k : k + 1],
+                dates,
+                reference_equity=references[(s.lag_days, s.costs.rate)],
+            )
+            table.loc[k, ["beta_btc", "correlation_btc"]] = single.loc[
+                0, ["beta_btc", "correlation_btc"]
+            ].to_numpy()
+    if keep_equity:
+        for k, planned in enumerate(chunk):
+            equities[planned.config.id] = pd.Series(equity[:, k], index=dates, name="equity")
+    return table

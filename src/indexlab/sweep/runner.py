@@ -1,0 +1,239 @@
+"""Running a sweep: chunks within a memory budget, results streamed to a Parquet
+dataset so that an interrupted sweep resumes where it stopped, and executors.
+
+The configurations still to run are cut into chunks; each chunk is run by
+:func:`indexlab.sweep.run_configs` (locally, or as a task on a Dask cluster) and its
+rows written as one file ``parts/part-<first id>.parquet`` in the output folder, by the
+process that drives the sweep, atomically. On a restart the ids already in the
+dataset are skipped, and the final table keeps one row per configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TextIO
+
+import pandas as pd
+
+from indexlab.errors import IndexlabError, SpecError
+from indexlab.market import Market
+from indexlab.rules.schedule import schedule_positions
+from indexlab.sweep.batch import chunk_size, run_configs
+from indexlab.sweep.spec import Config, SweepSpec
+
+PARTS = "parts"
+RESULT = "sweep.parquet"
+EXECUTORS = ("local", "dask", "dask-local")
+_UNITS = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+
+
+def parse_memory(text: str | float | int) -> float:
+    """``"2GB"``, ``"500MB"``, ``"1.5e9"`` or a number of bytes."""
+    if isinstance(text, int | float):
+        value = float(text)
+    else:
+        raw = str(text).strip().upper().replace(" ", "")
+        unit = next((u for u in ("TB", "GB", "MB", "KB", "B") if raw.endswith(u)), "")
+        try:
+            value = float(raw[: len(raw) - len(unit)]) * _UNITS[unit]
+        except ValueError:
+            raise SpecError(f"--memory: {text!r} is not a size such as 2GB or 500MB") from None
+    if not value >= 1e6:
+        raise SpecError(f"--memory: {text!r} is too small (at least 1MB)")
+    return value
+
+
+class Executor(Protocol):
+    """Runs chunks of configurations and yields (chunk number, rows) as they finish."""
+
+    def run(
+        self, market: Market, chunks: list[list[Config]], memory_bytes: float
+    ) -> Iterator[tuple[int, pd.DataFrame]]: ...
+
+
+def run_chunk(market: Market, configs: list[Config], memory_bytes: float) -> pd.DataFrame:
+    """One chunk's rows (the function an executor runs, locally or on a worker)."""
+    frame, _ = run_configs(market, configs, memory_bytes=memory_bytes)
+    return frame
+
+
+@dataclass
+class LocalExecutor:
+    """In this process, one chunk after the other."""
+
+    def run(self, market, chunks, memory_bytes):
+        for number, chunk in enumerate(chunks):
+            yield number, run_chunk(market, chunk, memory_bytes)
+
+
+def make_executor(name: str, scheduler: str | None = None, workers: int | None = None):
+    """The executor called ``name``: ``local``, ``dask`` (at ``scheduler``) or
+    ``dask-local`` (a LocalCluster of ``workers`` processes)."""
+    if name == "local":
+        return LocalExecutor()
+    if name in ("dask", "dask-local"):
+        if name == "dask" and not scheduler:
+            raise SpecError("--executor dask needs --scheduler ADDRESS (tcp://host:8786)")
+        try:
+            from indexlab.sweep.dask_executor import DaskExecutor
+        except ImportError as exc:
+            raise SpecError(
+                f"--executor {name} needs dask.distributed: pip install 'indexlab[dask]' ({exc})"
+            ) from None
+        return DaskExecutor(scheduler=scheduler if name == "dask" else None, workers=workers)
+    raise SpecError(f"--executor: {name!r} is not one of {', '.join(EXECUTORS)}")
+
+
+# ---------------------------------------------------------------- the dataset
+def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        frame.to_parquet(temporary, index=False)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def read_parts(out: Path) -> pd.DataFrame:
+    """Every row written so far (one per configuration, the last if written twice)."""
+    folder = out / PARTS
+    files = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+    if not files:
+        return pd.DataFrame()
+    frames = []
+    for path in files:
+        try:
+            frames.append(pd.read_parquet(path))
+        except (OSError, ValueError) as exc:
+            raise IndexlabError(
+                f"{path}: unreadable sweep part ({exc}); delete it to rerun"
+            ) from None
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.drop_duplicates("config_id", keep="last")
+
+
+# ---------------------------------------------------------------- progress
+class Progress:
+    """A progress line with an ETA on a stream (redrawn in place on a terminal)."""
+
+    def __init__(self, total: int, stream: TextIO | None) -> None:
+        self.total, self.stream, self.done = total, stream, 0
+        self.started = time.monotonic()
+        self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        self._last_print = 0.0
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.stream is None:
+            return
+        now = time.monotonic()
+        if not self.tty and now - self._last_print < 5 and self.done < self.total:
+            return
+        self._last_print = now
+        elapsed = now - self.started
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} configurations, "
+            f"{elapsed:.1f} s, ETA {eta:.0f} s"
+        )
+        self.stream.write(("\r" + line) if self.tty else line + "\n")
+        if self.tty and self.done >= self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+# ---------------------------------------------------------------- the sweep
+def _chunks(configs: list[Config], market: Market, memory_bytes: float) -> list[list[Config]]:
+    """Configurations in chunks whose kernels fit the memory budget (at least one each;
+    chunks of equal trading schedules keep their batching)."""
+    if not configs:
+        return []
+    s = configs[0].strategy
+    dates = market.dates
+    candidates = (
+        len(dates)
+        if s.rebalance.drift_threshold is not None
+        else len(schedule_positions(dates, s.rebalance))
+    )
+    size = chunk_size(candidates, len(dates), len(market.asset_ids), memory_bytes)
+    size = max(1, min(size, 500))  # small enough to resume often and to spread over workers
+    return [configs[i : i + size] for i in range(0, len(configs), size)]
+
+
+def sweep(
+    spec: SweepSpec,
+    market: Market,
+    *,
+    out: str | Path | None = None,
+    memory: str | float = "2GB",
+    executor: str | Executor = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: bool | TextIO = False,
+    on_chunk: Callable[[int, pd.DataFrame], None] | None = None,
+) -> pd.DataFrame:
+    """Run every configuration of ``spec`` on ``market``; one row per configuration:
+    ``config_id``, the grid's parameters, every metric, and ``error``.
+
+    With ``out``, rows are streamed to ``out/parts/`` as chunks finish and the whole
+    table is written to ``out/sweep.parquet`` at the end; running again with the same
+    ``out`` skips the configurations already there (resume).
+    """
+    memory_bytes = parse_memory(memory)
+    configs = spec.configs()
+    out_dir = Path(out) if out is not None else None
+    done = read_parts(out_dir) if out_dir is not None else pd.DataFrame()
+    done_ids = set(done["config_id"]) if len(done) else set()
+    todo = [c for c in configs if c.id not in done_ids]
+    stream = sys.stderr if progress is True else (progress or None)
+    bar = Progress(len(configs), stream)
+    bar.advance(len(configs) - len(todo))
+    runner = make_executor(executor, scheduler, workers) if isinstance(executor, str) else executor
+    chunks = _chunks(todo, market, memory_bytes)
+    results = [done] if len(done) else []
+    for number, frame in runner.run(market, chunks, memory_bytes):
+        if out_dir is not None:
+            _write_atomic(frame, out_dir / PARTS / f"part-{chunks[number][0].id}.parquet")
+        results.append(frame)
+        bar.advance(len(chunks[number]))
+        if on_chunk is not None:
+            on_chunk(number, frame)
+    table = pd.concat(results, ignore_index=True) if results else pd.DataFrame()
+    table = table.drop_duplicates("config_id", keep="last").set_index("config_id")
+    order = [c.id for c in configs]
+    missing = [i for i in order if i not in table.index]
+    if missing:
+        raise IndexlabError(
+            f"sweep: {len(missing)} configurations have no result (first {missing[0]})"
+        )
+    table = table.loc[order].reset_index()
+    if out_dir is not None:
+        _write_atomic(table, out_dir / RESULT)
+    return table
+
+
+def best(table: pd.DataFrame, metric: str, top: int) -> pd.DataFrame:
+    """The ``top`` configurations by ``metric`` (largest first; for max drawdown and
+    costs, the least bad), configurations with errors left out."""
+    ok = table[table["error"].isna()] if "error" in table else table
+    ascending = metric in ("volatility", "avg_turnover", "total_cost", "longest_drawdown_days")
+    return ok.sort_values(metric, ascending=ascending, kind="stable", na_position="last").head(top)
+
+
+def heatmap_table(table: pd.DataFrame, x: str, y: str, metric: str) -> pd.DataFrame:
+    """The median of ``metric`` for each (y, x) pair of grid values, over the other
+    parameters (a robust summary: the best cell of a grid is partly luck)."""
+    ok = table[table["error"].isna()] if "error" in table else table
+    return ok.pivot_table(index=y, columns=x, values=metric, aggfunc="median", dropna=False)

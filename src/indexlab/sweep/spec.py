@@ -1,0 +1,323 @@
+"""Sweep specs: a base strategy, a grid of changes, constraints, and what to report.
+
+A sweep file::
+
+    name = "top-n-study"
+    base = "../strategies/top100-mcap-monthly.toml"   # relative to this file
+    metric = "sharpe"                                 # ranks the best configurations
+    top = 20                                          # how many of them to list
+    heatmap = ["universe.top_n", "weighting.scheme"]  # two grid keys
+    constraints = ["weighting.cap == none or weighting.cap * universe.top_n >= 1"]
+
+    [grid]                                            # any strategy key, dotted
+    "universe.top_n" = [10, 20, 50, 100, 200]
+    "weighting.scheme" = ["market_cap", "sqrt_market_cap", "equal"]
+    "weighting.cap" = ["none", 0.10, 0.25]            # "none": no value
+    "rebalance.frequency" = ["monthly", "quarterly"]
+    "costs.fee_bps" = [0, 10]
+    lag_days = [0, 1]
+    start = [2018-01-01, 2020-01-01]
+
+    [entry_study]                                     # optional
+    frequency = "monthly"                             # a start on every month
+    horizon_days = 365                                # optional; default: to the end
+
+Configurations are every combination of the grid's values that passes the
+constraints; each has a stable id (a hash of its parameters) so that an interrupted
+sweep resumes without running anything twice.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import difflib
+import hashlib
+import itertools
+import json
+import operator
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from indexlab.errors import SpecError
+from indexlab.metrics import METRIC_COLUMNS
+from indexlab.spec import Strategy
+
+TOP_LEVEL_KEYS = ("lag_days", "start", "end", "initial_capital")
+SECTIONS = ("universe", "ranking", "weighting", "rebalance", "reconstitution", "risk_off", "costs")
+ENTRY_FREQUENCIES = ("monthly", "quarterly")
+
+
+@dataclass(frozen=True)
+class Config:
+    """One configuration of a sweep: its id, the grid values, the strategy."""
+
+    id: str
+    params: dict[str, Any]
+    strategy: Strategy
+
+
+@dataclass(frozen=True)
+class EntryStudy:
+    """The base strategy started on every month (or quarter) of the data."""
+
+    frequency: str = "monthly"
+    horizon_days: int | None = None
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A base strategy, the grid, the constraints, and the reports wanted."""
+
+    base: Strategy
+    grid: dict[str, tuple[Any, ...]]
+    name: str = "sweep"
+    constraints: tuple[str, ...] = ()
+    metric: str = "sharpe"
+    top: int = 20
+    heatmap: tuple[str, str] | None = None
+    entry_study: EntryStudy | None = None
+    origin: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        where = f"{self.origin}: " if self.origin else ""
+        if self.metric not in METRIC_COLUMNS:
+            raise SpecError(
+                f"{where}metric: {self.metric!r} is not one of {', '.join(METRIC_COLUMNS)}"
+            )
+        for key, values in self.grid.items():
+            _check_key(key, where)
+            if not values:
+                raise SpecError(f"{where}grid.{key}: give at least one value")
+        if self.heatmap is not None:
+            for key in self.heatmap:
+                if key not in self.grid:
+                    raise SpecError(
+                        f"{where}heatmap: {key!r} is not a grid key "
+                        f"(grid keys: {', '.join(self.grid)})"
+                    )
+        for expression in self.constraints:
+            _parse(expression, where)
+        if not isinstance(self.top, int) or self.top < 1:
+            raise SpecError(f"{where}top: must be an integer >= 1, got {self.top!r}")
+
+    def configs(self) -> list[Config]:
+        """Every combination of the grid that passes the constraints, in grid order."""
+        keys = list(self.grid)
+        where = f"{self.origin}: " if self.origin else ""
+        out = []
+        for values in itertools.product(*(self.grid[k] for k in keys)):
+            params = dict(zip(keys, values, strict=True))
+            try:
+                strategy = self.base.replace(name=self.base.name, **params)
+            except SpecError as exc:
+                raise SpecError(f"{where}grid {_show(params)}: {exc}") from None
+            if all(_evaluate(c, strategy, where) for c in self.constraints):
+                out.append(Config(config_id(params), params, strategy))
+        if not out:
+            raise SpecError(f"{where}no configuration passes the constraints")
+        return out
+
+
+def config_id(params: dict[str, Any]) -> str:
+    """A stable id for a configuration's parameters (16 hex digits)."""
+    text = json.dumps({k: _plain(v) for k, v in sorted(params.items())}, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return str(value.date())
+    return value
+
+
+def _show(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={_plain(v)}" for k, v in params.items())
+
+
+def _check_key(key: str, where: str) -> None:
+    head, _, rest = key.partition(".")
+    if not rest:
+        if key not in TOP_LEVEL_KEYS:
+            raise SpecError(
+                f"{where}grid.{key}: not a strategy key to vary (top level: "
+                f"{', '.join(TOP_LEVEL_KEYS)}; or section.key such as universe.top_n)"
+            )
+    elif head not in SECTIONS:
+        hint = difflib.get_close_matches(head, SECTIONS, n=1)
+        raise SpecError(
+            f"{where}grid.{key}: {head!r} is not a strategy section"
+            + (f"; did you mean {hint[0]!r}?" if hint else "")
+        )
+
+
+# ---------------------------------------------------------------- constraints
+_OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.USub: operator.neg,
+    ast.Not: operator.not_,
+}
+
+
+def _parse(expression: str, where: str) -> ast.Expression:
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        raise SpecError(f"{where}constraints: cannot parse {expression!r}") from None
+    for node in ast.walk(tree):
+        allowed = (
+            ast.Expression,
+            ast.BoolOp,
+            ast.And,
+            ast.Or,
+            ast.BinOp,
+            ast.UnaryOp,
+            ast.Compare,
+            ast.Name,
+            ast.Attribute,
+            ast.Constant,
+            ast.Load,
+            *_OPERATORS,
+        )
+        if not isinstance(node, allowed):
+            raise SpecError(
+                f"{where}constraints: {expression!r} may use strategy keys "
+                "(universe.top_n), numbers, none, arithmetic, comparisons, and/or/not only"
+            )
+    return tree
+
+
+def _evaluate(expression: str, strategy: Strategy, where: str) -> bool:
+    def value(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return value(node.body)
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id == "none":
+                return None
+            if node.id in TOP_LEVEL_KEYS or node.id in SECTIONS:
+                return getattr(strategy, node.id)
+            raise SpecError(f"{where}constraints: unknown name {node.id!r} in {expression!r}")
+        if isinstance(node, ast.Attribute):
+            owner = value(node.value)
+            if owner is None or not hasattr(owner, node.attr):
+                raise SpecError(f"{where}constraints: unknown key {node.attr!r} in {expression!r}")
+            return getattr(owner, node.attr)
+        if isinstance(node, ast.BoolOp):
+            parts = [value(v) for v in node.values]
+            return all(parts) if isinstance(node.op, ast.And) else any(parts)
+        if isinstance(node, ast.UnaryOp):
+            return _OPERATORS[type(node.op)](value(node.operand))
+        if isinstance(node, ast.BinOp):
+            left, right = value(node.left), value(node.right)
+            if left is None or right is None:
+                return None
+            return _OPERATORS[type(node.op)](left, right)
+        if isinstance(node, ast.Compare):
+            left = value(node.left)
+            for op, comparator in zip(node.ops, node.comparators, strict=True):
+                right = value(comparator)
+                if (left is None or right is None) and not isinstance(op, ast.Eq | ast.NotEq):
+                    return False
+                if not _OPERATORS[type(op)](left, right):
+                    return False
+                left = right
+            return True
+        raise SpecError(f"{where}constraints: cannot evaluate {expression!r}")  # pragma: no cover
+
+    return bool(value(_parse(expression, where)))
+
+
+# ---------------------------------------------------------------- reading files
+def _grid_value(value: Any, key: str, where: str) -> Any:
+    if isinstance(value, str) and value.lower() == "none":
+        return None
+    if isinstance(value, dt.date):
+        return pd.Timestamp(value)
+    if key in ("start", "end") and isinstance(value, str):
+        try:
+            return pd.Timestamp(dt.date.fromisoformat(value))
+        except ValueError:
+            raise SpecError(f"{where}grid.{key}: {value!r} is not a date YYYY-MM-DD") from None
+    return value
+
+
+def read_sweep(path: str | Path) -> SweepSpec:
+    """Read and validate a sweep file; errors name the file and the key."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such sweep file")
+    where = f"{path}: "
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    known = ("name", "base", "metric", "top", "heatmap", "constraints", "grid", "entry_study")
+    for key in data:
+        if key not in known:
+            hint = difflib.get_close_matches(key, known, n=1)
+            raise SpecError(
+                f"{where}{key}: unknown key (valid: {', '.join(known)})"
+                + (f"; did you mean {hint[0]!r}?" if hint else "")
+            )
+    base = data.get("base")
+    if isinstance(base, str):
+        base_path = (path.parent / base) if not Path(base).is_absolute() else Path(base)
+        strategy = Strategy.from_toml(base_path)
+    elif isinstance(base, dict):
+        strategy = Strategy.from_dict(base, origin=str(path), default_name=path.stem)
+    else:
+        raise SpecError(f"{where}base: give a strategy file (a path) or a [base] table")
+    grid = data.get("grid")
+    if not isinstance(grid, dict) or not grid:
+        raise SpecError(f"{where}grid: give a [grid] table of keys and lists of values")
+    values = {}
+    for key, items in grid.items():
+        items = items if isinstance(items, list) else [items]
+        values[key] = tuple(_grid_value(v, key, where) for v in items)
+    study = data.get("entry_study")
+    entry = None
+    if study is not None:
+        if not isinstance(study, dict) or set(study) - {"frequency", "horizon_days"}:
+            raise SpecError(f"{where}entry_study: keys are frequency and horizon_days")
+        frequency = study.get("frequency", "monthly")
+        if frequency not in ENTRY_FREQUENCIES:
+            raise SpecError(
+                f"{where}entry_study.frequency: {frequency!r} is not one of "
+                f"{', '.join(ENTRY_FREQUENCIES)}"
+            )
+        horizon = study.get("horizon_days")
+        if horizon is not None and (not isinstance(horizon, int) or horizon < 30):
+            raise SpecError(f"{where}entry_study.horizon_days: an integer >= 30, got {horizon!r}")
+        entry = EntryStudy(frequency, horizon)
+    heatmap = data.get("heatmap")
+    if heatmap is not None and (not isinstance(heatmap, list) or len(heatmap) != 2):
+        raise SpecError(f'{where}heatmap: give two grid keys, e.g. ["universe.top_n", ...]')
+    constraints = data.get("constraints", [])
+    if isinstance(constraints, str):
+        constraints = [constraints]
+    return SweepSpec(
+        base=strategy,
+        grid=values,
+        name=str(data.get("name", path.stem)),
+        constraints=tuple(constraints),
+        metric=str(data.get("metric", "sharpe")),
+        top=data.get("top", 20),
+        heatmap=tuple(heatmap) if heatmap else None,
+        entry_study=entry,
+        origin=str(path),
+    )

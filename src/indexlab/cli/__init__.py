@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         scenario_command,
         signals_command,
         strategies_command,
+        sweep_command,
     )
 
     parser = argparse.ArgumentParser(
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         signals_command,
         scenario_command,
         report_command,
+        sweep_command,
     ):
         command.add_parser(commands)
     return parser

@@ -9,6 +9,7 @@ The strategy is position 0 (thick, strong colour, on top); benchmarks follow, mu
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -325,3 +326,60 @@ def legend_right(ax: Axes, brand: Brand, size: float = style.LEGEND_SIZE) -> Non
     for text in legend.get_texts():
         text.set_parse_math(False)
         text.set_color(brand.text)
+
+
+def frame_figure(
+    figure: Figure,
+    first_axes: Axes,
+    *,
+    title: str,
+    subtitle: str,
+    footer: str,
+    synthetic: bool,
+) -> None:
+    """The house frame of a figure that is not a run's: bold title, muted subtitle, a
+    footer that states data and assumptions (with the disclosure), and the
+    synthetic-data badge when the data are synthetic."""
+    first_axes.set_title(
+        textwrap.fill(subtitle, width=int(13.5 * figure.get_figwidth())),
+        loc="left",
+        fontsize=style.SUBTITLE_SIZE,
+        color=style.MUTED_INK,
+        pad=8,
+    )
+    figure.suptitle(
+        textwrap.fill(title, width=style.TITLE_CHARS_BESIDE_BADGE * (1 if synthetic else 2)),
+        x=0.01,
+        ha="left",
+        fontsize=style.TITLE_SIZE,
+        fontweight="bold",
+        color=style.INK,
+        parse_math=False,
+    )
+    lines = [textwrap.fill(line, width=style.FOOTER_WRAP_CHARS) for line in footer.splitlines()]
+    lines.append(f"{style.DISCLOSURE}.")
+    figure.supxlabel(
+        "\n".join(lines),
+        x=0.01,
+        ha="left",
+        multialignment="left",
+        fontsize=style.FOOTER_SIZE,
+        color=style.MUTED_INK,
+        parse_math=False,
+    )
+    if synthetic:
+        figure.text(
+            0.99,
+            1.0 - 0.085 / figure.get_figheight(),
+            "synthetic demo data: not real market prices",
+            ha="right",
+            va="top",
+            fontsize=style.SUBTITLE_SIZE,
+            fontweight="bold",
+            color=style.SYNTHETIC_COLOR,
+            bbox={
+                "boxstyle": "round,pad=0.35",
+                "facecolor": style.SYNTHETIC_BACKGROUND,
+                "edgecolor": style.SYNTHETIC_COLOR,
+            },
+        )

@@ -133,7 +133,7 @@ class Progress:
 
     def advance(self, n: int) -> None:
         self.done += n
-        if self.stream is None:
+        if self.stream is None or (n == 0 and self.done < self.total):
             return
         now = time.monotonic()
         if not self.tty and now - self._last_print < 5 and self.done < self.total:
@@ -192,6 +192,7 @@ def sweep(
     ``out`` skips the configurations already there (resume).
     """
     memory_bytes = parse_memory(memory)
+    runner = make_executor(executor, scheduler, workers) if isinstance(executor, str) else executor
     configs = spec.configs()
     out_dir = Path(out) if out is not None else None
     done = read_parts(out_dir) if out_dir is not None else pd.DataFrame()
@@ -200,7 +201,6 @@ def sweep(
     stream = sys.stderr if progress is True else (progress or None)
     bar = Progress(len(configs), stream)
     bar.advance(len(configs) - len(todo))
-    runner = make_executor(executor, scheduler, workers) if isinstance(executor, str) else executor
     chunks = _chunks(todo, market, memory_bytes)
     results = [done] if len(done) else []
     for number, frame in runner.run(market, chunks, memory_bytes):

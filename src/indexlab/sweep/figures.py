@@ -1,0 +1,150 @@
+"""Figures of a sweep: a heatmap over two grid keys, and the entry-date study."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+
+from indexlab.report import style
+from indexlab.report.charts import date_axis, frame_figure, percent_axis
+from indexlab.report.tearsheet import format_metric
+
+PERCENT_METRICS = {
+    "total_return",
+    "cagr",
+    "volatility",
+    "max_drawdown",
+    "best_day",
+    "worst_day",
+    "avg_turnover",
+    "total_cost",
+}
+
+
+def _label(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "none"
+    if isinstance(value, pd.Timestamp):
+        return str(value.date())
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def heatmap_figure(
+    cells: pd.DataFrame,
+    x: str,
+    y: str,
+    metric: str,
+    *,
+    title: str,
+    footer: str,
+    synthetic: bool,
+    counts: pd.DataFrame | None = None,
+) -> Figure:
+    """``cells`` (rows: values of ``y``, columns: values of ``x``) as a heatmap, each
+    cell labelled with its value."""
+    figure = style.new_figure()
+    ax = figure.add_subplot()
+    values = cells.to_numpy(dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    if finite.size and finite.min() < 0 < finite.max():
+        norm = TwoSlopeNorm(vcenter=0.0, vmin=finite.min(), vmax=finite.max())
+        cmap = "RdBu"
+    else:
+        norm, cmap = None, "Blues"
+    image = ax.imshow(values, cmap=cmap, norm=norm, aspect="auto")
+    ax.set_xticks(range(len(cells.columns)), [_label(v) for v in cells.columns])
+    ax.set_yticks(range(len(cells.index)), [_label(v) for v in cells.index])
+    ax.set_xlabel(x, fontsize=style.LABEL_SIZE)
+    ax.set_ylabel(y, fontsize=style.LABEL_SIZE)
+    ax.tick_params(labelsize=style.TICK_SIZE)
+    if len(cells.columns) > 10:
+        for label in ax.get_xticklabels():
+            label.set_rotation(45)
+            label.set_ha("right")
+    small = len(cells.columns) * len(cells.index) <= 120
+    if small and finite.size:
+        for (row, column), value in np.ndenumerate(values):
+            if not np.isfinite(value):
+                continue
+            # White on dark cells, ink on light ones: by the cell colour's luminance.
+            red, green, blue, _ = image.cmap(image.norm(value))
+            strong = 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.5
+            ax.text(
+                column,
+                row,
+                format_metric(metric, value),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if strong else style.INK,
+            )
+    bar = figure.colorbar(image, ax=ax, shrink=0.85, pad=0.02)
+    bar.ax.tick_params(labelsize=style.TICK_SIZE)
+    if metric in PERCENT_METRICS:
+        bar.ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
+    n = "" if counts is None else f" ({int(np.nanmedian(counts.to_numpy()))} configurations a cell)"
+    frame_figure(
+        figure,
+        ax,
+        title=title,
+        subtitle=f"{metric}: the median over the sweep's other parameters{n}",
+        footer=footer,
+        synthetic=synthetic,
+    )
+    return figure
+
+
+def entry_figure(table: pd.DataFrame, *, title: str, footer: str, synthetic: bool) -> Figure:
+    """CAGR of the strategy and of BTC by start date, and the difference."""
+    figure = style.new_figure(figsize=(10.0, 6.4))
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    starts = pd.DatetimeIndex(table["start"])
+    top.plot(
+        starts,
+        table["cagr"],
+        color=style.STRATEGY_COLOR,
+        linewidth=2.0,
+        marker="o",
+        markersize=3,
+        label="strategy",
+    )
+    top.plot(
+        starts,
+        table["btc_cagr"],
+        color=style.benchmark_color(0),
+        linewidth=1.3,
+        marker="o",
+        markersize=2.5,
+        label="BTC, same dates and costs",
+    )
+    top.axhline(0, color=style.SPINE, linewidth=0.8)
+    top.set_ylabel("CAGR from the start date", fontsize=style.LABEL_SIZE)
+    excess = table["excess_cagr"].to_numpy(dtype=np.float64)
+    colors = np.where(excess >= 0, style.STRATEGY_COLOR, style.SYNTHETIC_COLOR)
+    spacing = np.diff(starts.to_numpy()) / np.timedelta64(1, "D") if len(starts) > 1 else [30.0]
+    width = max(1.0, 0.7 * float(np.median(spacing)))  # in days, the bars' date unit
+    bottom.bar(starts, excess, width=width, color=colors)
+    bottom.axhline(0, color=style.SPINE, linewidth=0.8)
+    bottom.set_ylabel("Strategy minus BTC", fontsize=style.LABEL_SIZE)
+    for ax in (top, bottom):
+        style.style_axes(ax)
+        percent_axis(ax)
+        date_axis(ax, starts)
+    top.legend(frameon=False, fontsize=style.LEGEND_SIZE, loc="upper right")
+    share = float(np.mean(excess > 0)) if len(excess) else float("nan")
+    frame_figure(
+        figure,
+        top,
+        title=title,
+        subtitle=(
+            f"Started on each of {len(table)} dates: the strategy beat BTC from "
+            f"{share:.0%} of them (median difference {np.median(excess):+.1%} a year)"
+        ),
+        footer=footer,
+        synthetic=synthetic,
+    )
+    return figure

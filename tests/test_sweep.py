@@ -1,0 +1,206 @@
+"""Sweeps: every configuration equals the single-run engine and the reference loop;
+chunks, resuming, constraints, errors and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from panels import panel_market, random_panel
+from reference_loop import reference_backtest
+
+import indexlab
+from indexlab import SpecError, cli
+from indexlab.metrics import METRIC_COLUMNS
+from indexlab.sweep import SweepSpec, read_parts, read_sweep, run_configs, sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def market():
+    close, caps = random_panel(2024, 400, 12, start="2019-01-01")
+    # A "bitcoin" so that beta and correlation are computed.
+    close = close.rename(columns={"A00": "bitcoin"})
+    caps = caps.rename(columns={"A00": "bitcoin"})
+    return panel_market(close, caps)
+
+
+def grid_spec() -> SweepSpec:
+    base = indexlab.Strategy(name="base", universe=indexlab.Universe(top_n=5), benchmarks=())
+    return SweepSpec(
+        base=base,
+        grid={
+            "universe.top_n": (1, 3, 6),
+            "weighting.scheme": ("market_cap", "sqrt_market_cap", "equal"),
+            "weighting.cap": (None, 0.4),
+            "rebalance.frequency": ("weekly", "monthly"),
+            "costs.fee_bps": (0.0, 25.0),
+            "lag_days": (0, 1),
+            "start": (pd.Timestamp("2019-01-05"), pd.Timestamp("2019-06-01")),
+        },
+        constraints=("weighting.cap == none or weighting.cap * universe.top_n >= 1",),
+    )
+
+
+def test_every_configuration_equals_the_single_run_and_the_reference_loop(market):
+    configs = grid_spec().configs()
+    # 288 combinations; top_n = 1 with a 0.4 cap (3 schemes x 16 others) breaks the constraint.
+    assert len(configs) == 3 * 3 * 2 * 2 * 2 * 2 * 2 - 3 * 2 * 2 * 2 * 2
+    table, equity = run_configs(market, configs, keep_equity=True)
+    table = table.set_index("config_id")
+    assert table["error"].isna().all()
+    rng = np.random.default_rng(0)
+    for config in rng.choice(np.array(configs, dtype=object), size=25, replace=False):
+        single = indexlab.run(config.strategy, market)
+        mine = equity[config.id]
+        np.testing.assert_allclose(mine.to_numpy(), single.equity.iloc[:, 0].to_numpy(), rtol=1e-9)
+        expected = single.metrics().iloc[0][list(METRIC_COLUMNS)].astype(float)
+        got = table.loc[config.id, list(METRIC_COLUMNS)].astype(float)
+        np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-9, atol=1e-12)
+        s = config.strategy
+        reference = reference_backtest(
+            market.close,
+            market.market_cap,
+            start=mine.index[0],
+            end=mine.index[-1],
+            top_n=s.universe.top_n,
+            scheme=s.weighting.scheme,
+            cap=s.weighting.cap,
+            frequency=s.rebalance.frequency,
+            lag_days=s.lag_days,
+            cost_rate=s.costs.rate,
+        )
+        np.testing.assert_allclose(mine.to_numpy(), reference.to_numpy(), rtol=1e-9)
+
+
+def test_small_memory_budgets_give_the_same_rows(market):
+    configs = grid_spec().configs()[:40]
+    big, _ = run_configs(market, configs, memory_bytes=2e9)
+    small, _ = run_configs(market, configs, memory_bytes=2e5)  # a few portfolios a chunk
+    pd.testing.assert_frame_equal(big, small)
+
+
+def test_an_interrupted_sweep_resumes_without_duplicates(market, tmp_path):
+    spec = grid_spec()
+    whole = sweep(spec, market, memory="1MB")
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(number, _frame):
+        if number == 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        sweep(spec, market, out=tmp_path, memory="1MB", on_chunk=stop_after_two)
+    partial = read_parts(tmp_path)
+    assert 0 < len(partial) < len(whole)
+    resumed = sweep(spec, market, out=tmp_path, memory="1MB")
+    pd.testing.assert_frame_equal(resumed, whole)
+    rows = sum(len(pd.read_parquet(p)) for p in (tmp_path / "parts").glob("part-*.parquet"))
+    assert rows == len(whole)  # every configuration written exactly once
+    assert pd.read_parquet(tmp_path / "sweep.parquet")["config_id"].is_unique
+    # A third run finds everything done and runs nothing.
+    ran = []
+    sweep(spec, market, out=tmp_path, on_chunk=lambda n, f: ran.append(n))
+    assert ran == []
+
+
+def test_a_configuration_that_cannot_run_is_reported_and_the_others_run(market):
+    spec = SweepSpec(
+        base=indexlab.Strategy(name="b", benchmarks=()),
+        grid={"universe.exclude": ((), tuple(market.asset_ids))},
+    )
+    table, _ = run_configs(market, spec.configs())
+    assert table["error"].isna().tolist() == [True, False]
+    assert "the universe is empty" in table["error"].iloc[1]
+    assert np.isfinite(table["sharpe"].iloc[0]) and np.isnan(table["sharpe"].iloc[1])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('base = "x.toml"\n[grid]\n"universe.top_n" = [1]\n', "x.toml: no such strategy file"),
+        ('[grid]\n"universe.top_n" = [1]\n', "base: give a strategy file"),
+        ('base = "B"\n', "grid: give a [grid] table"),
+        (
+            'base = "B"\n[grid]\n"universes.top_n" = [1]\n',
+            "'universes' is not a strategy section; did you mean 'universe'",
+        ),
+        ('base = "B"\n[grid]\nfee_bps = [1]\n', "grid.fee_bps: not a strategy key to vary"),
+        ('base = "B"\n[grid]\n"universe.top_n" = [0]\n', "universe.top_n: must be an integer >= 1"),
+        (
+            'base = "B"\nheatmap = ["lag_days", "start"]\n[grid]\n"universe.top_n" = [1]\n',
+            "heatmap: 'lag_days' is not a grid key",
+        ),
+        (
+            'base = "B"\nconstraints = ["import os"]\n[grid]\n"universe.top_n" = [1]\n',
+            "constraints: cannot parse",
+        ),
+        (
+            'base = "B"\nconstraints = ["__import__(1)"]\n[grid]\n"universe.top_n" = [1]\n',
+            "may use strategy keys",
+        ),
+        (
+            'base = "B"\nmetric = "fun"\n[grid]\n"universe.top_n" = [1]\n',
+            "metric: 'fun' is not one of",
+        ),
+        (
+            'base = "B"\nmetrics = "sharpe"\n[grid]\n"universe.top_n" = [1]\n',
+            "metrics: unknown key (valid",
+        ),
+        (
+            'base = "B"\nconstraints = ["universe.top_n > 5"]\n[grid]\n"universe.top_n" = [1]\n',
+            "no configuration passes the constraints",
+        ),
+    ],
+)
+def test_bad_sweep_files(tmp_path, text, message):
+    (tmp_path / "b.toml").write_text('name = "b"\n')
+    path = tmp_path / "s.toml"
+    path.write_text(text.replace('"B"', '"b.toml"'))
+    with pytest.raises(SpecError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        read_sweep(path).configs()
+
+
+def test_the_sweep_command_end_to_end(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        f'name = "demo"\nbase = "{ROOT / "strategies" / "top100-mcap-monthly.toml"}"\n'
+        'metric = "cagr"\ntop = 3\n'
+        '[grid]\n"universe.top_n" = [10, 30]\n"weighting.scheme" = ["market_cap", "equal"]\n'
+        '[entry_study]\nfrequency = "quarterly"\nhorizon_days = 365\n'
+    )
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(path), "--out", str(out), "--quiet"]) == 0
+    table = pd.read_parquet(out / "sweep.parquet")
+    assert len(table) == 4 and table["config_id"].is_unique
+    best = pd.read_csv(out / "best.csv")
+    assert len(best) == 3 and best["cagr"].is_monotonic_decreasing
+    assert best["cagr"].iloc[0] == pytest.approx(table["cagr"].max())
+    for name in ("heatmap.png", "entry_study.png", "entry_study.csv", "manifest.json"):
+        assert (out / name).is_file()
+    study = pd.read_csv(out / "entry_study.csv", parse_dates=["start"])
+    assert (study["start"].dt.month.isin([1, 4, 7, 10])).all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["configurations"] == 4 and manifest["data"]["synthetic"] is True
+    # One study row checked against a run from that start.
+    row = study.iloc[2]
+    single = indexlab.run(
+        indexlab.Strategy.from_toml(ROOT / "strategies" / "top100-mcap-monthly.toml").replace(
+            start=row["start"], end=row["start"] + pd.Timedelta(days=365), benchmarks=("BTC",)
+        ),
+        indexlab.demo_market(),
+    )
+    assert row["cagr"] == pytest.approx(single.metrics().iloc[0]["cagr"], rel=1e-9)
+    assert row["btc_cagr"] == pytest.approx(single.metrics().iloc[1]["cagr"], rel=1e-9)
+    capsys.readouterr()
+    assert cli.main(["sweep", str(path), "--out", str(out), "--executor", "dask"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--scheduler" in err[0]
+    assert cli.main(["sweep", str(path), "--memory", "lots"]) == 1
+    assert "--memory: 'lots' is not a size" in capsys.readouterr().err

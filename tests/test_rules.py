@@ -144,3 +144,26 @@ def test_buffers_never_hold_more_than_n(caps, eligible, top_n, entry, exit_extra
     # With enough eligible assets the index is always full.
     full = eligible.sum(axis=1) >= top_n
     assert (members.sum(axis=1)[full] == top_n).all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    weights=arrays(np.float64, st.integers(1, 40), elements=st.floats(1e-6, 1e6)),
+    cap=st.floats(0.01, 1.0),
+    total=st.floats(0.3, 1.0),
+    zeros=st.integers(0, 3),
+)
+def test_the_single_cap_fast_path_equals_the_general_solve(weights, cap, total, zeros):
+    from indexlab.rules import weighting
+
+    raw = np.sort(weights)[::-1].copy()  # largest first, as members in rank order
+    raw[len(raw) - min(zeros, len(raw) - 1) :] = 0.0  # members without a weight
+    raw = raw[None, :]
+    fast, ok_fast = weighting._capped_rows(raw, cap, np.array([total]))
+    lower = np.zeros_like(raw)
+    upper = np.full_like(raw, cap)
+    general, ok_general = weighting._bounded_rows(raw, lower, upper, np.array([total]))
+    assert ok_fast[0] == ok_general[0]
+    # Equal up to rounding: at a kink (a weight exactly at the cap) the two solves may
+    # land on either side of it by a few ulps.
+    np.testing.assert_allclose(fast, general, rtol=1e-10, atol=1e-15)

@@ -78,8 +78,11 @@ class PortfolioRun:
                 "reason": np.asarray(LIQUIDATION_REASONS, dtype=object)[self.liquidation_kinds],
             }
         )
-        # The kernel settles a segment's delistings together: list them by date.
-        return frame.sort_values("date", kind="stable", ignore_index=True)
+        # The kernel settles a segment's delistings together: list them by date, then
+        # asset (the columns' order).
+        frame["_column"] = columns
+        frame = frame.sort_values(["date", "_column"], kind="stable", ignore_index=True)
+        return frame.drop(columns="_column")
 
 
 @dataclass(frozen=True, eq=False)

@@ -60,25 +60,16 @@ def post_trade_value(
 
 @numba.njit(cache=True)
 def _drifted_too_far(
-    units: np.ndarray,
-    prices: np.ndarray,
-    cash: float,
-    targets: np.ndarray,
-    threshold: float,
-    relative: bool,
+    holdings: np.ndarray, value: float, targets: np.ndarray, threshold: float, relative: bool
 ) -> bool:
-    """Whether any weight deviates from its target by more than ``threshold``:
-    |w - target| (absolute) or |w / target - 1| (relative; a position whose target is
-    0 always counts as too far)."""
-    value = cash
-    for i in range(units.size):
-        if units[i] != 0.0:
-            value += units[i] * prices[i]
+    """Whether any weight (holding / value) deviates from its target by more than
+    ``threshold``: |w - target| (absolute) or |w / target - 1| (relative; a position
+    whose target is 0 always counts as too far)."""
     if value <= 0.0:
         return False
-    for i in range(units.size):
-        weight = units[i] * prices[i] / value if units[i] != 0.0 else 0.0
-        target = targets[i]
+    for q in range(holdings.size):
+        weight = holdings[q] / value
+        target = targets[q]
         if relative:
             if target > 0.0:
                 if abs(weight / target - 1.0) > threshold:
@@ -96,7 +87,8 @@ def simulate_batch(
     prices: np.ndarray,
     last_valid: np.ndarray,
     candidate_rows: np.ndarray,
-    targets: np.ndarray,
+    target_columns: np.ndarray,
+    target_values: np.ndarray,
     forced: np.ndarray,
     exposure: np.ndarray,
     drift_threshold: np.ndarray,
@@ -120,7 +112,8 @@ def simulate_batch(
         last_valid: row of each asset's last valid close in the whole data, relative
             to the first row here (may be negative, or >= T when it lies beyond).
         candidate_rows: increasing rows at which portfolios may trade.
-        targets: (C x K x N) target weights on those rows; each sums to <= 1.
+        target_columns, target_values: (C x K x M) the target weights on those rows,
+            compact: asset columns (-1 in unused slots) and weights; each sums to <= 1.
         forced: (C) whether the row trades whatever the drift (a scheduled rebalance).
         exposure: (T x K) 1 to be invested, 0 in cash (risk-off); (0 x 0): always 1.
             A change of exposure must fall on a candidate row.
@@ -140,6 +133,7 @@ def simulate_batch(
     n_rows, n_assets = close.shape
     n_candidates = candidate_rows.size
     n_portfolios = cost_rate.size
+    n_slots = target_columns.shape[2]
     invested_always = exposure.shape[0] == 0
     equity = np.empty((n_rows, n_portfolios))
     reason = np.full((n_candidates, n_portfolios), -1, dtype=np.int64)
@@ -158,25 +152,42 @@ def simulate_batch(
     n_liq = 0
 
     units = np.zeros((n_portfolios, n_assets))
+    # The same units as (assets x portfolios), kept in step: the layout the matrix
+    # product of each segment reads fastest.
+    units_by_asset = np.zeros((n_assets, n_portfolios))
     cash = np.ones(n_portfolios)
-    holdings = np.zeros(n_assets)
-    weights = np.zeros(n_assets)
-    # A held asset's delisting: the first row after its last valid close.
-    delist_row = last_valid + 1
+    # Each portfolio's held assets as a list, and the earliest row one of them delists:
+    # the work at a candidate row is over held and targeted assets only.
+    held = np.empty((n_portfolios, n_assets), dtype=np.int64)
+    held_n = np.zeros(n_portfolios, dtype=np.int64)
+    never = n_rows + 1
+    first_delisting = np.full(n_portfolios, never, dtype=np.int64)
+    delist_row = last_valid + 1  # the first row after an asset's last valid close
+    active = np.empty(n_assets, dtype=np.int64)
+    marked = np.zeros(n_assets, dtype=np.bool_)
+    goal = np.zeros(n_assets)  # the target weight of each active asset (scratch)
+    goals = np.empty(n_assets)
+    holdings = np.empty(n_assets)
+    weights = np.empty(n_assets)
 
     segment_start = 0
     for j in range(n_candidates + 1):
         t = candidate_rows[j] if j < n_candidates else n_rows
         # The days before this candidate row: one matrix product for all portfolios.
         if t > segment_start:
-            equity[segment_start:t] = np.dot(prices[segment_start:t], units.T)
+            equity[segment_start:t] = np.dot(prices[segment_start:t], units_by_asset)
             for k in range(n_portfolios):
                 for r in range(segment_start, t):
                     equity[r, k] += cash[k]
         # Delistings up to and including row t become cash at the last close.
         for k in range(n_portfolios):
-            for i in range(n_assets):
-                if units[k, i] != 0.0 and delist_row[i] <= t and delist_row[i] < n_rows:
+            if first_delisting[k] > t:
+                continue
+            kept = 0
+            first_delisting[k] = never
+            for q in range(held_n[k]):
+                i = held[k, q]
+                if delist_row[i] <= t and delist_row[i] < n_rows:
                     day = max(delist_row[i], segment_start)
                     cash[k] += units[k, i] * prices[day, i]
                     if record and k == 0:
@@ -188,29 +199,70 @@ def simulate_batch(
                             liq_kind[n_liq] = LIQUIDATION_DELISTED
                         n_liq += 1
                     units[k, i] = 0.0
+                    units_by_asset[i, k] = units[k, i]
+                else:
+                    held[k, kept] = i
+                    kept += 1
+                    if delist_row[i] < first_delisting[k] and delist_row[i] < n_rows:
+                        first_delisting[k] = delist_row[i]
+            held_n[k] = kept
         if j == n_candidates:
             break
         for k in range(n_portfolios):
+            # The assets that matter here: held ones, then targeted ones.
+            n_active = 0
+            for q in range(held_n[k]):
+                i = held[k, q]
+                active[n_active] = i
+                marked[i] = True
+                n_active += 1
+            for q in range(n_slots):
+                i = target_columns[j, k, q]
+                if i < 0:
+                    continue
+                goal[i] = target_values[j, k, q]
+                if not marked[i]:
+                    active[n_active] = i
+                    marked[i] = True
+                    n_active += 1
+            for q in range(n_active):
+                i = active[q]
+                marked[i] = False
+                goals[q] = goal[i]
+                goal[i] = 0.0
             invested = invested_always or exposure[t, k] > 0.0
             was_invested = invested_always or t == 0 or exposure[t - 1, k] > 0.0
             trade = -1
             if not invested:
-                for i in range(n_assets):
-                    if units[k, i] != 0.0:
-                        trade = TRADE_RISK_OFF  # sell everything; nothing to do if in cash
+                if held_n[k] > 0:
+                    trade = TRADE_RISK_OFF  # sell everything; nothing to do if in cash
             elif not was_invested:
                 trade = TRADE_RISK_ON
             elif forced[j]:
                 trade = TRADE_SCHEDULED
-            elif drift_threshold[k] > 0.0 and _drifted_too_far(
-                units[k], prices[t], cash[k], targets[j, k], drift_threshold[k], drift_relative[k]
-            ):
-                trade = TRADE_DRIFT
+            elif drift_threshold[k] > 0.0:
+                value = cash[k]
+                for q in range(held_n[k]):
+                    i = held[k, q]
+                    value += units[k, i] * prices[t, i]
+                for q in range(n_active):
+                    i = active[q]
+                    holdings[q] = units[k, i] * prices[t, i]
+                    weights[q] = goals[q]
+                if _drifted_too_far(
+                    holdings[:n_active],
+                    value,
+                    weights[:n_active],
+                    drift_threshold[k],
+                    drift_relative[k],
+                ):
+                    trade = TRADE_DRIFT
             if trade >= 0:
                 # A position with no price today cannot be traded: it becomes cash at its
                 # last close, fee-free, as a delisting would (see the module docstring).
-                for i in range(n_assets):
-                    if units[k, i] != 0.0 and close[t, i] != close[t, i]:
+                for q in range(held_n[k]):
+                    i = held[k, q]
+                    if close[t, i] != close[t, i]:
                         cash[k] += units[k, i] * prices[t, i]
                         if record and k == 0:
                             if n_liq < capacity:
@@ -221,38 +273,52 @@ def simulate_batch(
                                 liq_kind[n_liq] = LIQUIDATION_NO_PRICE
                             n_liq += 1
                         units[k, i] = 0.0
+                        units_by_asset[i, k] = units[k, i]
                 value = cash[k]
                 scale = 0.0 if trade == TRADE_RISK_OFF else 1.0
-                for i in range(n_assets):
+                for q in range(n_active):
+                    i = active[q]
                     h = units[k, i] * prices[t, i] if units[k, i] != 0.0 else 0.0
-                    holdings[i] = h
+                    holdings[q] = h
                     value += h
-                    w = targets[j, k, i] * scale
+                    w = goals[q] * scale
                     # Without a valid close today the asset cannot be bought: cash.
-                    weights[i] = w if (w > 0.0 and close[t, i] == close[t, i]) else 0.0
-                new_value = post_trade_value(value, holdings, weights, cost_rate[k])
+                    weights[q] = w if (w > 0.0 and close[t, i] == close[t, i]) else 0.0
+                new_value = post_trade_value(
+                    value, holdings[:n_active], weights[:n_active], cost_rate[k]
+                )
                 in_assets = 0.0
                 notional = 0.0
-                for i in range(n_assets):
-                    target = new_value * weights[i]
-                    notional += abs(target - holdings[i])
-                    if weights[i] > 0.0:
+                kept = 0
+                first_delisting[k] = never
+                for q in range(n_active):
+                    i = active[q]
+                    target = new_value * weights[q]
+                    notional += abs(target - holdings[q])
+                    if weights[q] > 0.0:
                         units[k, i] = target / prices[t, i]
+                        units_by_asset[i, k] = units[k, i]
                         in_assets += target
+                        held[k, kept] = i
+                        kept += 1
+                        if delist_row[i] < first_delisting[k] and delist_row[i] < n_rows:
+                            first_delisting[k] = delist_row[i]
                     else:
                         units[k, i] = 0.0
+                        units_by_asset[i, k] = units[k, i]
                     if record:
                         units_post[j, k, i] = units[k, i]
-                        weights_post[j, k, i] = weights[i]
+                        weights_post[j, k, i] = weights[q]
+                held_n[k] = kept
                 cash[k] = new_value - in_assets
                 reason[j, k] = trade
                 value_pre[j, k] = value
                 traded[j, k] = notional
                 cost[j, k] = value - new_value
             total = cash[k]
-            for i in range(n_assets):
-                if units[k, i] != 0.0:
-                    total += units[k, i] * prices[t, i]
+            for q in range(held_n[k]):
+                i = held[k, q]
+                total += units[k, i] * prices[t, i]
             equity[t, k] = total
         segment_start = t + 1
     return (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,10 @@ from indexlab.rules.measures import measure_values
 from indexlab.rules.schedule import schedule_positions
 from indexlab.rules.selection import (
     Review,
+    columns_of,
     depends_on_history,
-    select_independent,
+    independent_columns,
+    ranking_order,
     select_members,
 )
 from indexlab.rules.universe import (
@@ -37,16 +40,79 @@ from indexlab.spec import Strategy
 from indexlab.taxonomy import dated_tags
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Plan:
-    """Candidate trade rows (relative to the run window) and their target weights."""
+    """Candidate trade rows (relative to the run window) and their target weights, kept
+    compact: on each candidate row, the member columns and their weights (candidates x
+    slots, column -1 in unused slots)."""
 
     rows: np.ndarray  # increasing candidate rows
-    weights: np.ndarray  # (candidates x assets)
+    columns: np.ndarray  # (candidates x slots) asset columns, -1 unused
+    values: np.ndarray  # (candidates x slots) their target weights
     forced: np.ndarray  # bool per candidate: scheduled (trades whatever the drift)
     review_rows: np.ndarray  # rows where membership was reviewed
-    members: np.ndarray  # (reviews x assets) bool
+    n_assets: int
     notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def weights(self) -> np.ndarray:
+        """The targets as a dense (candidates x assets) array."""
+        dense = np.zeros((len(self.rows), self.n_assets))
+        scatter(dense, self.columns, self.values)
+        return dense
+
+
+def scatter(dense: np.ndarray, columns: np.ndarray, values: np.ndarray) -> None:
+    """Write compact (rows x slots) weights into a dense (rows x assets) array."""
+    rows, slots = np.nonzero(columns >= 0)
+    dense[rows, columns[rows, slots]] = values[rows, slots]
+
+
+@dataclass(frozen=True, eq=False)
+class _Ordered:
+    """On each candidate row, every asset in rank order with what weighting needs:
+    whether it can be weighted, its measure to the power p, and running sums of those,
+    so that the normalised weights of the top N are a slice and a division."""
+
+    order: np.ndarray  # (candidates x assets) columns, largest first
+    limit: np.ndarray  # (candidates) how many are candidates
+    weighable: np.ndarray  # (candidates x assets) valid price and measure, a candidate
+    powered: np.ndarray  # measure ** p where weighable, else 0
+    running: np.ndarray  # cumulative sums of powered along each row
+
+    @classmethod
+    def build(cls, order, limit, snapshot_rows, market, all_days, exponent) -> _Ordered:
+        snap = snapshot_rows[:, None]
+        close = market.close_values[snap, order]
+        measure = all_days[snap, order]
+        ranked = np.arange(order.shape[1])[None, :] < limit[:, None]
+        with np.errstate(invalid="ignore"):
+            weighable = ranked & np.isfinite(close) & np.isfinite(measure) & (measure > 0)
+        base = np.where(weighable, measure, 0.0)
+        if exponent == 0:
+            powered = weighable.astype(np.float64)
+        elif exponent == 1:
+            powered = base
+        elif exponent == 0.5:
+            powered = np.sqrt(base)
+        else:
+            powered = np.where(weighable, np.power(base, exponent), 0.0)
+        return cls(order, limit, weighable, powered, np.cumsum(powered, axis=1))
+
+    def take(self, n: int):
+        """Columns, used slots, weighable slots and normalised weights of the top n."""
+        n = min(n, self.order.shape[1])
+        count = np.minimum(self.limit, n)
+        used = np.arange(n)[None, :] < count[:, None]
+        columns = np.where(used, self.order[:, :n], -1)
+        weighable = self.weighable[:, :n] & used
+        total = self.running[np.arange(len(count)), np.maximum(count - 1, 0)]
+        total = np.where(count > 0, total, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            raw = np.where(
+                weighable & (total[:, None] > 0), self.powered[:, :n] / total[:, None], 0.0
+            )
+        return columns, used, weighable, raw
 
 
 def _memo(memo: dict | None, key: object, make):
@@ -175,8 +241,9 @@ def plan_targets(
 
     if weighting.scheme == "file":
         weights = _file_weights(strategy, market, market.dates[snapshot_rows])
-        members = weights[np.isin(rows, review_rows)] > 0
-        return Plan(rows, weights, forced, review_rows, members, notes)
+        columns = columns_of(weights > 0)
+        values = np.where(columns >= 0, np.take_along_axis(weights, np.maximum(columns, 0), 1), 0.0)
+        return Plan(rows, columns, values, forced, review_rows, len(market.asset_ids), notes)
 
     fixed = _resolve_fixed(strategy, market)
     always = np.zeros(len(market.asset_ids), dtype=bool)
@@ -209,13 +276,20 @@ def plan_targets(
     if fixed or depends_on_history(rule):
         reviews = [Review(base[r], caps[r], measure[r]) for r in range(len(review_snapshot))]
         members, _ = select_members(rule, reviews, always if fixed else None)
+        review_columns = columns_of(members)
     else:
-        members = _memo(
+        order, n_candidates = _memo(
             memo,
-            ("members", screens_key, rule),
-            lambda: select_independent(rule, base, caps, measure),
+            ("order", screens_key, rule.min_market_cap),
+            lambda: ranking_order(base, caps, measure, rule.min_market_cap),
         )
-    counts = members.sum(axis=1)
+    prefix = not fixed and not depends_on_history(rule) and rule.count_rule in ("top_n", "max_n")
+    if prefix:
+        counts = np.minimum(n_candidates, rule.top_n or rule.max_n)
+    else:
+        if not (fixed or depends_on_history(rule)):
+            review_columns = independent_columns(rule, order, n_candidates, measure)
+        counts = (review_columns >= 0).sum(axis=1)
     where = strategy.origin or strategy.name
     if not counts.any():
         raise UniverseError(
@@ -240,32 +314,70 @@ def plan_targets(
 
     # Members in force on each candidate row: those of the latest review on or before it.
     latest = np.searchsorted(review_rows, rows, side="right") - 1
-    current = members[latest]
-    close = market.close_values[snapshot_rows]
     all_days = _memo(
         memo,
         ("measure", weighting.measure_spec),
         lambda: measure_values(market, weighting.measure_spec),
     )
-    wm = all_days[snapshot_rows]
-    weighable = current & np.isfinite(close) & np.isfinite(wm) & (wm > 0)
-    fixed_weights = np.zeros_like(wm)
-    for column, weight in fixed.items():
-        fixed_weights[:, column] = np.where(weighable[:, column], weight, 0.0)
-    rest = weighable & ~always
-    raw = power_weights(np.where(rest, wm, 0.0), rest, weighting.exponent)
-    totals = 1.0 - fixed_weights.sum(axis=1)
+    if prefix:
+        # Top-N members are a prefix of the ranking: the gathered prices, measures and
+        # running sums of every prefix are shared by all N (a sweep's common case).
+        ordered = _memo(
+            memo,
+            (
+                "ordered",
+                screens_key,
+                rule.min_market_cap,
+                rows.tobytes(),
+                lag,
+                weighting.measure_spec,
+                weighting.exponent,
+            ),
+            lambda: _Ordered.build(
+                order[latest],
+                n_candidates[latest],
+                snapshot_rows,
+                market,
+                all_days,
+                weighting.exponent,
+            ),
+        )
+        columns, used, weighable, raw = ordered.take(rule.top_n or rule.max_n)
+        fixed_values = np.zeros(columns.shape)
+        rest = weighable
+    else:
+        columns = review_columns[latest]
+        used = columns >= 0
+        safe = np.where(used, columns, 0)
+        snap = snapshot_rows[:, None]
+        close = market.close_values[snap, safe]
+        wm = all_days[snap, safe]
+        with np.errstate(invalid="ignore"):
+            weighable = used & np.isfinite(close) & np.isfinite(wm) & (wm > 0)
+        fixed_values = np.zeros(columns.shape)
+        is_fixed = np.zeros(columns.shape, dtype=bool)
+        for column, weight in fixed.items():
+            here = columns == column
+            is_fixed |= here
+            fixed_values[here & weighable] = weight
+        rest = weighable & ~is_fixed
+        raw = power_weights(np.where(rest, wm, 0.0), rest, weighting.exponent)
+    totals = 1.0 - fixed_values.sum(axis=1)
     if weighting.cap is None and weighting.cap_largest is None and weighting.floor is None:
         bounded, feasible = raw * totals[:, None], np.ones(len(raw), dtype=bool)
     else:
+        # The largest member: the largest raw weight, ties to the lowest asset id.
+        top = raw.max(axis=1, keepdims=True)
+        largest = np.argmin(np.where((raw == top) & rest, columns, np.iinfo(np.int64).max), axis=1)
         bounded, feasible = bounded_weights(
             raw,
             cap=weighting.cap,
             cap_largest=weighting.cap_largest,
             floor=weighting.floor,
             totals=totals,
+            largest=largest,
         )
-    weights = bounded + fixed_weights
+    values = bounded + fixed_values
     if not feasible.all():
         bounds = ", ".join(
             f"{k}={getattr(weighting, k)}"
@@ -277,18 +389,18 @@ def plan_targets(
             f"rebalance date(s) (first on {dates[rows[_first(~feasible)]].date()}): equal "
             "weights were used there"
         )
-    lost = current & ~weighable
+    lost = used & ~weighable
     if lost[forced].any():
         notes.append(
             f"{int(lost[forced].sum())} times a member had no valid price or weighting measure "
             "on a rebalance's snapshot day and got no weight (the others share its weight)"
         )
     for column in fixed:
-        if not weighable[forced, column].all():
-            name = market.asset_ids[column]
+        missing = ((columns == column) & weighable).sum(axis=1) == 0
+        if missing[forced].any():
             notes.append(
-                f"fixed-weight asset {name} had no valid price on "
-                f"{int((~weighable[forced, column]).sum())} rebalance date(s): its weight went "
-                "to the other members"
+                f"fixed-weight asset {market.asset_ids[column]} had no valid price on "
+                f"{int(missing[forced].sum())} rebalance date(s): its weight went to the "
+                "other members"
             )
-    return Plan(rows, weights, forced, review_rows, members, notes)
+    return Plan(rows, columns, values, forced, review_rows, len(market.asset_ids), notes)

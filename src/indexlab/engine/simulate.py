@@ -133,10 +133,12 @@ class WindowArrays:
 
 @dataclass(frozen=True)
 class Trading:
-    """How portfolios trade: candidate rows, their targets, and when they must trade."""
+    """How one portfolio trades: candidate rows, their compact targets (columns and
+    values, candidates x slots), and when they must trade."""
 
     rows: np.ndarray
-    weights: np.ndarray  # (candidates x assets) for one portfolio
+    columns: np.ndarray
+    values: np.ndarray
     forced: np.ndarray | None = None  # default: every candidate is scheduled
     exposure: np.ndarray | None = None  # default: always invested
     drift_threshold: float = 0.0
@@ -149,7 +151,8 @@ _ALWAYS_INVESTED = np.zeros((0, 0))
 def run_kernel(
     arrays: WindowArrays,
     rows: np.ndarray,
-    targets: np.ndarray,
+    columns: np.ndarray,
+    values: np.ndarray,
     *,
     cost_rate: np.ndarray,
     forced: np.ndarray | None = None,
@@ -158,9 +161,10 @@ def run_kernel(
     drift_relative: np.ndarray | None = None,
     record: bool = False,
 ):
-    """The batched kernel for K portfolios sharing candidate ``rows``; ``targets`` is
-    (candidates x K x assets), ``exposure`` (days x K) or None (always invested)."""
-    k = targets.shape[1]
+    """The batched kernel for K portfolios sharing candidate ``rows``; targets are
+    compact (candidates x K x slots): asset ``columns`` (-1 unused) and their weight
+    ``values``; ``exposure`` (days x K) or None (always invested)."""
+    k = columns.shape[1]
     forced = np.ones(len(rows), dtype=bool) if forced is None else forced
     threshold = np.zeros(k) if drift_threshold is None else drift_threshold
     relative = np.zeros(k, dtype=bool) if drift_relative is None else drift_relative
@@ -171,7 +175,8 @@ def run_kernel(
             arrays.prices,
             arrays.last_valid,
             _readonly(rows, np.int64),
-            _readonly(targets, np.float64),
+            _readonly(columns, np.int64),
+            _readonly(values, np.float64),
             _readonly(forced, np.bool_),
             _readonly(_ALWAYS_INVESTED if exposure is None else exposure, np.float64),
             _readonly(threshold, np.float64),
@@ -186,13 +191,22 @@ def run_kernel(
         capacity = n_liq
 
 
+def _dense(trading: Trading, n_assets: int) -> np.ndarray:
+    from indexlab.engine.plan import scatter
+
+    dense = np.zeros((len(trading.rows), n_assets))
+    scatter(dense, trading.columns, trading.values)
+    return dense
+
+
 def _simulate(arrays: WindowArrays, trading: Trading, cost_rate: float) -> PortfolioRun:
     """One portfolio: the K = 1 case of the batched kernel, with everything recorded."""
     assets, last_valid = arrays.assets, arrays.last_valid
     out = run_kernel(
         arrays,
         trading.rows,
-        np.asarray(trading.weights)[:, None, :],
+        np.asarray(trading.columns)[:, None, :],
+        np.asarray(trading.values)[:, None, :],
         cost_rate=np.array([cost_rate]),
         forced=trading.forced,
         exposure=None if trading.exposure is None else np.asarray(trading.exposure)[:, None],
@@ -212,7 +226,7 @@ def _simulate(arrays: WindowArrays, trading: Trading, cost_rate: float) -> Portf
         start_pos=window.start_pos,
         equity_values=equity,
         assets=assets,
-        target_weights=np.asarray(trading.weights)[did],
+        target_weights=_dense(trading, len(assets))[did],
         weights_post=weights_post[did],
         rebalance_rows=np.asarray(trading.rows)[did],
         units_post=units_post[did],
@@ -250,7 +264,8 @@ def _buy_and_hold(
     snapshot = np.arange(window.start_pos, window.end_pos + 1) - lag_days
     valid = np.isfinite(column[snapshot])
     rows = np.array([int(np.argmax(valid))] if valid.any() else [], dtype=np.int64)
-    return _simulate(arrays, Trading(rows, np.ones((len(rows), 1))), rate)
+    trading = Trading(rows, np.zeros((len(rows), 1), dtype=np.int64), np.ones((len(rows), 1)))
+    return _simulate(arrays, trading, rate)
 
 
 def _bitcoin(market: Market) -> str | None:
@@ -289,7 +304,8 @@ def run(strategy: Strategy, market: Market) -> Result:
     drift = strategy.rebalance.drift_threshold
     trading = Trading(
         plan.rows,
-        plan.weights,
+        plan.columns,
+        plan.values,
         forced=plan.forced,
         exposure=exposure,
         drift_threshold=drift or 0.0,

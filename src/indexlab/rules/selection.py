@@ -110,34 +110,71 @@ def depends_on_history(rule: Universe) -> bool:
     )
 
 
+def ranking_order(
+    eligible: np.ndarray, market_cap: np.ndarray, measure: np.ndarray, min_market_cap: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """At every review: the assets ordered by measure (largest first, ties by asset id,
+    non-candidates last) and the number of candidates. Shared by every count rule."""
+    with np.errstate(invalid="ignore"):
+        candidates = eligible & (market_cap >= min_market_cap)
+    keyed = np.where(candidates, measure, -np.inf)
+    order = np.argsort(-keyed, axis=1, kind="stable")
+    return order, candidates.sum(axis=1)
+
+
+def independent_columns(
+    rule: Universe, order: np.ndarray, n_candidates: np.ndarray, measure: np.ndarray
+) -> np.ndarray:
+    """Members at every review for rules without history, as column indices in rank
+    order (review x slots, -1 where a review has fewer members than slots)."""
+    reviews = np.arange(order.shape[0])
+    if rule.rank_band is not None:
+        first, last = rule.rank_band
+        start = np.full(len(order), first - 1)
+        stop = np.minimum(n_candidates, last)
+    else:
+        start = np.zeros(len(order), dtype=np.int64)
+        if rule.coverage is not None:
+            ordered = np.take_along_axis(measure, order, axis=1)
+            ranked = np.arange(order.shape[1])[None, :] < n_candidates[:, None]
+            running = np.cumsum(np.where(ranked, ordered, 0.0), axis=1)
+            total = running[reviews, np.maximum(n_candidates - 1, 0)]
+            count = (running < rule.coverage * total[:, None] * (1 - 1e-12)).sum(axis=1) + 1
+            count = np.where(total > 0, np.minimum(count, n_candidates), 0)
+            if rule.min_n is not None:
+                count = np.maximum(count, rule.min_n)
+            if rule.max_n is not None:
+                count = np.minimum(count, rule.max_n)
+        else:
+            count = np.full(len(order), rule.top_n if rule.top_n is not None else rule.max_n)
+        stop = np.minimum(n_candidates, count)
+    width = int(max((stop - start).max(initial=0), 0))
+    slots = start[:, None] + np.arange(width)[None, :]
+    inside = slots < stop[:, None]
+    taken = np.take_along_axis(order, np.minimum(slots, order.shape[1] - 1), axis=1)
+    return np.where(inside, taken, -1)
+
+
+def columns_of(members: np.ndarray) -> np.ndarray:
+    """A (review x asset) membership mask as column indices (review x slots, -1 padded),
+    in column order."""
+    counts = members.sum(axis=1)
+    width = int(counts.max(initial=0))
+    order = np.argsort(~members, axis=1, kind="stable")[:, :width]
+    return np.where(np.arange(width)[None, :] < counts[:, None], order, -1)
+
+
 def select_independent(
     rule: Universe, eligible: np.ndarray, market_cap: np.ndarray, measure: np.ndarray
 ) -> np.ndarray:
-    """Members at every review at once (review x asset), for rules without history:
-    the same result as :func:`select_members`, vectorised."""
-    with np.errstate(invalid="ignore"):
-        candidates = eligible & (market_cap >= rule.min_market_cap)
-    keyed = np.where(candidates, measure, -np.inf)
-    order = np.argsort(-keyed, axis=1, kind="stable")  # ties by asset id
-    rank = np.empty_like(order)
-    rank[np.arange(order.shape[0])[:, None], order] = np.arange(order.shape[1])[None, :]
-    if rule.rank_band is not None:
-        first, last = rule.rank_band
-        chosen = (rank >= first - 1) & (rank < last)
-    elif rule.coverage is not None:
-        ordered = np.take_along_axis(np.where(candidates, measure, 0.0), order, axis=1)
-        running = np.cumsum(ordered, axis=1)
-        target = rule.coverage * running[:, -1:] * (1 - 1e-12)
-        count = (running < target).sum(axis=1) + 1
-        count = np.where(running[:, -1] > 0, count, 0)
-        if rule.min_n is not None:
-            count = np.maximum(count, rule.min_n)
-        if rule.max_n is not None:
-            count = np.minimum(count, rule.max_n)
-        chosen = rank < count[:, None]
-    else:
-        chosen = rank < (rule.top_n if rule.top_n is not None else rule.max_n)
-    return chosen & candidates
+    """Members at every review at once (review x asset mask), for rules without
+    history: the same result as :func:`select_members`, vectorised."""
+    order, n_candidates = ranking_order(eligible, market_cap, measure, rule.min_market_cap)
+    columns = independent_columns(rule, order, n_candidates, measure)
+    members = np.zeros(eligible.shape, dtype=bool)
+    rows, slots = np.nonzero(columns >= 0)
+    members[rows, columns[rows, slots]] = True
+    return members
 
 
 def select_members(rule: Universe, reviews: list[Review], always: np.ndarray | None = None):

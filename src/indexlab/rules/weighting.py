@@ -74,17 +74,21 @@ def _bounded_row(
             points[k + 1] = upper[i] / raw[i]
             k += 2
     points.sort()
-    # f(s) is nondecreasing; find the last breakpoint with f <= total.
+    # f(s) is nondecreasing: binary search for the last breakpoint with f <= total.
     lo_s = 0.0
-    for b in range(points.size):
+    low = 0
+    high = points.size - 1
+    while low <= high:
+        middle = (low + high) // 2
         value = 0.0
         for i in range(raw.size):
             if raw[i] > 0.0:
-                value += min(max(points[b] * raw[i], lower[i]), upper[i])
+                value += min(max(points[middle] * raw[i], lower[i]), upper[i])
         if value <= total:
-            lo_s = points[b]
+            lo_s = points[middle]
+            low = middle + 1
         else:
-            break
+            high = middle - 1
     # On the linear piece right of lo_s: names at their floor or cap are fixed. The
     # tests compare breakpoints computed as above, so a name whose breakpoint is lo_s
     # itself is classified exactly.
@@ -106,6 +110,61 @@ def _bounded_row(
 
 
 @numba.njit(cache=True)
+def _capped_rows(raw, cap, totals):
+    """The single-cap case, in O(n) per row when the positive raw weights come
+    largest first (as members in rank order weighted by the ranking measure): the
+    capped names are then a prefix. Other rows take the general solve."""
+    out = np.empty_like(raw)
+    feasible = np.empty(raw.shape[0], dtype=np.bool_)
+    lower = np.zeros(raw.shape[1])
+    upper = np.full(raw.shape[1], cap)
+    for r in range(raw.shape[0]):
+        row = raw[r]
+        total = totals[r]
+        n = 0
+        remaining = 0.0
+        previous = np.inf
+        ordered = True
+        for i in range(row.size):
+            if row[i] > 0.0:
+                n += 1
+                remaining += row[i]
+                if row[i] > previous:
+                    ordered = False
+                previous = row[i]
+        if not ordered or n == 0 or n * cap < total * (1.0 - 1e-12):
+            feasible[r] = _bounded_row(row, lower, upper, total, out[r])
+            continue
+        # Sums of the raw weights from each position to the end, added smallest first
+        # (subtracting the large ones from the total would cancel digits away).
+        suffix = np.zeros(row.size + 1)
+        for i in range(row.size - 1, -1, -1):
+            suffix[i] = suffix[i + 1] + (row[i] if row[i] > 0.0 else 0.0)
+        capped = 0
+        scale = total / suffix[0]
+        remaining = suffix[0]
+        for i in range(row.size):
+            if row[i] <= 0.0:
+                continue
+            # Compared as the general solve compares breakpoints: cap / raw vs scale.
+            if cap / row[i] < scale:
+                capped += 1
+                remaining = suffix[i + 1]
+                scale = (total - capped * cap) / remaining if remaining > 0.0 else 0.0
+            else:
+                break
+        for i in range(row.size):
+            if row[i] <= 0.0:
+                out[r, i] = 0.0
+            elif cap / row[i] < scale or remaining <= 0.0:
+                out[r, i] = cap
+            else:
+                out[r, i] = row[i] * scale
+        feasible[r] = True
+    return out, feasible
+
+
+@numba.njit(cache=True)
 def _bounded_rows(raw, lower, upper, totals):
     out = np.empty_like(raw)
     feasible = np.empty(raw.shape[0], dtype=np.bool_)
@@ -121,17 +180,22 @@ def bounded_weights(
     cap_largest: float | None = None,
     floor: float | None = None,
     totals: np.ndarray | None = None,
+    largest: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's weights (raw > 0 are the members) within the bounds, summing to its
-    total (default 1). Returns ``(weights, feasible)``; see the module docstring."""
+    total (default 1). ``largest`` (a position per row) is the member ``cap_largest``
+    applies to (default: the first largest raw weight). Returns ``(weights,
+    feasible)``; see the module docstring."""
     raw = np.array(raw, dtype=np.float64, order="C", copy=True)
     rows, n = raw.shape
+    totals = np.ones(rows) if totals is None else np.asarray(totals, dtype=np.float64)
+    if cap is not None and cap_largest is None and floor is None:
+        return _capped_rows(raw, float(cap), totals)
     upper = np.full((rows, n), np.inf if cap is None else cap)
     if cap_largest is not None and n:
-        largest = np.argmax(raw, axis=1)
+        largest = np.argmax(raw, axis=1) if largest is None else largest
         upper[np.arange(rows), largest] = cap_largest
     lower = np.full((rows, n), 0.0 if floor is None else floor)
-    totals = np.ones(rows) if totals is None else np.asarray(totals, dtype=np.float64)
     return _bounded_rows(raw, lower, upper, totals)
 
 

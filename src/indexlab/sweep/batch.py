@@ -36,7 +36,8 @@ BYTES_PER_FLOAT = 8
 class _Planned:
     config: Config
     rows: np.ndarray
-    weights: np.ndarray
+    columns: np.ndarray  # compact targets: (candidates x slots) columns and values
+    values: np.ndarray
     forced: np.ndarray
     exposure: np.ndarray | None
 
@@ -53,13 +54,19 @@ def _plan(config: Config, market: Market, memo: dict) -> tuple[tuple, _Planned]:
         switches = np.flatnonzero(np.diff(exposure) != 0) + 1
     plan = plan_targets(strategy, market, window.start_pos, window.end_pos, switches, memo)
     group = (window.start_pos, window.end_pos, plan.rows.tobytes(), plan.forced.tobytes())
-    return group, _Planned(config, plan.rows, plan.weights, plan.forced, exposure)
+    return group, _Planned(config, plan.rows, plan.columns, plan.values, plan.forced, exposure)
 
 
-def chunk_size(n_candidates: int, n_days: int, n_assets: int, memory_bytes: float) -> int:
-    """How many portfolios of a group fit a memory budget: their stacked targets
-    (candidates x assets each, twice for the kernel's copy) and equity (days each)."""
-    per_portfolio = BYTES_PER_FLOAT * (2 * n_candidates * n_assets + 3 * n_days + 4 * n_candidates)
+def chunk_size(
+    n_candidates: int, n_days: int, n_assets: int, memory_bytes: float, n_slots: int | None = None
+) -> int:
+    """How many portfolios of a group fit a memory budget: their compact targets
+    (candidates x slots, a column and a weight each, twice for copies), equity (days),
+    the kernel's units and held lists (assets) and per-trade records (candidates)."""
+    slots = n_assets if n_slots is None else n_slots
+    per_portfolio = BYTES_PER_FLOAT * (
+        4 * n_candidates * slots + 3 * n_days + 2 * n_assets + 4 * n_candidates
+    )
     return max(1, int(memory_bytes // max(per_portfolio, 1)))
 
 
@@ -91,12 +98,15 @@ def run_configs(
         window = run_window(members[0].config.strategy, market)
         arrays = WindowArrays.build(market, window)
         dates = market.dates[start_pos : end_pos + 1]
-        size = chunk_size(len(members[0].rows), len(dates), len(market.asset_ids), memory_bytes)
+        slots = max(p.columns.shape[1] for p in members)
+        size = chunk_size(
+            len(members[0].rows), len(dates), len(market.asset_ids), memory_bytes, slots
+        )
         for first in range(0, len(members), size):
             chunk = members[first : first + size]
             table = _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity)
-            for planned, (_, metrics) in zip(chunk, table.iterrows(), strict=True):
-                rows[planned.config.id].update(metrics.to_dict())
+            for planned, metrics in zip(chunk, table.to_dict("records"), strict=True):
+                rows[planned.config.id].update(metrics)
     frame = pd.DataFrame([rows[c.id] for c in configs])
     for column in METRIC_COLUMNS:
         if column not in frame:
@@ -106,7 +116,12 @@ def run_configs(
 
 def _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity) -> pd.DataFrame:
     strategies = [p.config.strategy for p in chunk]
-    targets = np.stack([p.weights for p in chunk], axis=1)
+    width = max(p.columns.shape[1] for p in chunk)
+    columns = np.full((len(chunk[0].rows), len(chunk), width), -1, dtype=np.int64)
+    values = np.zeros(columns.shape)
+    for k, planned in enumerate(chunk):
+        columns[:, k, : planned.columns.shape[1]] = planned.columns
+        values[:, k, : planned.values.shape[1]] = planned.values
     exposure = None
     if any(p.exposure is not None for p in chunk):
         exposure = np.column_stack(
@@ -115,7 +130,8 @@ def _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity)
     out = run_kernel(
         arrays,
         chunk[0].rows,
-        targets,
+        columns,
+        values,
         cost_rate=np.array([s.costs.rate for s in strategies]),
         forced=chunk[0].forced,
         exposure=exposure,
@@ -136,43 +152,35 @@ def _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity)
         avg_turnover = np.where(
             counts > 1, (turnover * later).sum(axis=0) / np.maximum(counts - 1, 1), 0.0
         )
-    reference = None
-    if btc is not None:
-        # BTC held with each portfolio's costs and lag: one per distinct (lag, rate).
-        references = {}
-        for s in strategies:
-            key = (s.lag_days, s.costs.rate)
-            if key not in references:
-                j = market.asset_ids.get_loc(btc)
-                references[key] = _buy_and_hold(
-                    market.close_values[:, j],
-                    btc,
-                    market.dates,
-                    window,
-                    s.lag_days,
-                    s.costs.rate,
-                    market.close_ffill_values[:, j],
-                ).equity_values
-        if len(references) == 1:
-            reference = next(iter(references.values()))
-    table = summary_arrays(
-        equity,
-        dates,
-        reference_equity=reference,
-        turnover=avg_turnover,
-        cost_share=share.sum(axis=0),
-        trades=counts,
-    )
-    if btc is not None and reference is None:  # several references: one column at a time
-        for k, s in enumerate(strategies):
-            single = summary_arrays(
-                equity[:, k : k + 1],
-                dates,
-                reference_equity=references[(s.lag_days, s.costs.rate)],
-            )
-            table.loc[k, ["beta_btc", "correlation_btc"]] = single.loc[
-                0, ["beta_btc", "correlation_btc"]
-            ].to_numpy()
+    # BTC held with each portfolio's lag and costs (for beta and correlation): the
+    # portfolios sharing a (lag, rate) are summarised together against theirs.
+    keys = [(s.lag_days, s.costs.rate) for s in strategies]
+    parts = []
+    for key in dict.fromkeys(keys):
+        index = np.array([k for k, other in enumerate(keys) if other == key])
+        reference = None
+        if btc is not None:
+            j = market.asset_ids.get_loc(btc)
+            reference = _buy_and_hold(
+                market.close_values[:, j],
+                btc,
+                market.dates,
+                window,
+                key[0],
+                key[1],
+                market.close_ffill_values[:, j],
+            ).equity_values
+        part = summary_arrays(
+            equity[:, index],
+            dates,
+            reference_equity=reference,
+            turnover=avg_turnover[index],
+            cost_share=share.sum(axis=0)[index],
+            trades=counts[index],
+        )
+        part.index = index
+        parts.append(part)
+    table = pd.concat(parts).sort_index()
     if keep_equity:
         for k, planned in enumerate(chunk):
             equities[planned.config.id] = pd.Series(equity[:, k], index=dates, name="equity")

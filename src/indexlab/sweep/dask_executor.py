@@ -1,0 +1,256 @@
+"""Chunks of a sweep as tasks on a Dask cluster (``--executor dask`` / ``dask-local``).
+
+The Market is sent to the workers once (scattered to every worker); each chunk of
+configurations is one task calling :func:`indexlab.sweep.runner.run_chunk`; rows come
+back to the driver as tasks complete, and the driver writes each chunk's part file
+itself, so that a chunk is written once, by one process.
+
+When a worker dies, the scheduler runs the tasks it held again on another worker (a
+task whose workers died more than ``distributed.scheduler.allowed-failures`` times,
+3 by default, is given up: an error). When the Market itself is lost (every worker
+holding a copy died; Dask keeps fewer copies near the end of a sweep), it is sent
+again and the chunks not yet returned are submitted again. Whatever happens, each
+chunk is yielded at most once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import importlib.metadata
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import dask
+import pandas as pd
+from dask.utils import parse_timedelta
+from distributed import Client, LocalCluster, as_completed
+from distributed.comm import connect
+from distributed.scheduler import KilledWorker
+
+from indexlab.errors import IndexlabError, SpecError
+from indexlab.market import Market
+from indexlab.sweep.runner import run_chunk
+from indexlab.sweep.spec import Config
+
+DEFAULT_WORKERS = 2
+MARKET_RESENDS = 3  # sending a lost Market again more often than this is an error
+_CANCELLED = (concurrent.futures.CancelledError, asyncio.CancelledError)
+
+
+@dataclass
+class DaskExecutor:
+    """Runs chunks on the Dask scheduler at ``scheduler`` (``tcp://host:8786``), or,
+    without one, on a LocalCluster of ``workers`` processes (default 2, one thread
+    each) started for the sweep and closed after it.
+
+    ``timeout_s`` bounds connecting to the scheduler and waiting for a first worker;
+    by default Dask's ``distributed.comm.timeouts.connect`` (30 s unless configured).
+    """
+
+    scheduler: str | None = None
+    workers: int | None = None
+    timeout_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.scheduler is not None and self.workers is not None:
+            raise SpecError(
+                "--workers: only for --executor dask-local; the workers of a cluster at "
+                "--scheduler are started there (dask worker ADDRESS)"
+            )
+        if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 1):
+            raise SpecError(f"--workers: a number of processes >= 1, got {self.workers!r}")
+
+    @property
+    def where(self) -> str:
+        if self.scheduler is None:
+            return f"dask-local ({self.workers or DEFAULT_WORKERS} workers)"
+        return f"dask scheduler {self.scheduler}"
+
+    def run(
+        self, market: Market, chunks: list[list[Config]], memory_bytes: float
+    ) -> Iterator[tuple[int, pd.DataFrame]]:
+        if not chunks:
+            return
+        timeout = self._timeout()
+        with self._client(timeout) as client:
+            yield from _run_chunks(client, market, chunks, memory_bytes, self.where, timeout)
+
+    def _timeout(self) -> float:
+        if self.timeout_s is not None:
+            return float(self.timeout_s)
+        return float(parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s"))
+
+    @contextmanager
+    def _client(self, timeout: float) -> Iterator[Client]:
+        if self.scheduler is None:
+            n = self.workers or DEFAULT_WORKERS
+            try:
+                cluster = LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
+            except (OSError, TimeoutError, RuntimeError) as exc:
+                raise IndexlabError(
+                    f"{self.where}: cannot start a LocalCluster: {_line(exc)}"
+                ) from None
+            try:
+                with Client(cluster, set_as_default=False) as client:
+                    yield client
+            finally:
+                cluster.close()
+            return
+        _probe(self.scheduler, timeout)
+        try:
+            client = Client(self.scheduler, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise IndexlabError(f"{self.where}: cannot connect: {_line(exc)}") from None
+        try:
+            _check_workers(client, self.scheduler, timeout)
+            yield client
+        finally:
+            client.close()
+
+
+def _run_chunks(
+    client: Client,
+    market: Market,
+    chunks: list[list[Config]],
+    memory_bytes: float,
+    where: str,
+    timeout: float,
+) -> Iterator[tuple[int, pd.DataFrame]]:
+    # A copy without the cached arrays: half the bytes to send; workers rebuild them.
+    sent = dataclasses.replace(market)
+    todo = set(range(len(chunks)))
+    for _ in range(MARKET_RESENDS + 1):
+        try:
+            market_future = client.scatter(sent, broadcast=True, hash=False, timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            raise IndexlabError(
+                f"{where}: cannot send the market to the workers: {_line(exc)}"
+            ) from None
+        run = uuid.uuid4().hex[:8]
+        # The key is the chunk's: a task run again after its worker died keeps it.
+        futures = {
+            f"indexlab-chunk-{chunks[n][0].id}-{run}": n
+            for n in sorted(todo)  # submitted in order, so chunks start in order
+        }
+        submitted = [
+            client.submit(run_chunk, market_future, chunks[n], memory_bytes, key=key, pure=False)
+            for key, n in futures.items()
+        ]
+        try:
+            for future in as_completed(submitted, loop=client.loop):
+                number = futures[future.key]
+                try:
+                    frame = future.result()
+                except KilledWorker as exc:
+                    raise IndexlabError(_killed_message(where, chunks[number], exc)) from None
+                except _CANCELLED:
+                    # Its input, the market, was lost with the workers holding it (or
+                    # the scheduler restarted): the chunk is submitted again below.
+                    continue
+                future.release()  # a finished chunk is not recomputed if its worker dies
+                todo.discard(number)
+                yield number, frame
+        finally:
+            pending = [f for f in submitted if not f.done()]
+            if pending:
+                client.cancel(pending)
+            market_future.release()
+        if not todo:
+            return
+    raise IndexlabError(
+        f"{where}: {len(todo)} chunks were cancelled {MARKET_RESENDS + 1} times (the market "
+        "was lost with the workers holding it, or the scheduler restarted); rows written "
+        "so far are kept: run again to resume"
+    )
+
+
+def _probe(address: str, timeout: float) -> None:
+    """A Dask handshake with ``address`` within ``timeout`` (``Client`` itself waits
+    for ever on a server that accepts the connection and then says nothing)."""
+
+    async def handshake() -> None:
+        comm = await connect(address, timeout=timeout)
+        await comm.close()
+
+    failure: list[BaseException] = []
+
+    def probe() -> None:  # in a thread: the caller may be inside an event loop (Jupyter)
+        try:
+            asyncio.run(asyncio.wait_for(handshake(), timeout + 1))
+        except Exception as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=probe, name="indexlab-dask-probe", daemon=True)
+    thread.start()
+    thread.join()
+    if not failure:
+        return
+    exc = failure[0]
+    where = f"dask scheduler {address}"
+    if isinstance(exc, ValueError):
+        raise IndexlabError(f"{where}: not an address such as tcp://host:8786 ({_line(exc)})")
+    if _refused(exc):
+        raise IndexlabError(
+            f"{where}: connection refused for {timeout:g} s (is `dask scheduler` running "
+            "there, on that port?)"
+        )
+    if isinstance(exc, OSError | TimeoutError):
+        raise IndexlabError(
+            f"{where}: no answer within {timeout:g} s (is it a Dask scheduler, reachable "
+            "from here?)"
+        )
+    raise IndexlabError(f"{where}: {_line(exc)}")
+
+
+def _check_workers(client: Client, address: str, timeout: float) -> None:
+    """At least one worker, and every worker with this driver's indexlab."""
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (TimeoutError, OSError):
+        raise IndexlabError(
+            f"dask scheduler {address}: no worker joined within {timeout:g} s "
+            f"(start them with: dask worker {address})"
+        ) from None
+    ours = importlib.metadata.version("indexlab")
+    theirs = client.run(importlib.metadata.version, "indexlab", on_error="return")
+    for worker, version in sorted(theirs.items()):
+        if version != ours:
+            found = "not installed" if isinstance(version, BaseException) else version
+            raise IndexlabError(
+                f"dask worker {worker}: indexlab {ours} is needed, as on this machine "
+                f"(found: {found}); install it on every worker"
+            )
+
+
+def _killed_message(where: str, chunk: list[Config], exc: KilledWorker) -> str:
+    return (
+        f"{where}: chunk {chunk[0].id} ({len(chunk)} configurations) was given up: the "
+        f"workers running it died {exc.allowed_failures + 1} times "
+        f"(distributed.scheduler.allowed-failures = {exc.allowed_failures}); often a worker "
+        "out of memory: lower --memory or give workers more. Rows written so far are "
+        "kept: run again to resume"
+    )
+
+
+def _refused(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, ConnectionRefusedError) or "ConnectionRefusedError" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

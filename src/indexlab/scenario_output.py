@@ -25,8 +25,7 @@ from matplotlib.ticker import (
 )
 from matplotlib.transforms import ScaledTranslation
 
-from indexlab.report import style
-from indexlab.result import DEMO_LABEL
+from indexlab.report import charts, style
 from indexlab.scenarios import (
     Scenario,
     format_amount,
@@ -250,14 +249,8 @@ def scenario_figure(result: Scenario) -> Figure:
     for text in legend.get_texts():
         text.set_parse_math(False)  # "$" is a dollar here
         text.set_color(style.INK)
-    figure.suptitle(
-        f"{result.label}: price at total crypto market cap tiers",
-        x=0.01,
-        ha="left",
-        fontsize=style.TITLE_SIZE,
-        fontweight="bold",
-        color=style.INK,
-        parse_math=False,
+    charts.figure_title(
+        figure, f"{result.label}: price at total crypto market cap tiers", result.synthetic
     )
     footer = [
         f"Data: {result.data_source}",
@@ -265,31 +258,11 @@ def scenario_figure(result: Scenario) -> Figure:
         f"Total market cap: {result.total_source}",
         "Scenario arithmetic, not a forecast: shares and supply are assumptions.",
     ]
-    figure.supxlabel(
-        "\n".join(textwrap.fill(line, width=style.FOOTER_WRAP_CHARS) for line in footer),
-        x=0.01,
-        ha="left",
-        multialignment="left",
-        fontsize=style.FOOTER_SIZE,
-        color=style.MUTED_INK,
-        parse_math=False,
+    charts.figure_footer(
+        figure, "\n".join(textwrap.fill(line, width=style.FOOTER_WRAP_CHARS) for line in footer)
     )
     if result.synthetic:
-        figure.text(
-            0.99,
-            0.985,
-            f"{DEMO_LABEL}: not real market prices",
-            ha="right",
-            va="top",
-            fontsize=style.SUBTITLE_SIZE,
-            fontweight="bold",
-            color=style.SYNTHETIC_COLOR,
-            bbox={
-                "boxstyle": "round,pad=0.35",
-                "facecolor": style.SYNTHETIC_BACKGROUND,
-                "edgecolor": style.SYNTHETIC_COLOR,
-            },
-        )
+        charts.synthetic_badge(figure)
     return figure
 
 

@@ -328,6 +328,53 @@ def legend_right(ax: Axes, brand: Brand, size: float = style.LEGEND_SIZE) -> Non
         text.set_color(brand.text)
 
 
+def figure_title(figure: Figure, title: str, synthetic: bool, color: str = style.INK) -> None:
+    """The bold title at the top left, wrapped short enough to leave room for the
+    synthetic-data badge on the same line."""
+    figure.suptitle(
+        textwrap.fill(title, width=style.TITLE_CHARS_BESIDE_BADGE * (1 if synthetic else 2)),
+        x=0.01,
+        ha="left",
+        fontsize=style.TITLE_SIZE,
+        fontweight="bold",
+        color=color,
+        parse_math=False,
+    )
+
+
+def figure_footer(figure: Figure, text: str, color: str = style.MUTED_INK) -> None:
+    """The footer (data, assumptions, disclosure) along the bottom; it takes part in
+    the constrained layout, so it is never clipped."""
+    figure.supxlabel(
+        text,
+        x=0.01,
+        ha="left",
+        multialignment="left",
+        fontsize=style.FOOTER_SIZE,
+        color=color,
+        parse_math=False,
+    )
+
+
+def synthetic_badge(figure: Figure) -> None:
+    """The red "synthetic demo data" badge at the top right."""
+    figure.text(
+        0.99,
+        1.0 - 0.085 / figure.get_figheight(),  # 0.085 in from the top
+        "synthetic demo data: not real market prices",
+        ha="right",
+        va="top",
+        fontsize=style.SUBTITLE_SIZE,
+        fontweight="bold",
+        color=style.SYNTHETIC_COLOR,
+        bbox={
+            "boxstyle": "round,pad=0.35",
+            "facecolor": style.SYNTHETIC_BACKGROUND,
+            "edgecolor": style.SYNTHETIC_COLOR,
+        },
+    )
+
+
 def frame_figure(
     figure: Figure,
     first_axes: Axes,
@@ -347,39 +394,9 @@ def frame_figure(
         color=style.MUTED_INK,
         pad=8,
     )
-    figure.suptitle(
-        textwrap.fill(title, width=style.TITLE_CHARS_BESIDE_BADGE * (1 if synthetic else 2)),
-        x=0.01,
-        ha="left",
-        fontsize=style.TITLE_SIZE,
-        fontweight="bold",
-        color=style.INK,
-        parse_math=False,
-    )
+    figure_title(figure, title, synthetic)
     lines = [textwrap.fill(line, width=style.FOOTER_WRAP_CHARS) for line in footer.splitlines()]
     lines.append(f"{style.DISCLOSURE}.")
-    figure.supxlabel(
-        "\n".join(lines),
-        x=0.01,
-        ha="left",
-        multialignment="left",
-        fontsize=style.FOOTER_SIZE,
-        color=style.MUTED_INK,
-        parse_math=False,
-    )
+    figure_footer(figure, "\n".join(lines))
     if synthetic:
-        figure.text(
-            0.99,
-            1.0 - 0.085 / figure.get_figheight(),
-            "synthetic demo data: not real market prices",
-            ha="right",
-            va="top",
-            fontsize=style.SUBTITLE_SIZE,
-            fontweight="bold",
-            color=style.SYNTHETIC_COLOR,
-            bbox={
-                "boxstyle": "round,pad=0.35",
-                "facecolor": style.SYNTHETIC_BACKGROUND,
-                "edgecolor": style.SYNTHETIC_COLOR,
-            },
-        )
+        synthetic_badge(figure)

@@ -22,7 +22,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from indexlab.report import charts, style, tables
 from indexlab.report.brand import HOUSE, Brand
 from indexlab.report.rundata import RunData, as_run_data
-from indexlab.result import DEMO_LABEL, Result
+from indexlab.result import Result
 
 Run = Result | RunData | str | Path
 
@@ -265,41 +265,8 @@ def _finish(
         color=brand.muted,
         pad=8,
     )
-    # Wrapped short enough to leave room for the synthetic badge on the same line.
-    title_chars = style.TITLE_CHARS_BESIDE_BADGE * (1 if data.synthetic else 2)
-    figure.suptitle(
-        textwrap.fill(data.name, width=title_chars),
-        x=0.01,
-        ha="left",
-        fontsize=style.TITLE_SIZE,
-        fontweight="bold",
-        color=brand.text,
-        parse_math=False,
-    )
-    # supxlabel takes part in the constrained layout, so the footer is never clipped.
-    figure.supxlabel(
-        footer_text(data),
-        x=0.01,
-        ha="left",
-        multialignment="left",
-        fontsize=style.FOOTER_SIZE,
-        color=brand.muted,
-        parse_math=False,
-    )
+    charts.figure_title(figure, data.name, data.synthetic, color=brand.text)
+    charts.figure_footer(figure, footer_text(data), color=brand.muted)
     if data.synthetic:
-        figure.text(
-            0.99,
-            1.0 - 0.085 / figure.get_figheight(),  # 0.085 in from the top
-            f"{DEMO_LABEL}: not real market prices",
-            ha="right",
-            va="top",
-            fontsize=style.SUBTITLE_SIZE,
-            fontweight="bold",
-            color=style.SYNTHETIC_COLOR,
-            bbox={
-                "boxstyle": "round,pad=0.35",
-                "facecolor": style.SYNTHETIC_BACKGROUND,
-                "edgecolor": style.SYNTHETIC_COLOR,
-            },
-        )
+        charts.synthetic_badge(figure)
     charts.apply_font(figure, brand.font_family)

@@ -21,7 +21,6 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from indexlab.report import charts, style
-from indexlab.result import DEMO_LABEL
 from indexlab.signals.flips import BUY_AND_HOLD, SIGNAL, FlipAnalysis
 
 BULLISH_COLOR = "#2e7d4f"  # green, darker than the span so markers stand out on it
@@ -51,45 +50,10 @@ def signal_figure(
         ax.grid(True, which="major", axis="x", color=style.GRID, linewidth=0.6)
     charts.date_axis(bottom, analysis.price.index)
     top.tick_params(labelbottom=False)
-    figure.suptitle(
-        textwrap.fill(
-            f"{analysis.name}: {signal_label}",
-            width=style.TITLE_CHARS_BESIDE_BADGE
-            if synthetic
-            else 2 * style.TITLE_CHARS_BESIDE_BADGE,
-        ),
-        x=0.01,
-        ha="left",
-        fontsize=style.TITLE_SIZE,
-        fontweight="bold",
-        color=style.INK,
-        parse_math=False,
-    )
-    figure.supxlabel(
-        _footer(analysis, data),
-        x=0.01,
-        ha="left",
-        multialignment="left",
-        fontsize=style.FOOTER_SIZE,
-        color=style.MUTED_INK,
-        parse_math=False,
-    )
+    charts.figure_title(figure, f"{analysis.name}: {signal_label}", synthetic)
+    charts.figure_footer(figure, _footer(analysis, data))
     if synthetic:
-        figure.text(
-            0.99,
-            0.985,
-            f"{DEMO_LABEL}: not real market prices",
-            ha="right",
-            va="top",
-            fontsize=style.SUBTITLE_SIZE,
-            fontweight="bold",
-            color=style.SYNTHETIC_COLOR,
-            bbox={
-                "boxstyle": "round,pad=0.35",
-                "facecolor": style.SYNTHETIC_BACKGROUND,
-                "edgecolor": style.SYNTHETIC_COLOR,
-            },
-        )
+        charts.synthetic_badge(figure)
     charts.apply_font(figure, style.FONT_FAMILY)
     return figure
 

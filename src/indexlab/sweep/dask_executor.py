@@ -19,6 +19,7 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import importlib.metadata
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ import dask
 import pandas as pd
 from dask.utils import parse_timedelta
 from distributed import Client, LocalCluster, as_completed
-from distributed.comm import connect
+from distributed.comm import connect, get_address_host_port
 from distributed.scheduler import KilledWorker
 
 from indexlab.errors import IndexlabError, SpecError
@@ -95,7 +96,7 @@ class DaskExecutor:
                     threads_per_worker=1,
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
+                    dashboard_address="127.0.0.1:0",  # not 8787: another cluster may have it
                 )
             except (OSError, TimeoutError, RuntimeError) as exc:
                 raise IndexlabError(
@@ -130,15 +131,22 @@ def _run_chunks(
     # A copy without the cached arrays: half the bytes to send; workers rebuild them.
     sent = dataclasses.replace(market)
     todo = set(range(len(chunks)))
-    for _ in range(MARKET_RESENDS + 1):
+    for attempt in range(MARKET_RESENDS + 1):
         try:
             market_future = client.scatter(sent, broadcast=True, hash=False, timeout=timeout)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, *_CANCELLED) as exc:
+            if attempt == 0:
+                raise IndexlabError(
+                    f"{where}: cannot send the market to the workers: {_line(exc)}"
+                ) from None
             raise IndexlabError(
-                f"{where}: cannot send the market to the workers: {_line(exc)}"
+                f"{where}: lost the cluster ({_line(exc)}); rows written so far are kept: "
+                "run again to resume"
             ) from None
+        # A key per chunk: its first configuration's id, and a token of this submission
+        # so that two sweeps on one cluster never share a task. A task run again after
+        # its worker died keeps its key.
         run = uuid.uuid4().hex[:8]
-        # The key is the chunk's: a task run again after its worker died keeps it.
         futures = {
             f"indexlab-chunk-{chunks[n][0].id}-{run}": n
             for n in sorted(todo)  # submitted in order, so chunks start in order
@@ -187,7 +195,7 @@ def _probe(address: str, timeout: float) -> None:
 
     def probe() -> None:  # in a thread: the caller may be inside an event loop (Jupyter)
         try:
-            asyncio.run(asyncio.wait_for(handshake(), timeout + 1))
+            asyncio.run(asyncio.wait_for(handshake(), timeout))
         except Exception as exc:
             failure.append(exc)
 
@@ -200,17 +208,26 @@ def _probe(address: str, timeout: float) -> None:
     where = f"dask scheduler {address}"
     if isinstance(exc, ValueError):
         raise IndexlabError(f"{where}: not an address such as tcp://host:8786 ({_line(exc)})")
-    if _refused(exc):
-        raise IndexlabError(
-            f"{where}: connection refused for {timeout:g} s (is `dask scheduler` running "
-            "there, on that port?)"
-        )
     if isinstance(exc, OSError | TimeoutError):
-        raise IndexlabError(
-            f"{where}: no answer within {timeout:g} s (is it a Dask scheduler, reachable "
-            "from here?)"
-        )
+        raise IndexlabError(f"{where}: {_unanswered(address, timeout)}")
     raise IndexlabError(f"{where}: {_line(exc)}")
+
+
+def _unanswered(address: str, timeout: float) -> str:
+    """Why a Dask handshake failed, from one plain TCP connection (Dask's own retries
+    do not keep the reason)."""
+    try:
+        host, port = get_address_host_port(address)
+        with socket.create_connection((host, port), timeout=min(timeout, 5.0)):
+            pass
+    except ConnectionRefusedError:
+        return (
+            f"connection refused for {timeout:g} s (is `dask scheduler` running there, on "
+            "that port?)"
+        )
+    except (OSError, ValueError):
+        return f"no answer within {timeout:g} s (is the host reachable from here?)"
+    return f"no answer within {timeout:g} s to a Dask handshake (is it a Dask scheduler?)"
 
 
 def _check_workers(client: Client, address: str, timeout: float) -> None:
@@ -241,14 +258,6 @@ def _killed_message(where: str, chunk: list[Config], exc: KilledWorker) -> str:
         "out of memory: lower --memory or give workers more. Rows written so far are "
         "kept: run again to resume"
     )
-
-
-def _refused(exc: BaseException | None) -> bool:
-    while exc is not None:
-        if isinstance(exc, ConnectionRefusedError) or "ConnectionRefusedError" in str(exc):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
 
 
 def _line(exc: BaseException) -> str:

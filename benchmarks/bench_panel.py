@@ -1,9 +1,10 @@
-"""The benchmark panel: 500 assets x 3,650 days, real CoinGecko data or a seeded stand-in.
+"""The benchmark panels: real CoinGecko data and seeded synthetic stand-ins.
 
-Real data come from ``$INDEXLAB_SHARED_DATA/coingecko-2025`` (read in place, never
-copied): daily 00:00 UTC rows only, ``market_cap <= 0`` as missing, and the 500 coins
-with the most such rows over the last 3,650 days. Without that variable the benchmark
-builds a synthetic panel of the same size, and every output says so.
+Three panels, 3,650 days each: ``real`` (500 coins; only when ``$INDEXLAB_SHARED_DATA``
+is set), ``synthetic-500`` and ``synthetic-2000`` (500 and 2,000 seeded assets). Real
+data come from ``$INDEXLAB_SHARED_DATA/coingecko-2025`` (read in place, never copied):
+daily 00:00 UTC rows only, ``market_cap <= 0`` as missing, and the 500 coins with the
+most such rows over the last 3,650 days. Every output names the panel it measured.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import pandas as pd
 from indexlab.market import Market
 from indexlab.sources.long_table import market_from_long
 
-N_ASSETS = 500
+N_ASSETS = 500  # the real panel's coins
+SYNTHETIC_SIZES = (500, 2_000)
 N_DAYS = 3_650
 DAY_MS = 86_400_000
 SYNTHETIC_SEED = 20250724
@@ -29,6 +31,7 @@ SYNTHETIC_SEED = 20250724
 class Panel:
     """The market every library runs on, and how it was made."""
 
+    key: str
     market: Market
     description: str
     synthetic: bool
@@ -74,7 +77,7 @@ def coingecko_long_table(root: Path) -> pd.DataFrame:
     )
 
 
-def synthetic_long_table(seed: int = SYNTHETIC_SEED) -> pd.DataFrame:
+def synthetic_long_table(n_assets: int = N_ASSETS, seed: int = SYNTHETIC_SEED) -> pd.DataFrame:
     """A seeded stand-in of the same shape, with listings, delistings, gaps and missing caps.
 
     Asset 0 is called ``bitcoin`` so that indexlab takes the same code path as on real
@@ -82,22 +85,22 @@ def synthetic_long_table(seed: int = SYNTHETIC_SEED) -> pd.DataFrame:
     """
     rng = np.random.default_rng(seed)
     dates = pd.date_range(end="2025-07-24", periods=N_DAYS, freq="D")
-    assets = np.array(["bitcoin"] + [f"synthetic-{i:03d}" for i in range(1, N_ASSETS)])
+    assets = np.array(["bitcoin"] + [f"synthetic-{i:04d}" for i in range(1, n_assets)])
     # 30% listed from the first day, the rest later; 5% delisted before the end.
-    listing = np.where(rng.random(N_ASSETS) < 0.3, 0, rng.integers(0, N_DAYS - 200, N_ASSETS))
+    listing = np.where(rng.random(n_assets) < 0.3, 0, rng.integers(0, N_DAYS - 200, n_assets))
     listing[0] = 0
-    death = np.full(N_ASSETS, N_DAYS - 1)
-    dying = rng.random(N_ASSETS) < 0.05
+    death = np.full(n_assets, N_DAYS - 1)
+    dying = rng.random(n_assets) < 0.05
     dying[0] = False
     death[dying] = listing[dying] + rng.integers(100, N_DAYS, dying.sum())
     death = np.minimum(death, N_DAYS - 1)
-    vol = rng.uniform(0.02, 0.08, N_ASSETS)
-    log_price = np.cumsum(rng.standard_normal((N_DAYS, N_ASSETS)) * vol, axis=0)
-    log_supply = rng.normal(17.0, 2.0, N_ASSETS) + np.linspace(0, 0.3, N_DAYS)[:, None]
+    vol = rng.uniform(0.02, 0.08, n_assets)
+    log_price = np.cumsum(rng.standard_normal((N_DAYS, n_assets)) * vol, axis=0)
+    log_supply = rng.normal(17.0, 2.0, n_assets) + np.linspace(0, 0.3, N_DAYS)[:, None]
     log_supply[:, 0] += 6.0
     rows = np.arange(N_DAYS)[:, None]
-    alive = (rows >= listing) & (rows <= death) & (rng.random((N_DAYS, N_ASSETS)) > 0.005)
-    unknown_cap = rows < listing + rng.integers(0, 120, N_ASSETS) * (rng.random(N_ASSETS) < 0.2)
+    alive = (rows >= listing) & (rows <= death) & (rng.random((N_DAYS, n_assets)) > 0.005)
+    unknown_cap = rows < listing + rng.integers(0, 120, n_assets) * (rng.random(n_assets) < 0.2)
     close = np.exp(log_price)
     market_cap = np.where(unknown_cap, np.nan, np.exp(log_price + log_supply))
     r, c = np.nonzero(alive)
@@ -111,24 +114,33 @@ def synthetic_long_table(seed: int = SYNTHETIC_SEED) -> pd.DataFrame:
     )
 
 
-def build_panel() -> Panel:
-    """The benchmark market: real data when ``$INDEXLAB_SHARED_DATA`` is set."""
+def panel_keys() -> list[str]:
+    """The panels of this run: ``real`` first when ``$INDEXLAB_SHARED_DATA`` is set."""
+    synthetic = [f"synthetic-{n}" for n in SYNTHETIC_SIZES]
+    return (["real"] if shared_data_root() is not None else []) + synthetic
+
+
+def build_panel(key: str) -> Panel:
+    """The market of panel ``key``: ``real`` or ``synthetic-<assets>``."""
     start = time.perf_counter()
-    root = shared_data_root()
-    if root is not None:
+    if key == "real":
+        root = shared_data_root()
+        if root is None:
+            raise RuntimeError("panel 'real' needs INDEXLAB_SHARED_DATA")
         long_table = coingecko_long_table(root)
         source = "CoinGecko daily 00:00 UTC ($INDEXLAB_SHARED_DATA/coingecko-2025)"
-        synthetic = False
+        synthetic, expected = False, N_ASSETS
     else:
-        long_table = synthetic_long_table()
-        source = f"synthetic panel (seed {SYNTHETIC_SEED}); INDEXLAB_SHARED_DATA is not set"
+        expected = int(key.removeprefix("synthetic-"))
+        long_table = synthetic_long_table(expected)
+        source = f"synthetic panel (seed {SYNTHETIC_SEED})"
         synthetic = True
     market = market_from_long(long_table, origin=source, source=source, synthetic=synthetic)
     n_dates, n_assets = market.close.shape
-    if (n_dates, n_assets) != (N_DAYS, N_ASSETS):
-        raise RuntimeError(f"expected a {N_DAYS} x {N_ASSETS} panel, built {n_dates} x {n_assets}")
+    if (n_dates, n_assets) != (N_DAYS, expected):
+        raise RuntimeError(f"expected a {N_DAYS} x {expected} panel, built {n_dates} x {n_assets}")
     description = (
-        f"{source}: {n_assets} assets x {n_dates} days, {market.start.date()} .. "
+        f"{source}: {n_assets:,} assets x {n_dates:,} days, {market.start.date()} .. "
         f"{market.end.date()}, {int(market.close.notna().to_numpy().sum()):,} valid closes"
     )
-    return Panel(market, description, synthetic, time.perf_counter() - start)
+    return Panel(key, market, description, synthetic, time.perf_counter() - start)

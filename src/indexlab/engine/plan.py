@@ -120,7 +120,12 @@ def _memo(memo: dict | None, key: object, make):
     if memo is None:
         return make()
     if key not in memo:
-        memo[key] = make()
+        value = make()
+        # Shared between strategies: read-only, so that no caller changes another's.
+        for array in value if isinstance(value, tuple) else (value,):
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+        memo[key] = value
     return memo[key]
 
 
@@ -222,20 +227,41 @@ def plan_targets(
     notes: list[str] = []
     dates = market.dates[start_pos : end_pos + 1]
     lag = strategy.lag_days
-    trade_rows = schedule_positions(dates, strategy.rebalance)
-    review_rows = (
-        schedule_positions(dates, strategy.reconstitution)
-        if strategy.reconstitution is not None
-        else trade_rows
+
+    def positions(schedule) -> np.ndarray:
+        calendar = (schedule.frequency, schedule.weekday, schedule.anchor, schedule.day)
+        key = ("schedule", start_pos, end_pos, *calendar, schedule.dates)
+        return _memo(memo, key, lambda: schedule_positions(dates, schedule))
+
+    def candidates() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        trade_rows = positions(strategy.rebalance)
+        review_rows = (
+            positions(strategy.reconstitution)
+            if strategy.reconstitution is not None
+            else trade_rows
+        )
+        scheduled = np.union1d(trade_rows, review_rows)
+        if extra_rows is not None:
+            scheduled = np.union1d(scheduled, extra_rows)
+        if strategy.rebalance.drift_threshold is not None:
+            rows = np.arange(len(dates), dtype=np.int64)
+        else:
+            rows = scheduled
+        return rows, np.isin(rows, scheduled), review_rows
+
+    calendars = [strategy.rebalance, strategy.reconstitution]
+    rows_key = (
+        "rows",
+        start_pos,
+        end_pos,
+        *[
+            None if c is None else (c.frequency, c.weekday, c.anchor, c.day, c.dates)
+            for c in calendars
+        ],
+        None if extra_rows is None else extra_rows.tobytes(),
+        strategy.rebalance.drift_threshold is not None,
     )
-    scheduled = np.union1d(trade_rows, review_rows)
-    if extra_rows is not None:
-        scheduled = np.union1d(scheduled, extra_rows)
-    if strategy.rebalance.drift_threshold is not None:
-        rows = np.arange(len(dates), dtype=np.int64)
-    else:
-        rows = scheduled
-    forced = np.isin(rows, scheduled)
+    rows, forced, review_rows = _memo(memo, rows_key, candidates)
     snapshot_rows = start_pos + rows - lag
     weighting = strategy.weighting
 
@@ -322,30 +348,41 @@ def plan_targets(
     if prefix:
         # Top-N members are a prefix of the ranking: the gathered prices, measures and
         # running sums of every prefix are shared by all N (a sweep's common case).
+        n = rule.top_n or rule.max_n
+        limit = n_candidates[latest]
+        # Ranks past the last candidate never count; alone, ranks past N neither.
+        width = min(order.shape[1], int(limit.max(initial=0)) if memo is not None else n)
+        ordered_key = (
+            "ordered",
+            screens_key,
+            rule.min_market_cap,
+            rows.tobytes(),
+            lag,
+            weighting.measure_spec,
+            weighting.exponent,
+        )
         ordered = _memo(
             memo,
-            (
-                "ordered",
-                screens_key,
-                rule.min_market_cap,
-                rows.tobytes(),
-                lag,
-                weighting.measure_spec,
-                weighting.exponent,
-            ),
+            ordered_key,
             lambda: _Ordered.build(
-                order[latest],
-                n_candidates[latest],
-                snapshot_rows,
-                market,
-                all_days,
-                weighting.exponent,
+                order[latest, :width], limit, snapshot_rows, market, all_days, weighting.exponent
             ),
         )
-        columns, used, weighable, raw = ordered.take(rule.top_n or rule.max_n)
+        columns, used, weighable, raw = _memo(
+            memo, ("take", ordered_key, n), lambda: ordered.take(n)
+        )
         fixed_values = np.zeros(columns.shape)
         rest = weighable
+        bounds_key = (
+            "bounded",
+            ordered_key,
+            n,
+            weighting.cap,
+            weighting.cap_largest,
+            weighting.floor,
+        )
     else:
+        bounds_key = None
         columns = review_columns[latest]
         used = columns >= 0
         safe = np.where(used, columns, 0)
@@ -363,13 +400,14 @@ def plan_targets(
         rest = weighable & ~is_fixed
         raw = power_weights(np.where(rest, wm, 0.0), rest, weighting.exponent)
     totals = 1.0 - fixed_values.sum(axis=1)
-    if weighting.cap is None and weighting.cap_largest is None and weighting.floor is None:
-        bounded, feasible = raw * totals[:, None], np.ones(len(raw), dtype=bool)
-    else:
+
+    def bound() -> tuple[np.ndarray, np.ndarray]:
+        if weighting.cap is None and weighting.cap_largest is None and weighting.floor is None:
+            return raw * totals[:, None], np.ones(len(raw), dtype=bool)
         # The largest member: the largest raw weight, ties to the lowest asset id.
         top = raw.max(axis=1, keepdims=True)
         largest = np.argmin(np.where((raw == top) & rest, columns, np.iinfo(np.int64).max), axis=1)
-        bounded, feasible = bounded_weights(
+        return bounded_weights(
             raw,
             cap=weighting.cap,
             cap_largest=weighting.cap_largest,
@@ -377,6 +415,9 @@ def plan_targets(
             totals=totals,
             largest=largest,
         )
+
+    # Strategies that differ in costs only (a sweep's fee axis) share their weights.
+    bounded, feasible = bound() if bounds_key is None else _memo(memo, bounds_key, bound)
     values = bounded + fixed_values
     if not feasible.all():
         bounds = ", ".join(

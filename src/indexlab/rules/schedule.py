@@ -15,8 +15,6 @@ import pandas as pd
 
 from indexlab.spec.model import WEEKDAYS, Schedule
 
-_PERIODS = {"weekly": "W-SUN", "monthly": "M", "quarterly": "Q"}
-
 
 def _with_first(mask: np.ndarray) -> np.ndarray:
     mask = mask.copy()
@@ -38,10 +36,12 @@ def schedule_positions(dates: pd.DatetimeIndex, schedule: Schedule) -> np.ndarra
     if frequency == "dates":
         wanted = pd.DatetimeIndex(schedule.dates)
         return _with_first(dates.isin(wanted))
+    days = dates.values.astype("datetime64[D]").astype(np.int64)  # days since 1970-01-01
     if frequency == "weekly":
         weekday = WEEKDAYS.index(schedule.weekday or "monday")
-        return _with_first(np.asarray(dates.day_of_week == weekday))
-    periods = dates.to_period(_PERIODS[frequency]).asi8
+        return _with_first((days + 3) % 7 == weekday)  # 1970-01-01 was a Thursday (3)
+    months = dates.values.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    periods = months if frequency == "monthly" else months // 3
     if schedule.anchor == "first":
         mask = np.empty(n, dtype=bool)
         mask[0] = True
@@ -49,13 +49,16 @@ def schedule_positions(dates: pd.DatetimeIndex, schedule: Schedule) -> np.ndarra
         return np.flatnonzero(mask).astype(np.int64)
     if schedule.anchor == "last":
         # The last date of each period, where the period ends inside the run.
-        ends = dates + pd.Timedelta(days=1)
-        return _with_first(np.asarray(ends.to_period(_PERIODS[frequency]).asi8 != periods))
+        next_months = (days + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        following = next_months if frequency == "monthly" else next_months // 3
+        return _with_first(following != periods)
     # anchor == "day": that day of the month, or the month's last day if it is shorter.
-    day = np.minimum(schedule.day, np.asarray(dates.days_in_month))
-    mask = np.asarray(dates.day == day)
+    month_start = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    next_start = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    day_of_month = days - month_start + 1
+    mask = day_of_month == np.minimum(schedule.day, next_start - month_start)
     if frequency == "quarterly":
-        mask &= np.asarray((dates.month - 1) % 3 == 0)
+        mask &= months % 3 == 0
     return _with_first(mask)
 
 

@@ -76,12 +76,14 @@ def run_configs(
     *,
     memory_bytes: float = 2e9,
     keep_equity: bool = False,
+    memo: dict | None = None,
 ) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
     """Metrics of every configuration (one row each: ``config_id``, its parameters, the
     metrics of :func:`indexlab.metrics.summary`, ``error``), and their equity when
     ``keep_equity``. A configuration that cannot run (an empty universe, ...) gets its
-    error message and no metrics; the others run."""
-    memo: dict = {}
+    error message and no metrics; the others run. ``memo`` (a dict kept across calls
+    on the same market) shares planning work between calls."""
+    memo = {} if memo is None else memo
     groups: dict[tuple, list[_Planned]] = defaultdict(list)
     rows: dict[str, dict] = {}
     for config in configs:
@@ -107,6 +109,10 @@ def run_configs(
             table = _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity)
             for planned, metrics in zip(chunk, table.to_dict("records"), strict=True):
                 rows[planned.config.id].update(metrics)
+    # Per-configuration entries (weights of one top N and cap) go; what other chunks
+    # share (screens, rankings, schedules) stays, so a long sweep's memo stays small.
+    for key in [k for k in memo if k[0] in ("take", "bounded")]:
+        del memo[key]
     frame = pd.DataFrame([rows[c.id] for c in configs])
     for column in METRIC_COLUMNS:
         if column not in frame:

@@ -57,19 +57,24 @@ class Executor(Protocol):
     ) -> Iterator[tuple[int, pd.DataFrame]]: ...
 
 
-def run_chunk(market: Market, configs: list[Config], memory_bytes: float) -> pd.DataFrame:
-    """One chunk's rows (the function an executor runs, locally or on a worker)."""
-    frame, _ = run_configs(market, configs, memory_bytes=memory_bytes)
+def run_chunk(
+    market: Market, configs: list[Config], memory_bytes: float, memo: dict | None = None
+) -> pd.DataFrame:
+    """One chunk's rows (the function an executor runs, locally or on a worker);
+    ``memo`` shares planning work with other chunks on the same market."""
+    frame, _ = run_configs(market, configs, memory_bytes=memory_bytes, memo=memo)
     return frame
 
 
 @dataclass
 class LocalExecutor:
-    """In this process, one chunk after the other."""
+    """In this process, one chunk after the other, sharing their planning work
+    (screens, rankings, schedules: a few arrays of the market's size)."""
 
     def run(self, market, chunks, memory_bytes):
+        memo: dict = {}
         for number, chunk in enumerate(chunks):
-            yield number, run_chunk(market, chunk, memory_bytes)
+            yield number, run_chunk(market, chunk, memory_bytes, memo)
 
 
 def make_executor(name: str, scheduler: str | None = None, workers: int | None = None):

@@ -239,7 +239,17 @@ def _evaluate(expression: str, strategy: Strategy, where: str) -> bool:
             return True
         raise SpecError(f"{where}constraints: cannot evaluate {expression!r}")  # pragma: no cover
 
-    return bool(value(_parse(expression, where)))
+    return bool(value(_parsed(expression, where)))
+
+
+_TREES: dict[str, ast.Expression] = {}
+
+
+def _parsed(expression: str, where: str) -> ast.Expression:
+    """The checked tree of a constraint, parsed once (a grid evaluates it per combination)."""
+    if expression not in _TREES:
+        _TREES[expression] = _parse(expression, where)
+    return _TREES[expression]
 
 
 # ---------------------------------------------------------------- reading files

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -99,9 +100,17 @@ class Result:
     dates: pd.DatetimeIndex
     portfolios: dict[str, PortfolioRun]
     benchmark_assets: dict[str, str] = field(default_factory=dict)
-    reference_equity: pd.Series | None = None
+    # BTC held over the run (for beta and correlation), or how to compute it when first
+    # asked for: most uses of a Result never need it.
+    reference: pd.Series | Callable[[], pd.Series] | None = None
     notes: tuple[str, ...] = ()
     periods_per_year: int = metrics.PERIODS_PER_YEAR
+
+    @cached_property
+    def reference_equity(self) -> pd.Series | None:
+        """Equity of BTC held over the run with the strategy's lag and costs, if the
+        market has BTC."""
+        return self.reference() if callable(self.reference) else self.reference
 
     @property
     def name(self) -> str:
@@ -114,7 +123,16 @@ class Result:
     @cached_property
     def equity(self) -> pd.DataFrame:
         """Date x portfolio: E_t after that day's trades and costs, in units of C0."""
-        frame = pd.DataFrame({name: run.equity for name, run in self.portfolios.items()})
+        runs = self.portfolios.values()
+        if all(run.dates is self.dates or run.dates.equals(self.dates) for run in runs):
+            # The usual case, all on the run's dates: one array, no index alignment.
+            frame = pd.DataFrame(
+                np.column_stack([run.equity_values for run in runs]),
+                index=self.dates.copy(),
+                columns=list(self.portfolios),
+            )
+        else:
+            frame = pd.DataFrame({name: run.equity for name, run in self.portfolios.items()})
         frame.index.name = "date"
         frame.columns.name = "portfolio"
         return frame

@@ -219,13 +219,15 @@ def plan_targets(
     end_pos: int,
     extra_rows: np.ndarray | None = None,
     memo: dict | None = None,
+    dates: pd.DatetimeIndex | None = None,
 ) -> Plan:
     """The candidate rows and target weights of ``strategy`` over a run window;
     ``extra_rows`` are more rows that must trade (risk-off switches). ``memo`` (a dict
     kept across calls on the same market) shares screens, rankings and measures
     between strategies that have them in common, as in a sweep."""
     notes: list[str] = []
-    dates = market.dates[start_pos : end_pos + 1]
+    if dates is None:  # the window's dates, unless the caller has them
+        dates = market.dates[start_pos : end_pos + 1]
     lag = strategy.lag_days
 
     def positions(schedule) -> np.ndarray:
@@ -243,11 +245,11 @@ def plan_targets(
         scheduled = np.union1d(trade_rows, review_rows)
         if extra_rows is not None:
             scheduled = np.union1d(scheduled, extra_rows)
-        if strategy.rebalance.drift_threshold is not None:
-            rows = np.arange(len(dates), dtype=np.int64)
-        else:
-            rows = scheduled
-        return rows, np.isin(rows, scheduled), review_rows
+        if strategy.rebalance.drift_threshold is None:
+            return scheduled, np.ones(len(scheduled), dtype=bool), review_rows
+        forced = np.zeros(len(dates), dtype=bool)
+        forced[scheduled] = True
+        return np.arange(len(dates), dtype=np.int64), forced, review_rows
 
     calendars = [strategy.rebalance, strategy.reconstitution]
     rows_key = (
@@ -299,17 +301,19 @@ def plan_targets(
     base, caps, measure = _memo(
         memo, screens_key, lambda: _screens(strategy, market, review_snapshot)
     )
+    prefix = not fixed and not depends_on_history(rule) and rule.count_rule in ("top_n", "max_n")
     if fixed or depends_on_history(rule):
         reviews = [Review(base[r], caps[r], measure[r]) for r in range(len(review_snapshot))]
         members, _ = select_members(rule, reviews, always if fixed else None)
         review_columns = columns_of(members)
     else:
+        # Alone, a top-N strategy needs the first N ranks only; a memo serves every N.
+        keep = rule.top_n or rule.max_n if prefix and memo is None else None
         order, n_candidates = _memo(
             memo,
             ("order", screens_key, rule.min_market_cap),
-            lambda: ranking_order(base, caps, measure, rule.min_market_cap),
+            lambda: ranking_order(base, caps, measure, rule.min_market_cap, keep=keep),
         )
-    prefix = not fixed and not depends_on_history(rule) and rule.count_rule in ("top_n", "max_n")
     if prefix:
         counts = np.minimum(n_candidates, rule.top_n or rule.max_n)
     else:

@@ -7,6 +7,7 @@ back into pandas objects. No per-day Python work happens here.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,13 +84,17 @@ class WindowArrays:
 
     market_dates: pd.DatetimeIndex
     window: Window
+    dates: pd.DatetimeIndex  # the run window's dates
     assets: pd.Index
     close: np.ndarray  # (window rows x assets), valid closes or NaN
     prices: np.ndarray  # (window rows x assets), last valid close so far, 0 if none
     last_valid: np.ndarray  # each asset's last valid row, relative to the window
 
     @classmethod
-    def build(cls, market: Market, window: Window) -> WindowArrays:
+    def build(
+        cls, market: Market, window: Window, dates: pd.DatetimeIndex | None = None
+    ) -> WindowArrays:
+        """``dates``: the window's dates, when the caller has them already."""
         return cls._of(
             market.close_values,
             market.close_ffill_values,
@@ -97,6 +102,7 @@ class WindowArrays:
             market.asset_ids,
             market.dates,
             window,
+            dates,
         )
 
     @classmethod
@@ -107,23 +113,27 @@ class WindowArrays:
         dates: pd.DatetimeIndex,
         window: Window,
         filled: np.ndarray | None = None,
+        run_dates: pd.DatetimeIndex | None = None,
+        assets: pd.Index | None = None,
     ) -> WindowArrays:
         """For one price column on the market's dates (valid prices or NaN), with its
-        forward-filled version if known."""
+        forward-filled version, the window's dates and the one-label index if known."""
         valid = np.isfinite(values)
         last = int(len(values) - 1 - np.argmax(valid[::-1])) if valid.any() else -1
         if filled is None:
             filled = pd.Series(values).ffill().fillna(0.0).to_numpy()
+        assets = pd.Index([label]) if assets is None else assets
         return cls._of(
-            values[:, None], filled[:, None], np.array([last]), pd.Index([label]), dates, window
+            values[:, None], filled[:, None], np.array([last]), assets, dates, window, run_dates
         )
 
     @classmethod
-    def _of(cls, close, filled, last_valid, assets, dates, window) -> WindowArrays:
+    def _of(cls, close, filled, last_valid, assets, dates, window, run_dates) -> WindowArrays:
         rows = slice(window.start_pos, window.end_pos + 1)
         return cls(
             market_dates=dates,
             window=window,
+            dates=dates[rows] if run_dates is None else run_dates,
             assets=assets,
             close=_readonly(close[rows], np.float64),
             prices=_readonly(filled[rows], np.float64),
@@ -221,7 +231,7 @@ def _simulate(arrays: WindowArrays, trading: Trading, cost_rate: float) -> Portf
     did = reason >= 0  # the candidates that traded
     window = arrays.window
     return PortfolioRun(
-        dates=arrays.market_dates[window.start_pos : window.end_pos + 1],
+        dates=arrays.dates,
         market_dates=arrays.market_dates,
         start_pos=window.start_pos,
         equity_values=equity,
@@ -256,16 +266,42 @@ def _buy_and_hold(
     lag_days: int,
     rate: float,
     filled: np.ndarray | None = None,
+    run_dates: pd.DatetimeIndex | None = None,
+    assets: pd.Index | None = None,
 ) -> PortfolioRun:
     """Buy-and-hold of one price column (market dates, valid prices or NaN): bought on
     the first run date whose snapshot day (t - lag_days) has a valid price, with
-    weight 1, and held; cash before."""
-    arrays = WindowArrays.from_column(column, label, dates, window, filled)
+    weight 1, and held; cash before. ``run_dates`` and ``assets`` (the one-label
+    index) save building them again."""
+    arrays = WindowArrays.from_column(column, label, dates, window, filled, run_dates, assets)
     snapshot = np.arange(window.start_pos, window.end_pos + 1) - lag_days
     valid = np.isfinite(column[snapshot])
     rows = np.array([int(np.argmax(valid))] if valid.any() else [], dtype=np.int64)
     trading = Trading(rows, np.zeros((len(rows), 1), dtype=np.int64), np.ones((len(rows), 1)))
     return _simulate(arrays, trading, rate)
+
+
+def _held_equity(
+    market: Market,
+    asset: str,
+    window: Window,
+    lag_days: int,
+    rate: float,
+    dates: pd.DatetimeIndex,
+) -> pd.Series:
+    """The equity of ``asset`` bought and held over the window (see _buy_and_hold)."""
+    j = market.asset_ids.get_loc(asset)
+    return _buy_and_hold(
+        market.close_values[:, j],
+        asset,
+        market.dates,
+        window,
+        lag_days,
+        rate,
+        market.close_ffill_values[:, j],
+        dates,
+        market.asset_ids[j : j + 1],
+    ).equity
 
 
 def _bitcoin(market: Market) -> str | None:
@@ -286,7 +322,8 @@ def run(strategy: Strategy, market: Market) -> Result:
     window = run_window(strategy, market)
     notes += [*late_end_notes(market), *market.notes]
     notes += window.notes
-    arrays = WindowArrays.build(market, window)
+    dates = market.dates[window.start_pos : window.end_pos + 1]
+    arrays = WindowArrays.build(market, window, dates)
     exposure = switches = None
     if strategy.risk_off is not None:
         signal = market_signal(strategy, market)
@@ -298,7 +335,7 @@ def run(strategy: Strategy, market: Market) -> Result:
             f"{strategy.risk_off.asset}: {len(switches)} switches, in cash on {days_out} of "
             f"{len(exposure)} days"
         )
-    plan = plan_targets(strategy, market, window.start_pos, window.end_pos, switches)
+    plan = plan_targets(strategy, market, window.start_pos, window.end_pos, switches, dates=dates)
     notes.extend(plan.notes)
     rate = strategy.costs.rate
     drift = strategy.rebalance.drift_threshold
@@ -325,7 +362,7 @@ def run(strategy: Strategy, market: Market) -> Result:
                 raise SpecError(f"benchmarks: {entry!r} is listed already")
             column = market.total_market_cap.to_numpy(dtype=np.float64)
             portfolios[TOTAL_MARKET] = _buy_and_hold(
-                column, TOTAL_MARKET, market.dates, window, strategy.lag_days, rate
+                column, TOTAL_MARKET, market.dates, window, strategy.lag_days, rate, None, dates
             )
             bench_assets[TOTAL_MARKET] = TOTAL_MARKET
             notes.append(
@@ -351,6 +388,8 @@ def run(strategy: Strategy, market: Market) -> Result:
             strategy.lag_days,
             rate,
             market.close_ffill_values[:, j],
+            dates,
+            market.asset_ids[j : j + 1],
         )
         if len(bench.rebalance_rows) == 0:
             notes.append(f"benchmark {label}: no valid price during the run; it holds cash")
@@ -359,30 +398,23 @@ def run(strategy: Strategy, market: Market) -> Result:
             notes.append(f"benchmark {label}: first bought on {day}; cash before")
         portfolios[label] = bench
 
-    reference_equity = None
+    reference = None
     btc = _bitcoin(market)
     if btc is not None:
         if btc in bench_assets.values():
             label = next(lbl for lbl, a in bench_assets.items() if a == btc)
-            reference_equity = portfolios[label].equity
+            reference = portfolios[label].equity
         else:
-            j = market.asset_ids.get_loc(btc)
-            reference = _buy_and_hold(
-                market.close_values[:, j],
-                btc,
-                market.dates,
-                window,
-                strategy.lag_days,
-                rate,
-                market.close_ffill_values[:, j],
+            # Computed when first asked for (a partial, so that a Result pickles).
+            reference = functools.partial(
+                _held_equity, market, btc, window, strategy.lag_days, rate, dates
             )
-            reference_equity = reference.equity
     return Result(
         strategy=strategy,
         market=market,
-        dates=market.dates[window.start_pos : window.end_pos + 1],
+        dates=dates,
         portfolios=portfolios,
         benchmark_assets=bench_assets,
-        reference_equity=reference_equity,
+        reference=reference,
         notes=tuple(notes),
     )

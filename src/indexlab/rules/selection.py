@@ -111,15 +111,23 @@ def depends_on_history(rule: Universe) -> bool:
 
 
 def ranking_order(
-    eligible: np.ndarray, market_cap: np.ndarray, measure: np.ndarray, min_market_cap: float
+    eligible: np.ndarray,
+    market_cap: np.ndarray,
+    measure: np.ndarray,
+    min_market_cap: float,
+    keep: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """At every review: the assets ordered by measure (largest first, ties by asset id,
     non-candidates last) and the number of candidates (eligible, with a market cap of
-    at least ``min_market_cap`` and a finite measure). Shared by every count rule."""
+    at least ``min_market_cap`` and a finite measure). Shared by every count rule.
+    With ``keep``, only the first ``keep`` ranks are ordered and returned (all a top-N
+    rule needs; the count is still of every candidate)."""
     with np.errstate(invalid="ignore"):
         candidates = eligible & (market_cap >= min_market_cap) & np.isfinite(measure)
     keyed = np.where(candidates, -measure, np.inf)
     counts = candidates.sum(axis=1)
+    if keep is not None and 0 < keep < keyed.shape[1]:
+        return _leading_order(keyed, counts, keep), counts
     # A quicksort is twice as fast as a stable sort; it differs only where candidates
     # tie, and those (rare) rows are sorted again, stably.
     order = np.argsort(keyed, axis=1)
@@ -129,6 +137,31 @@ def ranking_order(
     if ties.any():
         order[ties] = np.argsort(keyed[ties], axis=1, kind="stable")
     return order, counts
+
+
+def _leading_order(keyed: np.ndarray, counts: np.ndarray, keep: int) -> np.ndarray:
+    """The first ``keep`` columns of the stable ascending order of each row of
+    ``keyed`` (where ranks past ``counts`` do not matter): a partition, then a sort of
+    the ``keep`` smallest. Rows where ties make the cut or the order ambiguous are
+    sorted whole, stably."""
+    part = np.argpartition(keyed, keep - 1, axis=1)[:, :keep]
+    values = np.take_along_axis(keyed, part, axis=1)
+    inner = np.argsort(values, axis=1)
+    order = np.take_along_axis(part, inner, axis=1)
+    ordered = np.take_along_axis(values, inner, axis=1)
+    cut = ordered[:, -1]
+    ranked = np.minimum(counts, keep)
+    # A candidate beyond the cut equal to the last kept one: who is kept depends on ids.
+    beyond = ((keyed == cut[:, None]).sum(axis=1) > (ordered == cut[:, None]).sum(axis=1)) & (
+        counts > keep
+    )
+    inside = ((ordered[:, 1:] == ordered[:, :-1]) & (np.arange(1, keep) < ranked[:, None])).any(
+        axis=1
+    )
+    again = beyond | inside
+    if again.any():
+        order[again] = np.argsort(keyed[again], axis=1, kind="stable")[:, :keep]
+    return order
 
 
 def independent_columns(

@@ -204,3 +204,17 @@ def test_the_sweep_command_end_to_end(tmp_path, capsys):
     assert len(err) == 1 and "--scheduler" in err[0]
     assert cli.main(["sweep", str(path), "--memory", "lots"]) == 1
     assert "--memory: 'lots' is not a size" in capsys.readouterr().err
+
+
+def test_indexlab_sweep_is_callable_with_a_path_or_a_spec(market, tmp_path):
+    path = tmp_path / "grid.toml"
+    path.write_text(
+        '[base]\nname = "base"\nbenchmarks = []\n[base.universe]\ntop_n = 5\n'
+        '[grid]\n"universe.top_n" = [2, 4]\n"costs.fee_bps" = [0, 30]\n'
+    )
+    table = indexlab.sweep(path, market)
+    expected = sweep(read_sweep(path), market)
+    pd.testing.assert_frame_equal(table, expected)
+    assert len(table) == 4 and table["error"].isna().all()
+    assert sorted(table["universe.top_n"]) == [2, 2, 4, 4]
+    pd.testing.assert_frame_equal(indexlab.sweep(read_sweep(path), market), expected)

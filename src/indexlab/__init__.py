@@ -8,10 +8,11 @@
 
 Beyond backtests: ``indexlab.signals`` (signal flips, price cards),
 ``indexlab.scenario`` (price bands at total-market tiers), ``indexlab.report``
-(tearsheets, marketing figures) and ``indexlab.export``.
+(tearsheets, marketing figures), ``indexlab.export``, and
+``indexlab.sweep(path_or_spec, market)`` (grids of strategies, one row each).
 """
 
-from indexlab import metrics, signals
+from indexlab import metrics, signals, sweep
 from indexlab.engine import run
 from indexlab.errors import DataError, IndexlabError, SpecError, UniverseError
 from indexlab.market import Market
@@ -42,4 +43,5 @@ __all__ = [
     "run",
     "scenario",
     "signals",
+    "sweep",
 ]

@@ -204,6 +204,19 @@ def test_the_sweep_command_end_to_end(tmp_path, capsys):
     assert len(err) == 1 and "--scheduler" in err[0]
     assert cli.main(["sweep", str(path), "--memory", "lots"]) == 1
     assert "--memory: 'lots' is not a size" in capsys.readouterr().err
+    # Another heatmap and list length: the saved rows are reused, the outputs redrawn.
+    before = (out / "heatmap.png").read_bytes()
+    options = ["--heatmap", "weighting.scheme,universe.top_n", "--top", "2", "--quiet"]
+    assert cli.main(["sweep", str(path), "--out", str(out), *options]) == 0
+    assert (out / "heatmap.png").read_bytes() != before
+    assert len(pd.read_csv(out / "best.csv")) == 2
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "sweep.parquet"), table)
+    capsys.readouterr()
+    assert cli.main(["sweep", str(path), "--out", str(out), "--heatmap", "lag_days,x"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "heatmap: 'lag_days' is not a grid key" in err
+    assert cli.main(["sweep", str(path), "--out", str(out), "--heatmap", "universe.top_n"]) == 1
+    assert "--heatmap: give two grid keys X,Y" in capsys.readouterr().err
 
 
 def test_indexlab_sweep_is_callable_with_a_path_or_a_spec(market, tmp_path):

@@ -49,6 +49,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://host:8786")
     sweep.add_argument("--workers", type=int, metavar="N", help="dask-local worker processes")
     sweep.add_argument("--metric", metavar="NAME", help="rank the best by this metric")
+    sweep.add_argument("--top", type=int, metavar="N", help="how many best configurations to list")
+    sweep.add_argument(
+        "--heatmap",
+        metavar="X,Y",
+        help="the two grid keys of the heatmap (default: the file's heatmap, else its first "
+        "two varied keys); rerunning with another pair only redraws, the rows are saved",
+    )
     sweep.add_argument("--fresh", action="store_true", help="discard saved rows and start over")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or tables")
     sweep.set_defaults(handler=command_sweep)
@@ -68,6 +75,13 @@ def command_sweep(args: argparse.Namespace) -> int:
     spec = read_sweep(args.sweep_file)
     if args.metric:
         spec = replace(spec, metric=args.metric)
+    if args.top is not None:
+        spec = replace(spec, top=args.top)
+    if args.heatmap:
+        keys = tuple(k.strip() for k in args.heatmap.split(","))
+        if len(keys) != 2:
+            raise SpecError(f"--heatmap: give two grid keys X,Y, got {args.heatmap!r}")
+        spec = replace(spec, heatmap=keys)
     market = load_market(args.data) if args.data else demo_market()
     if args.total_market:
         market = market.with_total_market_cap(load_total_market_cap(args.total_market))

@@ -231,3 +231,30 @@ def test_indexlab_sweep_is_callable_with_a_path_or_a_spec(market, tmp_path):
     assert len(table) == 4 and table["error"].isna().all()
     assert sorted(table["universe.top_n"]) == [2, 2, 4, 4]
     pd.testing.assert_frame_equal(indexlab.sweep(read_sweep(path), market), expected)
+
+
+def test_heatmap_marks_cells_without_a_configuration():
+    from matplotlib.patches import Rectangle
+    from matplotlib.text import Text
+
+    from indexlab.sweep.figures import heatmap_figure
+
+    cells = pd.DataFrame([[1.0, 2.0], [np.nan, 3.0]], index=[0.1, 0.25], columns=[5, 10])
+    counts = pd.DataFrame([[4, 6], [np.nan, 6]], index=cells.index, columns=cells.columns)
+    figure = heatmap_figure(
+        cells,
+        "universe.top_n",
+        "weighting.cap",
+        "sharpe",
+        title="t",
+        footer="f",
+        synthetic=False,
+        counts=counts,
+    )
+    ax = figure.axes[0]
+    hatched = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_hatch()]
+    assert [(p.get_x(), p.get_y()) for p in hatched] == [(-0.5, 0.5)]  # row 1, column 0
+    labels = sorted(t.get_text() for t in ax.texts)
+    assert labels == ["1.00", "2.00", "3.00"]
+    texts = " ".join(t.get_text() for t in figure.findobj(Text))
+    assert "4-6 configurations a cell; hatched: no configuration" in texts

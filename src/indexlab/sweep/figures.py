@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from indexlab.report import style
 from indexlab.report.charts import date_axis, frame_figure, percent_axis
@@ -82,11 +83,36 @@ def heatmap_figure(
                 fontsize=8,
                 color="white" if strong else style.INK,
             )
+    # A cell without a value (no configuration passed the constraints, or none ran):
+    # hatched, so that it does not read as the low end of the colour scale.
+    empty = ~np.isfinite(values)
+    for row, column in zip(*np.nonzero(empty), strict=True):
+        ax.add_patch(
+            Rectangle(
+                (column - 0.5, row - 0.5),
+                1,
+                1,
+                facecolor="#f2f2f2",
+                edgecolor="#b0b0b0",
+                hatch="///",
+                linewidth=0,
+            )
+        )
     bar = figure.colorbar(image, ax=ax, shrink=0.85, pad=0.02)
     bar.ax.tick_params(labelsize=style.TICK_SIZE)
     if metric in PERCENT_METRICS:
         bar.ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
-    n = "" if counts is None else f" ({int(np.nanmedian(counts.to_numpy()))} configurations a cell)"
+    n = ""
+    if counts is not None:
+        per_cell = counts.reindex(index=cells.index, columns=cells.columns).to_numpy(dtype=float)
+        filled = per_cell[np.isfinite(per_cell) & (per_cell > 0)]
+        if filled.size:
+            low, high = int(filled.min()), int(filled.max())
+            n = f"{low}" if low == high else f"{low}-{high}"
+            n = f" ({n} configurations a cell"
+            n += "; hatched: no configuration)" if empty.any() else ")"
+    elif empty.any():
+        n = " (hatched: no configuration)"
     frame_figure(
         figure,
         ax,

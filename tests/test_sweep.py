@@ -14,6 +14,7 @@ from reference_loop import reference_backtest
 
 import indexlab
 from indexlab import SpecError, cli
+from indexlab.engine.plan import BoundedMemo
 from indexlab.metrics import METRIC_COLUMNS
 from indexlab.sweep import SweepSpec, read_parts, read_sweep, run_configs, sweep
 
@@ -82,6 +83,37 @@ def test_small_memory_budgets_give_the_same_rows(market):
     big, _ = run_configs(market, configs, memory_bytes=2e9)
     small, _ = run_configs(market, configs, memory_bytes=2e5)  # a few portfolios a chunk
     pd.testing.assert_frame_equal(big, small)
+
+
+def test_the_planning_memo_forgets_past_its_limit_and_the_rows_stay_the_same(market):
+    # Many start dates: each window has its own rankings, which an unbounded memo keeps.
+    starts = tuple(pd.date_range("2019-01-05", periods=12, freq="14D"))
+    base = indexlab.Strategy(name="base", universe=indexlab.Universe(top_n=5), benchmarks=())
+    spec = SweepSpec(base=base, grid={"start": starts, "universe.top_n": (2, 5)})
+    configs = spec.configs()
+    unbounded = BoundedMemo(float("inf"))
+    expected, _ = run_configs(market, configs, memo=unbounded)
+    limit = unbounded.total / 10
+    assert limit > 0
+    bounded = BoundedMemo(limit)
+    table, _ = run_configs(market, configs, memo=bounded)
+    pd.testing.assert_frame_equal(table, expected)
+    assert 0 < bounded.total <= limit
+    assert bounded.total == sum(bounded.sizes.values()) and set(bounded.sizes) == set(bounded)
+    assert len(bounded) < len(unbounded)
+
+
+def test_bounded_memo_accounting():
+    memo = BoundedMemo(100)
+    memo["a"] = np.zeros(5)  # 40 bytes
+    memo["b"] = (np.zeros(5), np.zeros(2))  # 56
+    assert memo.total == 96 and list(memo) == ["a", "b"]
+    memo["c"] = np.zeros(3)  # 24: "a" goes
+    assert list(memo) == ["b", "c"] and memo.total == 80
+    memo["huge"] = np.zeros(100)  # alone above the limit: kept, the rest goes
+    assert list(memo) == ["huge"] and memo.total == 800
+    del memo["huge"]
+    assert memo.total == 0 and not memo.sizes
 
 
 def test_an_interrupted_sweep_resumes_without_duplicates(market, tmp_path):

@@ -115,6 +115,46 @@ class _Ordered:
         return columns, used, weighable, raw
 
 
+def _nbytes(value: object) -> int:
+    """Bytes of the arrays in a memo entry: an array, a tuple of them, or an object
+    holding them (an _Ordered)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, tuple):
+        return sum(_nbytes(v) for v in value)
+    if hasattr(value, "__dict__"):
+        return sum(_nbytes(v) for v in vars(value).values())
+    return 0
+
+
+class BoundedMemo(dict):
+    """A planning memo that forgets its oldest entries once their arrays pass
+    ``limit`` bytes: a sweep over many start dates or lags would otherwise keep the
+    rankings of every window. A forgotten entry is computed again when needed."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__()
+        self.limit = float(limit)
+        self.sizes: dict = {}
+        self.total = 0
+
+    def __setitem__(self, key, value) -> None:
+        if key in self:
+            del self[key]
+        super().__setitem__(key, value)
+        self.sizes[key] = _nbytes(value)
+        self.total += self.sizes[key]
+        while self.total > self.limit and len(self) > 1:
+            oldest = next(iter(self))
+            if oldest == key:
+                break
+            del self[oldest]
+
+    def __delitem__(self, key) -> None:
+        super().__delitem__(key)
+        self.total -= self.sizes.pop(key)
+
+
 def _memo(memo: dict | None, key: object, make):
     """``make()``, kept in ``memo`` under ``key`` when a memo is given."""
     if memo is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from indexlab.engine.plan import plan_targets
+from indexlab.engine.plan import BoundedMemo, plan_targets
 from indexlab.engine.simulate import (
     WindowArrays,
     _bitcoin,
@@ -30,6 +30,8 @@ from indexlab.rules.risk_off import market_signal, risk_exposure
 from indexlab.sweep.spec import Config
 
 BYTES_PER_FLOAT = 8
+# The share of a memory budget that planning's memo may hold (shared rankings, screens).
+MEMO_SHARE = 0.25
 
 
 @dataclass
@@ -81,9 +83,13 @@ def run_configs(
     """Metrics of every configuration (one row each: ``config_id``, its parameters, the
     metrics of :func:`indexlab.metrics.summary`, ``error``), and their equity when
     ``keep_equity``. A configuration that cannot run (an empty universe, ...) gets its
-    error message and no metrics; the others run. ``memo`` (a dict kept across calls
-    on the same market) shares planning work between calls."""
-    memo = {} if memo is None else memo
+    error message and no metrics; the others run. ``memo`` (a
+    :class:`~indexlab.engine.plan.BoundedMemo` kept across calls on the same market)
+    shares planning work between calls; ``memory_bytes`` bounds the memo (a quarter)
+    and the kernel's arrays (the rest)."""
+    # The planning memo takes at most a quarter of the budget, the kernel the rest.
+    memo = BoundedMemo(memory_bytes * MEMO_SHARE) if memo is None else memo
+    memory_bytes *= 1 - MEMO_SHARE
     groups: dict[tuple, list[_Planned]] = defaultdict(list)
     rows: dict[str, dict] = {}
     for config in configs:

@@ -21,10 +21,11 @@ from typing import Protocol, TextIO
 
 import pandas as pd
 
+from indexlab.engine.plan import BoundedMemo
 from indexlab.errors import IndexlabError, SpecError
 from indexlab.market import Market
 from indexlab.rules.schedule import schedule_positions
-from indexlab.sweep.batch import chunk_size, run_configs
+from indexlab.sweep.batch import MEMO_SHARE, chunk_size, run_configs
 from indexlab.sweep.spec import Config, SweepSpec
 
 PARTS = "parts"
@@ -72,7 +73,7 @@ class LocalExecutor:
     (screens, rankings, schedules: a few arrays of the market's size)."""
 
     def run(self, market, chunks, memory_bytes):
-        memo: dict = {}
+        memo = BoundedMemo(memory_bytes * MEMO_SHARE)
         for number, chunk in enumerate(chunks):
             yield number, run_chunk(market, chunk, memory_bytes, memo)
 

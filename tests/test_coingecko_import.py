@@ -170,6 +170,11 @@ def test_bad_folders(tmp_path):
     (tmp_path / "empty" / "notes.txt").write_text("hello")
     with pytest.raises(DataError, match=r"empty: no coin files \(<coingecko-id>.csv"):
         import_coingecko(tmp_path / "empty")
+    # The coin files one level down, as CoinGecko collections are laid out: a hint.
+    write_coin(tmp_path / "collection" / "coins", "x", AWKWARD)
+    (tmp_path / "collection" / "coins.csv").write_text("id,symbol,name\nx,X,Ex\n")
+    with pytest.raises(DataError, match=r"did you mean .*collection/coins \(1 coin file\)\?"):
+        import_coingecko(tmp_path / "collection")
     write_coin(tmp_path / "two", "x", AWKWARD)
     write_coin(tmp_path / "two", "x", AWKWARD, gz=True)
     with pytest.raises(DataError, match="coin 'x' has two files, x.csv and x.csv.gz"):

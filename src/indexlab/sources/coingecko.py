@@ -273,9 +273,21 @@ def _coin_files(source: Path) -> tuple[list[Path], list[str]]:
         else:
             ignored.append(path.name)
     if not files:
+        hint = ""
+        # The usual layout keeps the coin files one level down (coins/ beside coins.csv).
+        for folder in sorted(p for p in source.iterdir() if p.is_dir()):
+            n = sum(
+                1
+                for f in folder.iterdir()
+                if f.name.endswith(CSV_SUFFIXES + JSON_SUFFIXES)
+                and f.name not in ("coins.csv", "coins.json")
+            )
+            if n:
+                hint = f"; did you mean {folder} ({n} coin file{'s' if n != 1 else ''})?"
+                break
         raise DataError(
             f"{source}: no coin files (<coingecko-id>.csv, .csv.gz, .json or .json.gz) in "
-            "this folder"
+            f"this folder{hint}"
         )
     ids = [_coin_id(p) for p in files]
     seen: dict[str, Path] = {}

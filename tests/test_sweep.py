@@ -15,6 +15,7 @@ from reference_loop import reference_backtest
 import indexlab
 from indexlab import SpecError, cli
 from indexlab.engine.plan import BoundedMemo
+from indexlab.inspect import coverage_notes
 from indexlab.metrics import METRIC_COLUMNS
 from indexlab.sweep import SweepSpec, read_parts, read_sweep, run_configs, sweep
 
@@ -220,6 +221,8 @@ def test_the_sweep_command_end_to_end(tmp_path, capsys):
     assert (study["start"].dt.month.isin([1, 4, 7, 10])).all()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["configurations"] == 4 and manifest["data"]["synthetic"] is True
+    demo = indexlab.demo_market()
+    assert manifest["notes"] == [*coverage_notes(demo), *demo.notes]
     # One study row checked against a run from that start.
     row = study.iloc[2]
     single = indexlab.run(
@@ -290,3 +293,36 @@ def test_heatmap_marks_cells_without_a_configuration():
     assert labels == ["1.00", "2.00", "3.00"]
     texts = " ".join(t.get_text() for t in figure.findobj(Text))
     assert "4-6 configurations a cell; hatched: no configuration" in texts
+
+
+def test_the_sweep_command_prints_and_keeps_the_data_notes(tmp_path, capsys):
+    # 25 coins all alive at the end (survivorship), 6 of them stopping 10 days early
+    # (files downloaded on different days): what every run of these data must say.
+    rng = np.random.default_rng(7)
+    dates = pd.date_range("2021-01-01", periods=200)
+    names = ["bitcoin", *(f"c{i:02d}" for i in range(1, 25))]
+    close = pd.DataFrame(
+        np.exp(np.cumsum(rng.normal(0, 0.03, (200, 25)), axis=0)), index=dates, columns=names
+    )
+    caps = close * rng.uniform(1e6, 1e9, 25)
+    close.iloc[-10:, :6] = np.nan
+    caps.iloc[-10:, :6] = np.nan
+    long = close.stack().rename("close").to_frame().join(caps.stack().rename("market_cap"))
+    long = long.dropna(subset=["close"])
+    long.index.names = ["date", "asset"]
+    data = tmp_path / "market.csv"
+    long.reset_index().to_csv(data, index=False)
+    path = tmp_path / "s.toml"
+    path.write_text(
+        '[base]\nname = "b"\nbenchmarks = []\n[base.universe]\ntop_n = 5\n'
+        '[grid]\n"universe.top_n" = [3, 5]\n'
+    )
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(path), "--data", str(data), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    notes = json.loads((out / "manifest.json").read_text())["notes"]
+    assert len(notes) >= 2
+    assert any("survivorship bias" in n for n in notes)
+    assert any("6 assets' data stop within the last 30 days" in n for n in notes)
+    for note in notes:
+        assert f"note: {note}" in printed

@@ -65,6 +65,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from indexlab import demo_market, load_market
+    from indexlab.inspect import coverage_notes
     from indexlab.report.figures import figure_png
     from indexlab.sources.total_market import load_total_market_cap
     from indexlab.sweep import best, heatmap_table, read_sweep, sweep
@@ -140,6 +141,9 @@ def command_sweep(args: argparse.Namespace) -> int:
         )
         (out / "entry_study.png").write_bytes(figure_png(figure))
     errors = int(table["error"].notna().sum())
+    # What every run of this data prints (survivorship, files that stop early): a sweep
+    # is many runs of it.
+    notes = [*coverage_notes(market), *market.notes]
     manifest = {
         "sweep": spec.name,
         "sweep_file": str(args.sweep_file),
@@ -161,6 +165,7 @@ def command_sweep(args: argparse.Namespace) -> int:
         "memory": args.memory,
         "seconds": round(seconds, 3),
         "entry_study": summary,
+        "notes": notes,
     }
     text = json.dumps(manifest, indent=2, default=str) + "\n"
     tmp = out / ".manifest.json.tmp"
@@ -173,6 +178,8 @@ def command_sweep(args: argparse.Namespace) -> int:
             f"({errors} with errors); best by {spec.metric}:"
         )
         print(shown.head(10).to_string(index=False))
+        for note in notes:
+            print(f"  note: {note}")
         if summary is not None:
             print(
                 f"\nEntry-date study: {int(summary['starts'])} starts; beat BTC from "

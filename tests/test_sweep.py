@@ -326,3 +326,30 @@ def test_the_sweep_command_prints_and_keeps_the_data_notes(tmp_path, capsys):
     assert any("6 assets' data stop within the last 30 days" in n for n in notes)
     for note in notes:
         assert f"note: {note}" in printed
+
+
+def test_entry_figure_says_how_long_each_start_was_held():
+    from matplotlib.text import Text
+
+    from indexlab.sweep.figures import entry_figure
+
+    starts = pd.date_range("2020-01-01", periods=4, freq="MS")
+    table = pd.DataFrame(
+        {
+            "start": starts,
+            "days": [366, 366, 366, 366],
+            "cagr": [0.1, -0.2, 0.3, 0.0],
+            "btc_cagr": [0.0, 0.0, 0.1, 0.1],
+        }
+    )
+    table["excess_cagr"] = table["cagr"] - table["btc_cagr"]
+
+    def texts(frame):
+        figure = entry_figure(frame, title="t", footer="f", synthetic=False)
+        return " ".join(t.get_text() for t in figure.findobj(Text))
+
+    fixed = texts(table)
+    assert "held 365 days each" in fixed and "CAGR over the 365 days held" in fixed
+    assert "beat BTC from 50% of them" in fixed
+    to_end = texts(table.assign(days=[400, 370, 340, 310]))
+    assert "held to the end" in to_end and "CAGR from the start date" in to_end

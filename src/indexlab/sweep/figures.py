@@ -148,7 +148,13 @@ def entry_figure(table: pd.DataFrame, *, title: str, footer: str, synthetic: boo
         label="BTC, same dates and costs",
     )
     top.axhline(0, color=style.SPINE, linewidth=0.8)
-    top.set_ylabel("CAGR from the start date", fontsize=style.LABEL_SIZE)
+    # "days" counts the run's dates, both ends included: the holding period is one less.
+    span = table["days"].to_numpy() - 1 if "days" in table else np.zeros(0)
+    held = f"{int(span[0]):,} days" if len(span) and (span == span[0]).all() else None
+    top.set_ylabel(
+        f"CAGR over the {held} held" if held else "CAGR from the start date",
+        fontsize=style.LABEL_SIZE,
+    )
     excess = table["excess_cagr"].to_numpy(dtype=np.float64)
     colors = np.where(excess >= 0, style.STRATEGY_COLOR, style.SYNTHETIC_COLOR)
     spacing = np.diff(starts.to_numpy()) / np.timedelta64(1, "D") if len(starts) > 1 else [30.0]
@@ -167,7 +173,9 @@ def entry_figure(table: pd.DataFrame, *, title: str, footer: str, synthetic: boo
         top,
         title=title,
         subtitle=(
-            f"Started on each of {len(table)} dates: the strategy beat BTC from "
+            f"Started on each of {len(table)} dates"
+            + (f", held {held} each" if held else ", held to the end")
+            + ": the strategy beat BTC from "
             f"{share:.0%} of them (median difference {np.median(excess):+.1%} a year)"
         ),
         footer=footer,

@@ -110,6 +110,8 @@ def command_sweep(args: argparse.Namespace) -> int:
         f"Data: {data}  ·  base strategy {spec.base.name}  ·  {len(table)} configurations  ·  "
         f"N = 365, risk-free rate 0"
     )
+    # The entry study runs the base strategy alone: the sweep's count does not apply.
+    entry_footer = f"Data: {data}  ·  strategy {spec.base.name}  ·  N = 365, risk-free rate 0"
     top = best(table, spec.metric, spec.top)
     top.to_csv(out / "best.csv", index=False)
     keys = spec.heatmap or tuple(k for k, v in spec.grid.items() if len(v) > 1)[:2]
@@ -136,7 +138,7 @@ def command_sweep(args: argparse.Namespace) -> int:
         figure = entry_figure(
             study,
             title=f"{spec.base.name}: every start date",
-            footer=footer,
+            footer=entry_footer,
             synthetic=market.synthetic,
         )
         (out / "entry_study.png").write_bytes(figure_png(figure))

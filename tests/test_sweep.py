@@ -353,3 +353,46 @@ def test_entry_figure_says_how_long_each_start_was_held():
     assert "beat BTC from 50% of them" in fixed
     to_end = texts(table.assign(days=[400, 370, 340, 310]))
     assert "held to the end" in to_end and "CAGR from the start date" in to_end
+
+
+@pytest.mark.parametrize(
+    "grid",
+    [
+        # Buffers and seasoning: members depend on the previous review (no shared prefix).
+        {
+            "universe.exit_rank": (None, 8),
+            "universe.seasoning_reviews": (1, 2),
+            "weighting.cap": (None, 0.3),
+        },
+        # Drift checks every day, and reviews on their own calendar.
+        {
+            "rebalance.drift_threshold": (None, 0.05),
+            "rebalance.drift_mode": ("absolute", "relative"),
+            "reconstitution.frequency": ("quarterly", "monthly"),
+        },
+        # Risk-off switches, count rules other than top N, capped largest and floors.
+        {
+            "risk_off.rule": ("sma-cross:10,40", "sma-cross:20,80"),
+            "universe.coverage": (None, 0.8),
+            "weighting.cap_largest": (None, 0.4),
+            "weighting.floor": (None, 0.02),
+        },
+    ],
+    ids=["buffers", "drift-reviews", "risk-off-coverage-bounds"],
+)
+def test_sweeps_beyond_top_n_equal_single_runs(market, grid):
+    """Every rule that changes the plan's shape (history-dependent members, daily drift
+    candidates, review calendars, risk-off rows, non-prefix count rules, bounds) must
+    give the single run's equity through the sweep's memo and batching."""
+    base = indexlab.Strategy(name="base", universe=indexlab.Universe(top_n=5), benchmarks=())
+    configs = SweepSpec(base=base, grid=grid).configs()
+    table, equity = run_configs(market, configs, keep_equity=True, memory_bytes=5e6)
+    assert table["error"].isna().all(), table["error"].dropna().head()
+    for config in configs:
+        single = indexlab.run(config.strategy, market)
+        np.testing.assert_allclose(
+            equity[config.id].to_numpy(),
+            single.equity.iloc[:, 0].to_numpy(),
+            rtol=1e-9,
+            err_msg=str(config.params),
+        )

@@ -396,3 +396,17 @@ def test_sweeps_beyond_top_n_equal_single_runs(market, grid):
             rtol=1e-9,
             err_msg=str(config.params),
         )
+
+
+def test_chunks_run_window_by_window_and_the_table_keeps_the_grid_order(market):
+    # The start date varies fastest in grid order; chunks run grouped by window instead.
+    base = indexlab.Strategy(name="base", universe=indexlab.Universe(top_n=5), benchmarks=())
+    starts = (pd.Timestamp("2019-01-05"), pd.Timestamp("2019-03-01"), pd.Timestamp("2019-06-01"))
+    spec = SweepSpec(base=base, grid={"universe.top_n": (2, 4, 6), "start": starts})
+    seen: list[pd.DataFrame] = []
+    table = sweep(spec, market, memory="1MB", on_chunk=lambda _n, frame: seen.append(frame))
+    assert list(table["config_id"]) == [c.id for c in spec.configs()]
+    ran = pd.concat(seen)["start"].map(pd.Timestamp)
+    assert ran.is_monotonic_increasing  # window by window
+    expected, _ = run_configs(market, spec.configs())
+    pd.testing.assert_frame_equal(table, expected, check_dtype=False)

@@ -32,6 +32,8 @@ from indexlab.sweep.spec import Config
 BYTES_PER_FLOAT = 8
 # The share of a memory budget that planning's memo may hold (shared rankings, screens).
 MEMO_SHARE = 0.25
+# The most one kernel call's arrays take, whatever the budget.
+KERNEL_BATCH_BYTES = 256e6
 
 
 @dataclass
@@ -107,9 +109,10 @@ def run_configs(
         arrays = WindowArrays.build(market, window)
         dates = market.dates[start_pos : end_pos + 1]
         slots = max(p.columns.shape[1] for p in members)
-        size = chunk_size(
-            len(members[0].rows), len(dates), len(market.asset_ids), memory_bytes, slots
-        )
+        n_rows, n_days, n_assets = len(members[0].rows), len(dates), len(market.asset_ids)
+        size = chunk_size(n_rows, n_days, n_assets, memory_bytes, slots)
+        # Past a few hundred MB, bigger batches only cost page faults and cache misses.
+        size = min(size, chunk_size(n_rows, n_days, n_assets, KERNEL_BATCH_BYTES, slots))
         for first in range(0, len(members), size):
             chunk = members[first : first + size]
             table = _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity)

@@ -206,7 +206,7 @@ def test_429_backs_off_and_slows_the_pace_for_the_rest(server, fake_time, tmp_pa
         Reply(drop=True),
         Reply(truncate=True),
         Reply(body=b'{"prices": [[1367107200000, 135.3]'),  # a 200 whose JSON is cut short
-        Reply(delay_s=0.5),  # longer than the 0.2 s timeout
+        Reply(delay_s=1.5),  # longer than the 1 s timeout
     ],
     ids=["500", "502-html", "503", "408", "dropped", "truncated", "cut-json", "timeout"],
 )
@@ -215,7 +215,9 @@ def test_transient_failures_are_retried_until_the_history_is_complete(
 ):
     first = server.ids[0]
     server.script(chart_path(first), failure)
-    retry = RetryPolicy(timeout_s=0.2)
+    # 1 s: short enough for a quick test, long enough that the other requests do not
+    # time out on a loaded machine (0.2 s did, now and then, and retried them too).
+    retry = RetryPolicy(timeout_s=1.0)
     summary = fetch(server, fake_time, tmp_path, top=2, retry=retry)
     assert summary.ok, summary.text()
     assert len(server.seen(chart_path(first))) == 2

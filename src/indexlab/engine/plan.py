@@ -18,7 +18,7 @@ import pandas as pd
 from indexlab.errors import DataError, SpecError, UniverseError
 from indexlab.market import Market
 from indexlab.rules.measures import measure_values
-from indexlab.rules.schedule import schedule_positions
+from indexlab.rules.schedule import calendar_key, schedule_positions
 from indexlab.rules.selection import (
     Review,
     columns_of,
@@ -155,6 +155,17 @@ class BoundedMemo(dict):
         self.total -= self.sizes.pop(key)
 
 
+# Memo entries of one strategy's own weights (one N, one cap): worth sharing across a
+# sweep's fee axis inside a chunk, not worth keeping after it.
+_PER_STRATEGY = ("take", "bounded")
+
+
+def forget_per_strategy(memo: dict) -> None:
+    """Drop a memo's per-strategy entries, keeping what many strategies share."""
+    for key in [k for k in memo if k[0] in _PER_STRATEGY]:
+        del memo[key]
+
+
 def _memo(memo: dict | None, key: object, make):
     """``make()``, kept in ``memo`` under ``key`` when a memo is given."""
     if memo is None:
@@ -271,8 +282,7 @@ def plan_targets(
     lag = strategy.lag_days
 
     def positions(schedule) -> np.ndarray:
-        calendar = (schedule.frequency, schedule.weekday, schedule.anchor, schedule.day)
-        key = ("schedule", start_pos, end_pos, *calendar, schedule.dates)
+        key = ("schedule", start_pos, end_pos, calendar_key(schedule))
         return _memo(memo, key, lambda: schedule_positions(dates, schedule))
 
     def candidates() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -291,15 +301,12 @@ def plan_targets(
         forced[scheduled] = True
         return np.arange(len(dates), dtype=np.int64), forced, review_rows
 
-    calendars = [strategy.rebalance, strategy.reconstitution]
     rows_key = (
         "rows",
         start_pos,
         end_pos,
-        *[
-            None if c is None else (c.frequency, c.weekday, c.anchor, c.day, c.dates)
-            for c in calendars
-        ],
+        calendar_key(strategy.rebalance),
+        calendar_key(strategy.reconstitution),
         None if extra_rows is None else extra_rows.tobytes(),
         strategy.rebalance.drift_threshold is not None,
     )

@@ -281,15 +281,16 @@ def _buy_and_hold(
     return _simulate(arrays, trading, rate)
 
 
-def _held_equity(
+def _hold_asset(
     market: Market,
     asset: str,
     window: Window,
     lag_days: int,
     rate: float,
-    dates: pd.DatetimeIndex,
-) -> pd.Series:
-    """The equity of ``asset`` bought and held over the window (see _buy_and_hold)."""
+    dates: pd.DatetimeIndex | None = None,
+) -> PortfolioRun:
+    """``asset`` of the market bought and held over the window (see _buy_and_hold);
+    ``dates``: the window's dates, when the caller has them."""
     j = market.asset_ids.get_loc(asset)
     return _buy_and_hold(
         market.close_values[:, j],
@@ -301,7 +302,19 @@ def _held_equity(
         market.close_ffill_values[:, j],
         dates,
         market.asset_ids[j : j + 1],
-    ).equity
+    )
+
+
+def _held_equity(
+    market: Market,
+    asset: str,
+    window: Window,
+    lag_days: int,
+    rate: float,
+    dates: pd.DatetimeIndex,
+) -> pd.Series:
+    """The equity of ``asset`` bought and held over the window."""
+    return _hold_asset(market, asset, window, lag_days, rate, dates).equity
 
 
 def _bitcoin(market: Market) -> str | None:
@@ -379,18 +392,7 @@ def run(strategy: Strategy, market: Market) -> Result:
         if label == strategy.name:
             raise SpecError(f"benchmarks: {entry!r} has the strategy's own name {label!r}")
         bench_assets[label] = asset
-        j = market.asset_ids.get_loc(asset)
-        bench = _buy_and_hold(
-            market.close_values[:, j],
-            asset,
-            market.dates,
-            window,
-            strategy.lag_days,
-            rate,
-            market.close_ffill_values[:, j],
-            dates,
-            market.asset_ids[j : j + 1],
-        )
+        bench = _hold_asset(market, asset, window, strategy.lag_days, rate, dates)
         if len(bench.rebalance_rows) == 0:
             notes.append(f"benchmark {label}: no valid price during the run; it holds cash")
         elif bench.rebalance_rows[0] > 0:

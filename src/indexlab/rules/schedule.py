@@ -23,6 +23,20 @@ def _with_first(mask: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask).astype(np.int64)
 
 
+def calendar_key(schedule: Schedule | None) -> tuple:
+    """What decides a schedule's positions, as a hashable and sortable key (a drift
+    threshold or other fields of a Rebalance do not); () for no schedule."""
+    if schedule is None:
+        return ()
+    return (
+        schedule.frequency,
+        schedule.weekday or "",
+        schedule.anchor,
+        schedule.day or 0,
+        schedule.dates,
+    )
+
+
 def schedule_positions(dates: pd.DatetimeIndex, schedule: Schedule) -> np.ndarray:
     """Positions in ``dates`` (a contiguous daily range) of the scheduled dates."""
     n = len(dates)

@@ -131,12 +131,17 @@ def ranking_order(
     # A quicksort is twice as fast as a stable sort; it differs only where candidates
     # tie, and those (rare) rows are sorted again, stably.
     order = np.argsort(keyed, axis=1)
-    ordered = np.take_along_axis(keyed, order, axis=1)
-    ranked = np.arange(1, keyed.shape[1])[None, :] < counts[:, None]
-    ties = ((ordered[:, 1:] == ordered[:, :-1]) & ranked).any(axis=1)
+    ties = _ranked_ties(np.take_along_axis(keyed, order, axis=1), counts)
     if ties.any():
         order[ties] = np.argsort(keyed[ties], axis=1, kind="stable")
     return order, counts
+
+
+def _ranked_ties(ordered: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per row of sorted keys, whether two of the first ``counts`` are equal (their order
+    must then come from asset ids, which an unstable sort does not keep)."""
+    ranked = np.arange(1, ordered.shape[1])[None, :] < counts[:, None]
+    return ((ordered[:, 1:] == ordered[:, :-1]) & ranked).any(axis=1)
 
 
 def _leading_order(keyed: np.ndarray, counts: np.ndarray, keep: int) -> np.ndarray:
@@ -155,10 +160,7 @@ def _leading_order(keyed: np.ndarray, counts: np.ndarray, keep: int) -> np.ndarr
     beyond = ((keyed == cut[:, None]).sum(axis=1) > (ordered == cut[:, None]).sum(axis=1)) & (
         counts > keep
     )
-    inside = ((ordered[:, 1:] == ordered[:, :-1]) & (np.arange(1, keep) < ranked[:, None])).any(
-        axis=1
-    )
-    again = beyond | inside
+    again = beyond | _ranked_ties(ordered, ranked)
     if again.any():
         order[again] = np.argsort(keyed[again], axis=1, kind="stable")[:, :keep]
     return order

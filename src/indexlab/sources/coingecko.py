@@ -256,6 +256,14 @@ def _check_timestamps(path: Path, timestamps: np.ndarray, csv: bool) -> None:
         )
 
 
+def _is_coin_file(path: Path) -> bool:
+    """A per-coin history (not the coins list that may sit beside them)."""
+    return path.name.endswith(CSV_SUFFIXES + JSON_SUFFIXES) and path.name not in (
+        "coins.csv",
+        "coins.json",
+    )
+
+
 def _coin_files(source: Path) -> tuple[list[Path], list[str]]:
     if not source.exists():
         raise DataError(f"{source}: no such folder")
@@ -265,10 +273,7 @@ def _coin_files(source: Path) -> tuple[list[Path], list[str]]:
     for path in sorted(source.iterdir()):
         if path.is_dir() or path.name.startswith("."):
             continue
-        if path.name.endswith(CSV_SUFFIXES + JSON_SUFFIXES) and path.name not in (
-            "coins.csv",
-            "coins.json",
-        ):
+        if _is_coin_file(path):
             files.append(path)
         else:
             ignored.append(path.name)
@@ -276,12 +281,7 @@ def _coin_files(source: Path) -> tuple[list[Path], list[str]]:
         hint = ""
         # The usual layout keeps the coin files one level down (coins/ beside coins.csv).
         for folder in sorted(p for p in source.iterdir() if p.is_dir()):
-            n = sum(
-                1
-                for f in folder.iterdir()
-                if f.name.endswith(CSV_SUFFIXES + JSON_SUFFIXES)
-                and f.name not in ("coins.csv", "coins.json")
-            )
+            n = sum(1 for f in folder.iterdir() if _is_coin_file(f))
             if n:
                 hint = f"; did you mean {folder} ({n} coin file{'s' if n != 1 else ''})?"
                 break

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from indexlab.engine.plan import BoundedMemo, plan_targets
+from indexlab.engine.plan import BoundedMemo, forget_per_strategy, plan_targets
 from indexlab.engine.simulate import (
     WindowArrays,
     _bitcoin,
-    _buy_and_hold,
+    _hold_asset,
     run_kernel,
     run_window,
 )
@@ -118,10 +118,8 @@ def run_configs(
             table = _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity)
             for planned, metrics in zip(chunk, table.to_dict("records"), strict=True):
                 rows[planned.config.id].update(metrics)
-    # Per-configuration entries (weights of one top N and cap) go; what other chunks
-    # share (screens, rankings, schedules) stays, so a long sweep's memo stays small.
-    for key in [k for k in memo if k[0] in ("take", "bounded")]:
-        del memo[key]
+    # What other chunks share (screens, rankings, schedules) stays in the memo.
+    forget_per_strategy(memo)
     frame = pd.DataFrame([rows[c.id] for c in configs])
     for column in METRIC_COLUMNS:
         if column not in frame:
@@ -175,16 +173,7 @@ def _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity)
         index = np.array([k for k, other in enumerate(keys) if other == key])
         reference = None
         if btc is not None:
-            j = market.asset_ids.get_loc(btc)
-            reference = _buy_and_hold(
-                market.close_values[:, j],
-                btc,
-                market.dates,
-                window,
-                key[0],
-                key[1],
-                market.close_ffill_values[:, j],
-            ).equity_values
+            reference = _hold_asset(market, btc, window, key[0], key[1], dates).equity_values
         part = summary_arrays(
             equity[:, index],
             dates,

@@ -24,7 +24,7 @@ import pandas as pd
 from indexlab.engine.plan import BoundedMemo
 from indexlab.errors import IndexlabError, SpecError
 from indexlab.market import Market
-from indexlab.rules.schedule import schedule_positions
+from indexlab.rules.schedule import calendar_key, schedule_positions
 from indexlab.sweep.batch import MEMO_SHARE, chunk_size, run_configs
 from indexlab.sweep.spec import Config, SweepSpec
 
@@ -161,12 +161,6 @@ class Progress:
 
 
 # ---------------------------------------------------------------- the sweep
-def _calendar(schedule) -> tuple:
-    if schedule is None:
-        return ()
-    return (schedule.frequency, schedule.weekday or "", schedule.anchor, schedule.day or 0)
-
-
 def _locality(config: Config) -> tuple:
     """Configurations that trade on the same rows, next to each other: they batch in one
     kernel call and reuse the same rankings before the memo forgets them. The table keeps
@@ -176,9 +170,9 @@ def _locality(config: Config) -> tuple:
         str(s.start),
         str(s.end),
         s.lag_days,
-        _calendar(s.rebalance),
+        calendar_key(s.rebalance),
         s.rebalance.drift_threshold is not None,
-        _calendar(s.reconstitution),
+        calendar_key(s.reconstitution),
         repr(s.risk_off),
         repr(s.universe),
         repr(s.ranking),

@@ -2,9 +2,12 @@
 distribution of outcomes against holding BTC over the same windows.
 
 Each start is the first day of a month (or quarter) from the first date with a
-decision snapshot; each run lasts ``horizon_days`` (or to the end of the data) and
-starts only if that whole horizon is in the data. BTC is bought and held on the same
-dates with the same costs, through the same engine.
+decision snapshot (and not before the base strategy's ``start``). Each run lasts
+``horizon_days``, or without a horizon runs to the base strategy's ``end`` (to the end
+of the data when the base has none); a run never goes past the base's ``end`` or the
+data's end, and a start that leaves less than the whole horizon (30 days without one)
+before that end is dropped. BTC is bought and held on the same dates with the same
+costs, through the same engine.
 """
 
 from __future__ import annotations
@@ -45,6 +48,15 @@ def entry_dates(market: Market, strategy: Strategy, study: EntryStudy) -> pd.Dat
     return pd.DatetimeIndex(starts, name="start")
 
 
+def run_end(strategy: Strategy, study: EntryStudy, start: pd.Timestamp) -> pd.Timestamp | None:
+    """The last date of the run from ``start``: ``start + horizon_days``, never past the
+    base strategy's ``end``; without a horizon, the base's ``end`` (None: the data's end)."""
+    if study.horizon_days is None:
+        return strategy.end
+    end = start + pd.Timedelta(days=study.horizon_days)
+    return end if strategy.end is None else min(end, strategy.end)
+
+
 def entry_study(market: Market, strategy: Strategy, study: EntryStudy) -> pd.DataFrame:
     """One row per start date: the strategy's and BTC's total return, CAGR and max
     drawdown over the same window, and the CAGR difference."""
@@ -54,8 +66,7 @@ def entry_study(market: Market, strategy: Strategy, study: EntryStudy) -> pd.Dat
         btc = market.resolve_asset("BTC")
     rows = []
     for start in entry_dates(market, strategy, study):
-        end = None if study.horizon_days is None else start + pd.Timedelta(days=study.horizon_days)
-        one = strategy.replace(start=start, end=end, benchmarks=(btc,))
+        one = strategy.replace(start=start, end=run_end(strategy, study, start), benchmarks=(btc,))
         try:
             result = run(one, market)
         except UniverseError:

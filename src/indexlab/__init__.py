@@ -20,8 +20,7 @@ from indexlab.result import Result
 from indexlab.scenarios import Scenario, scenario
 from indexlab.sources import demo_market, load_market
 from indexlab.spec import Costs, Rebalance, Strategy, Universe, Weighting
-
-__version__ = "0.1.0"
+from indexlab.version import __version__
 
 __all__ = [
     "Costs",

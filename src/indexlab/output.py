@@ -22,6 +22,7 @@ import pandas as pd
 
 from indexlab.errors import IndexlabError
 from indexlab.result import Result
+from indexlab.version import __version__
 
 MANIFEST = "manifest.json"
 DAILY_WEIGHTS = "daily_weights.parquet"  # the strategy's weights at every close
@@ -31,8 +32,6 @@ ASSETS = "assets.csv"  # symbols and names of the assets held, for labels
 def _versions() -> dict[str, str]:
     import matplotlib
     import numba
-
-    from indexlab import __version__
 
     return {
         "indexlab": __version__,

@@ -32,6 +32,7 @@ from indexlab.scenarios import (
     format_price,
     prices_at_tiers,
 )
+from indexlab.version import __version__
 
 SUBTITLE_CHARS = 115  # at SUBTITLE_SIZE, about the width of the plot
 LEGEND_DROP_IN = 0.46  # from the bottom of the plot to the top of the legend, in inches
@@ -42,7 +43,6 @@ MANIFEST = "manifest.json"  # marks the folder as indexlab's, so a new run may r
 def write_scenario(result: Scenario, out_dir: str | Path) -> Path:
     """Write the scenario's files into ``out_dir``, replacing it only once all are written
     (``inverse.csv`` only when there are targets)."""
-    from indexlab import __version__
     from indexlab.output import atomic_folder
 
     out_dir = Path(out_dir)

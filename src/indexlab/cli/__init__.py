@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from indexlab.errors import IndexlabError
+from indexlab.version import __version__
 
 EXIT_ERROR = 1
 
@@ -28,7 +29,6 @@ def parse_date(text: str) -> pd.Timestamp:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from indexlab import __version__
     from indexlab.cli import (
         data_command,
         report_command,

@@ -13,6 +13,7 @@ import pandas as pd
 
 from indexlab.cli.text import aligned, frame_text
 from indexlab.errors import SpecError
+from indexlab.version import __version__
 
 if TYPE_CHECKING:
     from indexlab.market import Market
@@ -310,8 +311,6 @@ def _manifest(
     market: Market, asset: str, signal: Signal, label: str, analysis: FlipAnalysis, source: str
 ) -> dict:
     """What the output folder records about how it was made."""
-    from indexlab import __version__
-
     return {
         "indexlab_version": __version__,
         "command": "signals",

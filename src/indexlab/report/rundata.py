@@ -24,6 +24,7 @@ from indexlab import metrics
 from indexlab.errors import IndexlabError
 from indexlab.output import ASSETS, DAILY_WEIGHTS, MANIFEST, held_assets
 from indexlab.result import Result
+from indexlab.version import __version__
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,8 +84,6 @@ class RunData:
 
     @classmethod
     def from_result(cls, result: Result) -> RunData:
-        from indexlab import __version__
-
         strategy = result.strategy
         return cls(
             name=result.name,

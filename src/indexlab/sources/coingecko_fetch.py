@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TextIO
 
 from indexlab.errors import IndexlabError
+from indexlab.version import __version__
 
 PUBLIC_URL = "https://api.coingecko.com/api/v3"
 PRO_URL = "https://pro-api.coingecko.com/api/v3"
@@ -301,8 +302,6 @@ class _Client:
         clock: Callable[[], float],
         rng: random.Random,
     ) -> None:
-        from indexlab import __version__
-
         self.base_url = base_url
         self.key = key
         self.access = access

@@ -45,6 +45,10 @@ class Market:
         notes: what loading did to the data (values treated as unknown, ...), for reports.
         total_market_cap: the total crypto market cap (USD) on the same calendar, if
             loaded (see :meth:`with_total_market_cap`); ``NaN`` where unknown.
+        dated_tags: the tags of ``tags`` that hold only from a date (point in time, e.g.
+            per-row tags of a long table): one row per (asset, tag), columns ``asset``,
+            ``tag``, ``effective_from``; a tag in ``tags`` without a row here holds
+            always, unless the shipped taxonomy dates it (docs/taxonomy.md).
     """
 
     close: pd.DataFrame
@@ -58,6 +62,7 @@ class Market:
     source_sha256: str | None = None
     notes: tuple[str, ...] = ()
     total_market_cap: pd.Series | None = None
+    dated_tags: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         index = self.close.index
@@ -210,10 +215,12 @@ class Market:
         source_path: str | None = None,
         source_sha256: str | None = None,
         notes: tuple[str, ...] = (),
+        dated_tags: pd.DataFrame | None = None,
     ) -> Market:
         """Build a Market from wide panels, reindexed to a contiguous daily calendar.
 
         Invalid closes and market caps (not finite, or <= 0) become ``NaN``.
+        ``dated_tags`` (``asset, tag, effective_from``) date tags; their tags join ``tags``.
         """
         index = pd.DatetimeIndex(close.index)
         if index.tz is not None:
@@ -245,7 +252,13 @@ class Market:
                 if col in given.columns:
                     meta[col] = given[col].reindex(columns)
         meta = meta.where(meta.notna(), None)
-        tag_map = {str(a): frozenset(t) for a, t in (tags or {}).items() if str(a) in columns}
+        tag_sets = {str(a): set(t) for a, t in (tags or {}).items()}
+        if dated_tags is not None:
+            dated_tags = dated_tags[dated_tags["asset"].astype(str).isin(columns)]
+            dated_tags = dated_tags.reset_index(drop=True)
+            for asset, tag in zip(dated_tags["asset"], dated_tags["tag"], strict=True):
+                tag_sets.setdefault(str(asset), set()).add(str(tag))
+        tag_map = {a: frozenset(t) for a, t in tag_sets.items() if a in columns}
         return cls(
             close=close_w,
             market_cap=cap_w,
@@ -257,6 +270,7 @@ class Market:
             source_path=source_path,
             source_sha256=source_sha256,
             notes=notes,
+            dated_tags=dated_tags,
         )
 
     def restrict(self, end: pd.Timestamp | str | None = None) -> Market:

@@ -12,7 +12,8 @@ Two views of the same data:
   (:func:`builtin_tags`, :func:`read_tags`, :func:`merge_tags`, :func:`tag_map`);
 - dated, a DataFrame with one row per (asset, tag) and the columns ``asset``,
   ``tag``, ``effective_from`` (``NaT`` = always) (:func:`dated_tags`,
-  :func:`merge_dated_tags`, :func:`tags_on`, :func:`tag_panel`).
+  :func:`merge_dated_tags`, :func:`union_dated_tags`, :func:`dated_always`, :func:`tags_on`,
+  :func:`tag_panel`).
 
 Tags are lowercase identifiers. Besides :data:`KNOWN_TAGS`, users may define their
 own (``defi``, ``layer2``, ...); a tag that looks like a misspelt known tag
@@ -245,6 +246,22 @@ def merge_dated_tags(*frames: pd.DataFrame) -> pd.DataFrame:
     combined = pd.concat([f.loc[:, list(DATED_COLUMNS)] for f in frames], ignore_index=True)
     combined = combined.drop_duplicates(["asset", "tag"], keep="last")
     return combined.sort_values(["asset", "tag"], ignore_index=True)
+
+
+def union_dated_tags(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Combine dated tag tables as a union: for the same (asset, tag) the earliest date
+    wins, ``NaT`` (always) before any date. A tag holds whenever one table says so."""
+    if not frames:
+        return _dated_frame([])
+    combined = pd.concat([f.loc[:, list(DATED_COLUMNS)] for f in frames], ignore_index=True)
+    combined = combined.sort_values("effective_from", na_position="first", kind="stable")
+    combined = combined.drop_duplicates(["asset", "tag"], keep="first")
+    return combined.sort_values(["asset", "tag"], ignore_index=True)
+
+
+def dated_always(tags: Mapping[str, Iterable[str]]) -> pd.DataFrame:
+    """The dated form of an undated asset -> tags map: every tag from always (``NaT``)."""
+    return _dated_frame([(str(a), str(t), None) for a, values in tags.items() for t in values])
 
 
 def tags_on(dated: pd.DataFrame, when: str | date | pd.Timestamp) -> dict[str, frozenset[str]]:

@@ -19,7 +19,7 @@ import pandas as pd
 from indexlab.errors import DataError, SpecError
 from indexlab.market import Market
 from indexlab.spec.model import Exclusion
-from indexlab.taxonomy import KNOWN_TAGS, dated_tags, merge_dated_tags, tag_panel
+from indexlab.taxonomy import KNOWN_TAGS, dated_always, dated_tags, merge_dated_tags, tag_panel
 
 _CHUNK = 256  # review dates per block of the rolling-window screens (bounds memory)
 
@@ -29,7 +29,9 @@ _DATED: weakref.WeakKeyDictionary[Market, pd.DataFrame] = weakref.WeakKeyDiction
 
 def market_dated_tags(market: Market, extra: pd.DataFrame | None = None) -> pd.DataFrame:
     """The market's tags with the dates they apply from (``NaT`` = always): the tags
-    the market carries, dated where the shipped list dates them, then ``extra``."""
+    the market carries, dated where the shipped list dates them, then where the market
+    dates them (``Market.dated_tags``: a long table's per-row tags), then ``extra`` (a
+    strategy's tag file); for the same (asset, tag) the later one's date wins."""
     if extra is None:
         if market not in _DATED:  # made once per market: sweeps call this many times
             _DATED[market] = _dated_tags_of(market)
@@ -38,15 +40,15 @@ def market_dated_tags(market: Market, extra: pd.DataFrame | None = None) -> pd.D
 
 
 def _dated_tags_of(market: Market) -> pd.DataFrame:
-    rows = [(a, t, pd.NaT) for a, tags in market.tags.items() for t in tags]
-    base = pd.DataFrame(rows, columns=["asset", "tag", "effective_from"])
-    base["effective_from"] = pd.to_datetime(base["effective_from"])
+    base = dated_always(market.tags)
     builtin = dated_tags()
     known = set(zip(base["asset"], base["tag"], strict=True))
     dated = builtin[
         [(a, t) in known for a, t in zip(builtin["asset"], builtin["tag"], strict=True)]
     ]
-    return merge_dated_tags(base, dated)
+    if market.dated_tags is None:
+        return merge_dated_tags(base, dated)
+    return merge_dated_tags(base, dated, market.dated_tags)
 
 
 def exclusion_mask(

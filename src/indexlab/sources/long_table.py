@@ -5,6 +5,14 @@ One row per (date, asset): ``date`` (UTC calendar day), ``asset`` (unique id),
 "unknown that day"), optional ``volume``, ``symbol``, ``name`` and ``tags``
 (tags separated by ``;``). Every problem is reported with the file, the row and
 the column at fault.
+
+Tags in the ``tags`` column are point in time: a tag holds for an asset from the
+date of the first row of that asset that carries it, on every later date, whether or
+not later rows repeat it (a later row without it does not remove it; tags only add,
+as in tag files). The dates go into ``Market.dated_tags``; ``Market.tags`` keeps every
+tag ever carried. Where the shipped taxonomy (or ``load_market(tags=...)``) gives the
+same asset and tag from always, or from an earlier date, that holds: the earliest
+date wins. docs/taxonomy.md, "Tags in the long table", has a worked example.
 """
 
 from __future__ import annotations
@@ -17,7 +25,14 @@ import pandas as pd
 
 from indexlab.errors import DataError
 from indexlab.market import Market
-from indexlab.taxonomy import builtin_tags, merge_tags
+from indexlab.taxonomy import (
+    builtin_tags,
+    dated_always,
+    dated_tags,
+    merge_tags,
+    tag_map,
+    union_dated_tags,
+)
 
 REQUIRED_COLUMNS = ("date", "asset", "close", "market_cap")
 OPTIONAL_COLUMNS = ("volume", "symbol", "name", "tags")
@@ -220,17 +235,12 @@ def market_from_long(
             meta[column] = last.reindex(range(len(asset_ids))).to_numpy(dtype=object)
     meta = meta.where(meta.notna(), None)
 
-    tags = builtin_tags()
+    tags = merge_tags(builtin_tags(), extra_tags or {})
+    row_dated = None
     if "tags" in frame.columns:
-        table_tags: dict[str, set[str]] = {}
-        for asset, text in zip(assets, frame["tags"].astype("string"), strict=True):
-            if pd.notna(text) and str(text).strip():
-                table_tags.setdefault(str(asset), set()).update(
-                    t.strip() for t in str(text).replace(",", ";").split(";") if t.strip()
-                )
-        tags = merge_tags(tags, table_tags)
-    if extra_tags:
-        tags = merge_tags(tags, extra_tags)
+        first = _first_row_tags(assets, frame["tags"], dates)
+        tags = merge_tags(tags, tag_map(first))
+        row_dated = _row_tag_dates(first, extra_tags or {})
     known = set(asset_ids)
 
     # The panels are aligned, sorted and valid by construction: no second pass.
@@ -245,8 +255,42 @@ def market_from_long(
         source_path=source_path,
         source_sha256=source_sha256,
         notes=tuple(notes),
+        dated_tags=row_dated,
     )
     return market
+
+
+def _first_row_tags(assets: pd.Series, text: pd.Series, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """(asset, tag, effective_from): each tag from the first row of the asset carrying it.
+    Tags in a cell are separated by ``;`` (or ``,``)."""
+    cells = text.astype("string").str.strip()
+    has = (cells.notna() & (cells != "")).to_numpy()
+    rows = pd.DataFrame(
+        {
+            "asset": assets[has].astype(str).to_numpy(dtype=object),
+            "cell": cells[has].astype(str).to_numpy(dtype=object),
+            "effective_from": dates[has],
+        }
+    )
+    # One row per distinct (asset, cell) first, so a tag on every row costs no more.
+    first = rows.groupby(["asset", "cell"], sort=False)["effective_from"].min().reset_index()
+    first["tag"] = first["cell"].str.replace(",", ";").str.split(";")
+    first = first.explode("tag")
+    first["tag"] = first["tag"].str.strip()
+    first = first[first["tag"] != ""]
+    first = first.groupby(["asset", "tag"])["effective_from"].min().reset_index()
+    first["effective_from"] = first["effective_from"].astype("datetime64[ns]")
+    return first.loc[:, ["asset", "tag", "effective_from"]]
+
+
+def _row_tag_dates(first: pd.DataFrame, extra_tags: dict[str, set[str]]) -> pd.DataFrame:
+    """The row tags' point-in-time starts for ``Market.dated_tags``: the earliest of the
+    row's date and the shipped list's (or ``extra_tags``') date; tags that those give
+    from always are left out (they hold always)."""
+    union = union_dated_tags(dated_tags(), dated_always(extra_tags), first)
+    row_pairs = pd.MultiIndex.from_frame(first[["asset", "tag"]])
+    dated = union[pd.MultiIndex.from_frame(union[["asset", "tag"]]).isin(row_pairs)]
+    return dated[dated["effective_from"].notna()].reset_index(drop=True)
 
 
 def load_market(

@@ -73,6 +73,36 @@ def solve_post_trade_value(
     return 0.5 * (lo + hi)
 
 
+def _weights(chosen, close, cap, s, scheme, cap_limit) -> dict[str, float]:
+    """The chosen assets' weights from the snapshot of row s (those with a valid close
+    and market cap there; the others get none)."""
+    live = [a for a in chosen if _valid(close[a][s]) and _valid(cap[a][s])]
+    if scheme == "market_cap":
+        raw = {a: cap[a][s] for a in live}
+    elif scheme == "sqrt_market_cap":
+        raw = {a: math.sqrt(cap[a][s]) for a in live}
+    else:
+        raw = {a: 1.0 for a in live}
+    total = sum(raw.values())
+    weights = {a: x / total for a, x in raw.items()} if total > 0 else {}
+    return cap_literal(weights, cap_limit) if cap_limit is not None else weights
+
+
+def _drifted(units, cash, last_price, targets, close_t, threshold, relative) -> bool:
+    """Held weights at this close against the targets set at the last trade; an asset
+    without a valid close today never counts."""
+    value = cash + sum(u * last_price[a] for a, u in units.items())
+    if value <= 0:
+        return False
+    for a, w in targets.items():
+        if not _valid(close_t[a]):
+            continue
+        held = units.get(a, 0.0) * last_price[a] / value
+        if abs(held - w) > (threshold * w if relative else threshold):
+            return True
+    return False
+
+
 def reference_backtest(
     close: pd.DataFrame,
     market_cap: pd.DataFrame,
@@ -86,8 +116,14 @@ def reference_backtest(
     lag_days: int,
     cost_rate: float,
     exclude: set[str] = frozenset(),
+    drift: float | None = None,
+    drift_relative: bool = False,
+    trades: list | None = None,
 ) -> pd.Series:
-    """Equity (units of C0) of the strategy on every date from ``start`` to ``end``."""
+    """Equity (units of C0) of the strategy on every date from ``start`` to ``end``.
+    ``close`` and ``market_cap`` hold the whole data (an asset's data stop is its last
+    valid close in them, wherever the run ends). ``trades``, if given, receives one
+    (date, value before, notional, cost, one-way turnover) per trade."""
     dates = list(close.index)
     assets = sorted(close.columns)
     cl = {a: list(close[a]) for a in assets}
@@ -104,6 +140,8 @@ def reference_backtest(
             if _valid(cl[a][i]):
                 last_price[a] = cl[a][i]
     units: dict[str, float] = {}
+    targets: dict[str, float] = {}  # set at the last trade
+    members: list[str] = []
     cash = 1.0
     previous_period = None
     out = []
@@ -112,33 +150,39 @@ def reference_backtest(
             if _valid(cl[a][t]):
                 last_price[a] = cl[a][t]
         period = _period(dates[t], frequency)
-        rebalance = t == i0 or period != previous_period
+        scheduled = t == i0 or period != previous_period
         previous_period = period
         for a in list(units):
-            if last_valid[a] < t or (rebalance and not _valid(cl[a][t])):
+            if last_valid[a] < t:  # the data stopped: cash at the last close, no fee
                 cash += units.pop(a) * last_price[a]
-        if rebalance:
+        close_t = {a: cl[a][t] for a in assets}
+        trade = scheduled or (
+            drift is not None
+            and _drifted(units, cash, last_price, targets, close_t, drift, drift_relative)
+        )
+        if trade:
             s = t - lag_days
-            candidates = [
-                a for a in assets if a not in exclude and _valid(cl[a][s]) and _valid(mc[a][s])
-            ]
-            candidates.sort(key=lambda a: (-mc[a][s], a))
-            chosen = candidates[:top_n]
-            if scheme == "market_cap":
-                raw = {a: mc[a][s] for a in chosen}
-            elif scheme == "sqrt_market_cap":
-                raw = {a: math.sqrt(mc[a][s]) for a in chosen}
-            else:
-                raw = {a: 1.0 for a in chosen}
-            total = sum(raw.values())
-            weights = {a: x / total for a, x in raw.items()}
-            if cap is not None:
-                weights = cap_literal(weights, cap)
-            weights = {a: w for a, w in weights.items() if _valid(cl[a][t])}
+            if scheduled:
+                candidates = [
+                    a for a in assets if a not in exclude and _valid(cl[a][s]) and _valid(mc[a][s])
+                ]
+                candidates.sort(key=lambda a: (-mc[a][s], a))
+                members = candidates[:top_n]
+            weights = _weights(members, cl, mc, s, scheme, cap)
+            # Traded at the last close; an asset whose data have stopped stays cash.
+            weights = {a: w for a, w in weights.items() if a in last_price and last_valid[a] >= t}
             holdings = {a: u * last_price[a] for a, u in units.items()}
             value = cash + sum(holdings.values())
             new_value = solve_post_trade_value(value, holdings, weights, cost_rate)
+            names = set(holdings) | set(weights)
+            notional = sum(abs(new_value * weights.get(a, 0) - holdings.get(a, 0)) for a in names)
+            new_cash = new_value * (1 - sum(weights.values()))
+            change = sum(abs(weights.get(a, 0) - holdings.get(a, 0) / value) for a in names)
+            change += abs(new_cash / new_value - cash / value)
+            if trades is not None:
+                trades.append((dates[t], value, notional, value - new_value, change / 2))
             units = {a: new_value * w / last_price[a] for a, w in weights.items()}
-            cash = new_value * (1 - sum(weights.values()))
+            cash = new_cash
+            targets = dict(weights)
         out.append(cash + sum(u * last_price[a] for a, u in units.items()))
     return pd.Series(out, index=pd.DatetimeIndex(dates[i0 : i1 + 1]))

@@ -20,7 +20,8 @@ def market(close: dict[str, list[float]], cap: dict[str, list[float]]) -> indexl
 
 
 def strategy(**kwargs) -> indexlab.Strategy:
-    base = dict(name="s", lag_days=0, benchmarks=())
+    # Costs and exclusions stated: the hand computations assume none unless given.
+    base = dict(name="s", lag_days=0, benchmarks=(), costs=indexlab.Costs(0, 0))
     base.update(kwargs)
     return indexlab.Strategy(**base)
 
@@ -31,7 +32,7 @@ def test_two_assets_one_rebalance_with_fees():
     r = indexlab.run(
         strategy(
             universe=indexlab.Universe(2),
-            costs=indexlab.Costs(fee_bps=100),
+            costs=indexlab.Costs(fee_bps=100, slippage_bps=0),
             rebalance=indexlab.Rebalance("monthly"),
         ),
         m,
@@ -52,7 +53,7 @@ def test_second_rebalance_pays_fee_on_the_exact_traded_amount():
     r = indexlab.run(
         strategy(
             universe=indexlab.Universe(2),
-            costs=indexlab.Costs(fee_bps=100),
+            costs=indexlab.Costs(fee_bps=100, slippage_bps=0),
             rebalance=indexlab.Rebalance("daily"),
         ),
         m,
@@ -68,7 +69,7 @@ def test_no_trade_when_drift_already_matches_the_target():
     r = indexlab.run(
         strategy(
             universe=indexlab.Universe(2),
-            costs=indexlab.Costs(fee_bps=100),
+            costs=indexlab.Costs(fee_bps=100, slippage_bps=0),
             rebalance=indexlab.Rebalance("daily"),
         ),
         m,
@@ -117,11 +118,11 @@ def test_delisting_mid_period_becomes_cash_at_the_last_close():
     assert liq["value"].iloc[0] == pytest.approx(0.6, rel=1e-14)
 
 
-def test_gap_is_valued_at_the_last_close_and_not_traded_on_a_rebalance_date():
-    # Lag 1, daily rebalancing, 100 bps. A has no close on day 2 (a gap; it is back on
-    # day 3). On day 2 the rules still want A (from day 1's snapshot), but it cannot be
-    # traded: the position is closed at its last close (11) without fee and its weight
-    # stays in cash. Nothing about day 3 may change day 2.
+def test_gap_on_a_rebalance_date_is_traded_at_the_last_close_with_costs():
+    # Lag 0, daily, 100 bps, top 1 by cap (A 9 > B 1). A has no close on day 3: it is
+    # not a candidate that day, so the index rotates into B; A is sold at its last
+    # close (11) like any trade, with the fee (DESIGN section 3), not closed fee-free.
+    # On day 4 A is back and larger: B is sold, A bought at 13, with the fee again.
     nan = np.nan
     m = market(
         {"A": [10.0, 10.0, 11.0, nan, 13.0], "B": [5.0, 5.0, 5.0, 5.0, 5.0]},
@@ -129,20 +130,21 @@ def test_gap_is_valued_at_the_last_close_and_not_traded_on_a_rebalance_date():
     )
     s = strategy(
         universe=indexlab.Universe(1),
-        lag_days=1,
-        costs=indexlab.Costs(fee_bps=100),
+        costs=indexlab.Costs(fee_bps=100, slippage_bps=0),
         rebalance=indexlab.Rebalance("daily"),
     )
     r = indexlab.run(s, m)
-    e1 = 1 / 1.01  # bought A at 10 on day 1
-    e2 = e1 * 1.1  # A at 11, target unchanged: no trade
-    e3 = e2  # gap: A closed at 11, fee-free, cash
-    e4 = e3 / 1.01  # day 3's snapshot has no A: B is bought, with the fee
-    np.testing.assert_allclose(r.equity["s"], [e1, e2, e3, e4], rtol=1e-14)
-    assert r.weights.loc[DATES[4], "B"] == 1.0
-    assert r.liquidations["reason"].tolist() == ["no price on rebalance date"]
-    assert r.weights.loc[DATES[3]].sum() == 0.0
-    assert r.target_weights.loc[DATES[3], "A"] == 1.0
+    rotation = 0.99 / 1.01  # V' = V - c (V' + V): sell all of one, buy all of the other
+    e0 = 1 / 1.01
+    e2 = e0 * 1.1
+    e3 = e2 * rotation
+    e4 = e3 * rotation
+    np.testing.assert_allclose(r.equity["s"], [e0, e0, e2, e3, e4], rtol=1e-14)
+    assert r.liquidations.empty
+    trades = r.trades
+    assert trades.loc[DATES[3], "cost"] == pytest.approx(e2 - e3, rel=1e-12)
+    assert trades.loc[DATES[3], "turnover"] == pytest.approx(1.0, rel=1e-12)
+    assert r.weights.loc[DATES[3], "B"] == pytest.approx(1.0, rel=1e-14)
 
 
 def test_benchmark_is_buy_and_hold_with_the_same_costs():

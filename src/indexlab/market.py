@@ -19,6 +19,9 @@ import pandas as pd
 
 from indexlab.errors import DataError, SpecError
 
+# The name of the total crypto market cap, beside the assets (a benchmark, a signal).
+TOTAL_MARKET = "total-market"
+
 
 def _frozen(values: np.ndarray) -> np.ndarray:
     """A C-ordered read-only copy-or-view (numba types read-only arrays separately, so

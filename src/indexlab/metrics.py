@@ -147,13 +147,36 @@ def longest_drawdown_days(equity: Any) -> Any:
     """
 
     def core(v: np.ndarray, index: pd.Index | None) -> float:
-        dates = index if isinstance(index, pd.DatetimeIndex) else None
-        if dates is None:
-            dates = pd.DatetimeIndex(pd.Timestamp(0) + pd.to_timedelta(np.arange(len(v)), "D"))
-        periods = drawdown_periods(pd.Series(v, index=dates))
-        return float(periods["days"].max()) if len(periods) else 0.0
+        return float(longest_drawdown_spans(v[:, None], _day_numbers(index, len(v)))[0])
 
     return _apply(equity, core, name="longest_drawdown_days")
+
+
+def _day_numbers(index: pd.Index | None, n: int) -> np.ndarray:
+    """Calendar days since the first date (row numbers without dates)."""
+    if isinstance(index, pd.DatetimeIndex) and n > 0:
+        return ((index - index[0]) / pd.Timedelta(days=1)).to_numpy(dtype=np.float64)
+    return np.arange(n, dtype=np.float64)
+
+
+def longest_drawdown_spans(equity: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Per column of a (T x K) equity array: the longest span, in the units of ``days``
+    (T, increasing: calendar day numbers), from a peak to its recovery or to the last
+    row. The one implementation behind :func:`longest_drawdown_days`."""
+    values = np.asarray(equity, dtype=np.float64)
+    n = values.shape[0]
+    if n == 0:
+        return np.zeros(values.shape[1])
+    at_high = values >= np.maximum.accumulate(values, axis=0)
+    day = np.asarray(days, dtype=np.float64)[:, None]
+    # The day of the latest high up to each row (row 0 is always a high).
+    last_high = np.maximum.accumulate(np.where(at_high, day, day[0]), axis=0)
+    # A drawdown ends where a row is back at its high after rows below it.
+    recovered = at_high[1:] & ~at_high[:-1]
+    spans = np.where(recovered, day[1:] - last_high[:-1], 0.0)
+    longest = spans.max(axis=0) if n > 1 else np.zeros(values.shape[1])
+    open_span = np.where(~at_high[-1], day[-1, 0] - last_high[-1], 0.0)
+    return np.maximum(longest, open_span)
 
 
 def calmar(equity: Any, initial: float = 1.0) -> Any:
@@ -273,6 +296,27 @@ METRIC_COLUMNS = (
 )
 
 
+def trade_statistics(
+    traded: np.ndarray, turnover: np.ndarray, cost: np.ndarray, value_pre: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From (trades x K) arrays (``traded``: whether the row is a trade of that column;
+    one-way turnover, cost and value before trading): per column, the mean one-way
+    turnover of the trades after the first (the initial buy), the total cost
+    1 - prod_k (1 - cost_k / V_k) (the share of wealth the costs took: it equals
+    1 - E_T / E_T without costs on the same trades) and the number of trades."""
+    did = np.asarray(traded, dtype=bool)
+    counts = did.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(did & (value_pre > 0), cost / value_pre, 0.0)
+        one_way = np.where(did, turnover, 0.0)
+    first = np.argmax(did, axis=0)
+    initial = one_way[first, np.arange(did.shape[1])] if did.shape[0] else np.zeros(len(counts))
+    later = one_way.sum(axis=0) - np.where(counts > 0, initial, 0.0)
+    avg_turnover = np.where(counts > 1, later / np.maximum(counts - 1, 1), 0.0)
+    total_cost = 1.0 - np.prod(1.0 - share, axis=0)
+    return avg_turnover, total_cost, counts
+
+
 def summary(
     equity: pd.DataFrame,
     *,
@@ -281,63 +325,39 @@ def summary(
     risk_free: float = 0.0,
     periods: int = PERIODS_PER_YEAR,
 ) -> pd.DataFrame:
-    """One row per portfolio (column of ``equity``), one column per metric.
+    """One row per portfolio (column of ``equity``), one column per metric: the
+    pandas face of :func:`summary_arrays`.
 
     ``reference_equity`` (BTC held) gives ``beta_btc`` and ``correlation_btc``.
-    ``trades`` (per portfolio and rebalance: ``turnover``, ``cost`` and
-    ``value_pre_trade``) gives ``avg_turnover`` (mean one-way turnover per rebalance
-    after the initial buy), ``total_cost`` (sum over rebalances of cost / value before
-    trading, initial buy included: the fraction of wealth the costs took, to first
-    order) and ``n_rebalances``.
+    ``trades`` (per portfolio and trade: ``turnover``, ``cost`` and
+    ``value_pre_trade``) gives ``avg_turnover``, ``total_cost`` and ``n_rebalances``
+    (see :func:`trade_statistics`).
     """
-    daily = returns(equity)
-    table = pd.DataFrame(index=pd.Index(equity.columns, name="portfolio"))
-    table["total_return"] = total_return(equity)
-    table["cagr"] = cagr(equity)
-    table["volatility"] = volatility(daily, periods)
-    table["sharpe"] = sharpe(daily, risk_free, periods)
-    table["sortino"] = sortino(daily, risk_free, periods)
-    table["max_drawdown"] = max_drawdown(equity)
-    table["longest_drawdown_days"] = longest_drawdown_days(equity)
-    table["calmar"] = calmar(equity)
-    table["best_day"] = best_day(daily)
-    table["worst_day"] = worst_day(daily)
-    if reference_equity is not None:
-        ref = returns(reference_equity.reindex(equity.index)).to_numpy()
-        table["beta_btc"] = beta(daily, ref)
-        table["correlation_btc"] = correlation(daily, ref)
-    else:
-        table["beta_btc"] = np.nan
-        table["correlation_btc"] = np.nan
-    for column in ("avg_turnover", "total_cost", "n_rebalances"):
-        table[column] = np.nan
-    for name, frame in (trades or {}).items():
-        if name not in table.index:
+    names = list(equity.columns)
+    stats = np.full((3, len(names)), np.nan)
+    for k, name in enumerate(names):
+        frame = (trades or {}).get(name)
+        if frame is None:
             continue
-        table.loc[name, "avg_turnover"] = (
-            float(frame["turnover"].iloc[1:].mean()) if len(frame) > 1 else 0.0
-        )
-        table.loc[name, "total_cost"] = float((frame["cost"] / frame["value_pre_trade"]).sum())
-        table.loc[name, "n_rebalances"] = float(len(frame))
-    return table[list(METRIC_COLUMNS)]
-
-
-def longest_drawdown_rows(equity: np.ndarray) -> np.ndarray:
-    """Per column of a (T x K) equity array on a contiguous daily calendar: the
-    longest span, in rows (days), from a peak to its recovery or to the last row.
-    The vectorised form of :func:`longest_drawdown_days`."""
-    values = np.asarray(equity, dtype=np.float64)
-    n = values.shape[0]
-    peak = np.maximum.accumulate(values, axis=0)
-    at_high = values >= peak
-    rows = np.arange(n)[:, None]
-    last_high = np.maximum.accumulate(np.where(at_high, rows, 0), axis=0)
-    # A drawdown ends where a row is back at its high after rows below it.
-    recovered = at_high[1:] & ~at_high[:-1]
-    spans = np.where(recovered, rows[1:] - last_high[:-1], 0)
-    longest = spans.max(axis=0) if n > 1 else np.zeros(values.shape[1])
-    open_span = np.where(~at_high[-1], (n - 1) - last_high[-1], 0)
-    return np.maximum(longest, open_span).astype(np.float64)
+        columns = [frame[c].to_numpy(dtype=np.float64)[:, None] for c in
+                   ("turnover", "cost", "value_pre_trade")]  # fmt: skip
+        traded = np.ones((len(frame), 1), dtype=bool)
+        stats[:, k] = [x[0] for x in trade_statistics(traded, *columns)]
+    reference = None
+    if reference_equity is not None:
+        reference = reference_equity.reindex(equity.index).to_numpy(dtype=np.float64)
+    table = summary_arrays(
+        equity.to_numpy(dtype=np.float64),
+        pd.DatetimeIndex(equity.index),
+        reference_equity=reference,
+        turnover=stats[0],
+        cost_share=stats[1],
+        trades=stats[2],
+        risk_free=risk_free,
+        periods=periods,
+    )
+    table.index = pd.Index(names, name="portfolio")
+    return table
 
 
 def summary_arrays(
@@ -351,12 +371,12 @@ def summary_arrays(
     risk_free: float = 0.0,
     periods: int = PERIODS_PER_YEAR,
 ) -> pd.DataFrame:
-    """The metrics of :func:`summary` for K portfolios at once, from a (T x K) equity
-    array on the contiguous daily calendar ``dates`` (as a sweep produces them).
+    """The metrics of K portfolios at once, from a (T x K) equity array on ``dates``
+    (DESIGN section 4; each formula is the docstring of the metric's own function).
 
-    ``turnover`` (K) is the mean one-way turnover per rebalance after the initial
-    buy, ``cost_share`` (K) the sum of cost / value before each trade, ``trades`` (K)
-    their count. Column for column, the values equal :func:`summary`'s.
+    ``turnover`` (K) is the mean one-way turnover per trade after the initial buy,
+    ``cost_share`` (K) the total cost, ``trades`` (K) their count (see
+    :func:`trade_statistics`).
     """
     values = np.asarray(equity, dtype=np.float64)
     n, k = values.shape
@@ -377,7 +397,7 @@ def summary_arrays(
         out["sortino"] = np.where(downside > 0, mean / downside * np.sqrt(periods), np.nan)
         depth = (values / np.maximum.accumulate(values, axis=0) - 1.0).min(axis=0)
         out["max_drawdown"] = depth
-        out["longest_drawdown_days"] = longest_drawdown_rows(values)
+        out["longest_drawdown_days"] = longest_drawdown_spans(values, _day_numbers(dates, n))
         out["calmar"] = np.where(depth < 0, out["cagr"] / np.abs(depth), np.nan)
         out["best_day"] = raw.max(axis=0) if m else np.full(k, np.nan)
         out["worst_day"] = raw.min(axis=0) if m else np.full(k, np.nan)

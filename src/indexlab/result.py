@@ -16,8 +16,8 @@ from indexlab.spec import Strategy
 DEMO_LABEL = "synthetic demo data"
 
 
-TRADE_REASONS = ("scheduled", "drift", "risk-off", "risk-on")
-LIQUIDATION_REASONS = ("delisted", "no price on rebalance date")
+# Why a trade happened, by the kernel's TRADE_* codes.
+TRADE_REASONS = ("scheduled", "drift", "risk-off", "risk-on", "first price")
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,12 +34,12 @@ class PortfolioRun:
     weights_post: np.ndarray  # (rebalances x assets), held after the trade
     rebalance_rows: np.ndarray  # rows of the run window
     units_post: np.ndarray  # (rebalances x assets), units held after each trade
-    trade_values: np.ndarray  # (rebalances x 3): value before, traded notional, cost
+    # (rebalances x 4): value before, traded notional, cost, one-way turnover
+    trade_values: np.ndarray
     trade_reasons: np.ndarray  # (rebalances) index into TRADE_REASONS
     liquidation_rows: np.ndarray  # (liquidations x 2): row, asset column
     liquidation_values: np.ndarray  # (liquidations x 2): units, price
-    liquidation_kinds: np.ndarray  # (liquidations) index into LIQUIDATION_REASONS
-    last_valid: np.ndarray  # each asset's last valid row, relative to the run
+    last_valid: np.ndarray  # each asset's last valid row in the data, relative to the run
 
     @cached_property
     def equity(self) -> pd.Series:
@@ -47,14 +47,20 @@ class PortfolioRun:
 
     @cached_property
     def trades(self) -> pd.DataFrame:
-        """Per trade: value before, traded notional, one-way turnover, cost, number of
-        assets held after it, and why it happened."""
-        value, traded, cost = self.trade_values.T
+        """Per trade: value before, traded notional, one-way turnover (half the sum of
+        absolute weight changes, cash counted as a position: a full rotation, the
+        initial buy and a move to cash are each 1), two-way turnover (traded notional
+        over the value before: buys plus sells), cost, number of assets held after it,
+        and why it happened."""
+        value, traded, cost, one_way = self.trade_values.T
         return pd.DataFrame(
             {
                 "value_pre_trade": value,
                 "traded_notional": traded,
-                "turnover": np.divide(traded, value, out=np.zeros_like(traded), where=value > 0),
+                "turnover": one_way,
+                "turnover_two_way": np.divide(
+                    traded, value, out=np.zeros_like(traded), where=value > 0
+                ),
                 "cost": cost,
                 "n_assets": (self.weights_post > 0).sum(axis=1),
                 "reason": np.asarray(TRADE_REASONS, dtype=object)[self.trade_reasons],
@@ -64,8 +70,10 @@ class PortfolioRun:
 
     @cached_property
     def liquidations(self) -> pd.DataFrame:
-        """Positions turned into cash at their last close: date, asset, last valid
-        date, units, price, value, reason; by date, then asset."""
+        """Positions turned into cash, fee-free, at their last close because the data
+        stop there (delistings): date, asset, last valid date, units, price, value; by
+        date, then asset. A position sold on a day without a valid close is a trade
+        (with costs), not a liquidation."""
         rows, columns = self.liquidation_rows.T
         units, price = self.liquidation_values.T
         frame = pd.DataFrame(
@@ -76,7 +84,6 @@ class PortfolioRun:
                 "units": units,
                 "price": price,
                 "value": units * price,
-                "reason": np.asarray(LIQUIDATION_REASONS, dtype=object)[self.liquidation_kinds],
             }
         )
         # The kernel settles a segment's delistings together: list them by date, then

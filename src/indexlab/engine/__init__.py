@@ -1,5 +1,8 @@
-"""The simulation engine: numba kernels on arrays, and a pandas wrapper around them."""
+"""The simulation engine: numba kernels on arrays (kernels, policies), the thin pandas
+layer around them (arrays, portfolio), the one planning path (configure, plan) and
+``run``."""
 
-from indexlab.engine.simulate import run
+from indexlab.engine.configure import Configuration, configure
+from indexlab.engine.run import run
 
-__all__ = ["run"]
+__all__ = ["Configuration", "configure", "run"]

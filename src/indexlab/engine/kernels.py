@@ -1,84 +1,100 @@
-"""Numba kernels of the simulation. Arrays in, arrays out; no pandas here.
+"""The numba kernel of the simulation: arrays in, a named record out; no pandas here.
 
-Conventions (DESIGN section 3): units held are constant between rebalances; a gap is
-valued at the asset's last valid close; the first date after an asset's last valid
-close a position still held becomes cash at that close, fee-free, before any trade;
-a rebalance trades at the close to target weights, paying proportional costs solved
-exactly so that the target weights hold after costs.
-
-An asset without a valid close on a rebalance date cannot be traded at a market price:
-a position in it is closed at its last valid close without fee, exactly as a delisting
-would close it, and a target weight on it stays in cash until the next rebalance. This
-is what keeps the engine free of look-ahead: on such a day nobody can know whether the
-asset is in a data gap or dead, so both cases must be treated alike.
+Conventions (DESIGN section 3): units held are constant between trades; a holding
+without a valid close is valued at its last valid close; the first row after an
+asset's last valid close in the data (its data stop), a position still held becomes
+cash at that close, fee-free, before any trade; a trade fills every position at its
+last valid close, paying proportional costs solved exactly so that the target
+weights hold after costs; a target on an asset with no valid close yet waits, in
+cash, for its first close. The policies are in :mod:`indexlab.engine.policies`.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
-LIQUIDATION_DELISTED = 0
-LIQUIDATION_NO_PRICE = 1
+from indexlab.engine.policies import (
+    Log,
+    clear_targets,
+    drift_breached,
+    earliest_stop,
+    execute_trade,
+    fill_pending,
+    has_pending_fill,
+    new_book,
+    new_scratch,
+    portfolio_value,
+    post_trade_value,
+    record_holdings,
+    settle_delistings,
+)
+
+__all__ = ["KernelRecord", "post_trade_value", "simulate_batch"]
+
 TRADE_SCHEDULED = 0
 TRADE_DRIFT = 1
 TRADE_RISK_OFF = 2
 TRADE_RISK_ON = 3
+TRADE_FIRST_PRICE = 4
+
+
+class KernelRecord(NamedTuple):
+    """What :func:`simulate_batch` returns. Per candidate row and portfolio (C x K):
+    ``reason`` (a ``TRADE_*`` code, -1 where it did not trade), ``value_pre`` (value
+    before trading), ``traded`` (notional), ``cost``, ``turnover`` (one-way: half the
+    sum of absolute weight changes, cash included). ``units_post`` and ``weights_post``
+    (C x K x N, empty unless recorded) hold the positions after each trade; the
+    ``liq_*`` arrays the delistings of portfolio 0 (``n_liq`` of them)."""
+
+    equity: np.ndarray
+    reason: np.ndarray
+    value_pre: np.ndarray
+    traded: np.ndarray
+    cost: np.ndarray
+    turnover: np.ndarray
+    units_post: np.ndarray
+    weights_post: np.ndarray
+    n_liq: int
+    liq_row: np.ndarray
+    liq_asset: np.ndarray
+    liq_units: np.ndarray
+    liq_price: np.ndarray
 
 
 @numba.njit(cache=True)
-def post_trade_value(
-    value: float, holdings: np.ndarray, weights: np.ndarray, cost_rate: float
-) -> float:
-    """Solve V' = V - c * sum_i |V' w_i - h_i| for V' exactly.
-
-    g(x) = x + c * sum_i |x w_i - h_i| - V is convex, piecewise linear and increasing
-    (c * sum w_i < 1), so Newton's method started at x = V (where g >= 0) walks down
-    the pieces monotonically and stops on the exact root in finitely many steps.
-    """
-    if cost_rate == 0.0:
-        return value
-    x = value
-    for _ in range(200):
-        numerator = value
-        denominator = 1.0
-        for i in range(weights.size):
-            w = weights[i]
-            h = holdings[i]
-            if w == 0.0 and h == 0.0:
-                continue
-            # Left derivative at a kink: we approach the root from the right.
-            s = 1.0 if x * w - h > 0.0 else -1.0
-            numerator += cost_rate * s * h
-            denominator += cost_rate * s * w
-        x_next = numerator / denominator
-        if x_next == x or abs(x_next - x) <= 1e-16 * abs(x):
-            return x_next
-        x = x_next
-    return x
+def _value_segment(equity, prices, units_by_asset, cash, first, stop) -> None:
+    """Every portfolio's value on rows first..stop-1: one matrix product."""
+    if stop > first:
+        equity[first:stop] = np.dot(prices[first:stop], units_by_asset)
+        for k in range(cash.size):
+            for r in range(first, stop):
+                equity[r, k] += cash[k]
 
 
 @numba.njit(cache=True)
-def _drifted_too_far(
-    holdings: np.ndarray, value: float, targets: np.ndarray, threshold: float, relative: bool
-) -> bool:
-    """Whether any weight (holding / value) deviates from its target by more than
-    ``threshold``: |w - target| (absolute) or |w / target - 1| (relative; a position
-    whose target is 0 always counts as too far)."""
-    if value <= 0.0:
-        return False
-    for q in range(holdings.size):
-        weight = holdings[q] / value
-        target = targets[q]
-        if relative:
-            if target > 0.0:
-                if abs(weight / target - 1.0) > threshold:
-                    return True
-            elif weight > 0.0:
-                return True
-        elif abs(weight - target) > threshold:
-            return True
-    return False
+def _decide(book, k, j, t, forced, exposure, close_t, prices_t, threshold, relative) -> int:
+    """Why portfolio k trades on candidate j (row t), or -1: risk switches first, then
+    the schedule, then drift against the targets set at the last trade."""
+    always = exposure.shape[0] == 0
+    invested = always or exposure[t, k] > 0.0
+    was_invested = always or t == 0 or exposure[t - 1, k] > 0.0
+    if not invested:
+        if book.held_n[k] > 0:
+            return TRADE_RISK_OFF
+        clear_targets(book, k)  # in cash: nothing to hold, no order to wait
+        return -1
+    if not was_invested:
+        return TRADE_RISK_ON
+    if forced[j]:
+        return TRADE_SCHEDULED
+    if threshold > 0.0 and drift_breached(book, k, close_t, prices_t, threshold, relative):
+        return TRADE_DRIFT
+    if has_pending_fill(book, k, close_t):
+        return TRADE_FIRST_PRICE
+    return -1
 
 
 @numba.njit(cache=True)
@@ -96,21 +112,21 @@ def simulate_batch(
     cost_rate: np.ndarray,
     record: bool,
     liquidation_capacity: int,
-):
+) -> KernelRecord:
     """Simulate K portfolios that share their candidate trade rows, over T rows.
 
     Between two candidate rows the units held are constant, so the value of every
     portfolio on every day of the segment is one matrix product: prices (days x N) @
-    units (N x K), plus cash. Gaps and delisted assets are valued at their last valid
-    close in ``prices``, which is exactly what turning them into cash at that close
-    is worth, so the product stays right until the next candidate row, where each
-    portfolio liquidates what it must (fee-free) and trades.
+    units (N x K), plus cash. A holding in a gap or past its data stop is worth its
+    last valid close in ``prices``, which is exactly what turning it into cash at that
+    close is worth, so the product stays right until the next candidate row, where each
+    portfolio settles its data stops (fee-free) and trades.
 
     Args:
-        close: (T x N) valid closes, ``NaN`` elsewhere: what can be traded on a day.
-        prices: (T x N) the last valid close up to each day (0 where none yet).
-        last_valid: row of each asset's last valid close in the whole data, relative
-            to the first row here (may be negative, or >= T when it lies beyond).
+        close: (T x N) valid closes, ``NaN`` elsewhere.
+        prices: (T x N) the last valid close up to each row (0 where none yet).
+        last_valid: (N) row of each asset's last valid close in the whole data,
+            relative to the first row here (may be negative, or >= T beyond the run).
         candidate_rows: increasing rows at which portfolios may trade.
         target_columns, target_values: (C x K x M) the target weights on those rows,
             compact: asset columns (-1 in unused slots) and weights; each sums to <= 1.
@@ -119,220 +135,71 @@ def simulate_batch(
             A change of exposure must fall on a candidate row.
         drift_threshold: (K) <= 0 for no drift checks; ``drift_relative`` (K) the test.
         cost_rate: (K) (fee_bps + slippage_bps) / 1e4.
-        record: keep units and weights after each trade, and liquidation records
-            (for a single backtest's Result; off in sweeps to save memory).
-        liquidation_capacity: room for liquidation records of portfolio 0; the count
-            is returned even when it exceeds this, so the caller can retry.
-
-    Returns:
-        equity (T x K); per candidate and portfolio: reason (``TRADE_*`` or -1 when it
-        did not trade), value_pre, traded notional, cost; units_post and weights_post
-        (C x K x N, or empty without ``record``); and the liquidations of portfolio 0:
-        count, rows, assets, units, prices, kinds.
+        record: keep positions after each trade and the delistings of portfolio 0.
+        liquidation_capacity: room for those delistings; ``n_liq`` is their count even
+            past it, so the caller can retry.
     """
     n_rows, n_assets = close.shape
     n_candidates = candidate_rows.size
     n_portfolios = cost_rate.size
-    n_slots = target_columns.shape[2]
-    invested_always = exposure.shape[0] == 0
     equity = np.empty((n_rows, n_portfolios))
     reason = np.full((n_candidates, n_portfolios), -1, dtype=np.int64)
-    value_pre = np.zeros((n_candidates, n_portfolios))
-    traded = np.zeros((n_candidates, n_portfolios))
-    cost = np.zeros((n_candidates, n_portfolios))
+    fills = np.zeros((4, n_candidates, n_portfolios))  # value_pre, notional, cost, turnover
     keep = n_candidates if record else 0
     units_post = np.zeros((keep, n_portfolios, n_assets))
     weights_post = np.zeros((keep, n_portfolios, n_assets))
     capacity = liquidation_capacity if record else 0
-    liq_row = np.empty(capacity, dtype=np.int64)
-    liq_asset = np.empty(capacity, dtype=np.int64)
-    liq_units = np.empty(capacity)
-    liq_price = np.empty(capacity)
-    liq_kind = np.empty(capacity, dtype=np.int64)
-    n_liq = 0
-
-    units = np.zeros((n_portfolios, n_assets))
-    # The same units as (assets x portfolios), kept in step: the layout the matrix
-    # product of each segment reads fastest.
-    units_by_asset = np.zeros((n_assets, n_portfolios))
-    cash = np.ones(n_portfolios)
-    # Each portfolio's held assets as a list, and the earliest row one of them delists:
-    # the work at a candidate row is over held and targeted assets only.
-    held = np.empty((n_portfolios, n_assets), dtype=np.int64)
-    held_n = np.zeros(n_portfolios, dtype=np.int64)
+    log = Log(
+        np.zeros(1, dtype=np.int64),
+        np.empty(capacity, dtype=np.int64),
+        np.empty(capacity, dtype=np.int64),
+        np.empty(capacity),
+        np.empty(capacity),
+    )
+    book = new_book(n_portfolios, n_assets)
+    scratch = new_scratch(n_assets)
     never = n_rows + 1
-    first_delisting = np.full(n_portfolios, never, dtype=np.int64)
+    first_stop = np.full(n_portfolios, never, dtype=np.int64)
     delist_row = last_valid + 1  # the first row after an asset's last valid close
-    active = np.empty(n_assets, dtype=np.int64)
-    marked = np.zeros(n_assets, dtype=np.bool_)
-    goal = np.zeros(n_assets)  # the target weight of each active asset (scratch)
-    goals = np.empty(n_assets)
-    holdings = np.empty(n_assets)
-    weights = np.empty(n_assets)
 
     segment_start = 0
     for j in range(n_candidates + 1):
         t = candidate_rows[j] if j < n_candidates else n_rows
-        # The days before this candidate row: one matrix product for all portfolios.
-        if t > segment_start:
-            equity[segment_start:t] = np.dot(prices[segment_start:t], units_by_asset)
-            for k in range(n_portfolios):
-                for r in range(segment_start, t):
-                    equity[r, k] += cash[k]
-        # Delistings up to and including row t become cash at the last close.
+        _value_segment(equity, prices, book.units_by_asset, book.cash, segment_start, t)
         for k in range(n_portfolios):
-            if first_delisting[k] > t:
-                continue
-            kept = 0
-            first_delisting[k] = never
-            for q in range(held_n[k]):
-                i = held[k, q]
-                if delist_row[i] <= t and delist_row[i] < n_rows:
-                    day = max(delist_row[i], segment_start)
-                    cash[k] += units[k, i] * prices[day, i]
-                    if record and k == 0:
-                        if n_liq < capacity:
-                            liq_row[n_liq] = day
-                            liq_asset[n_liq] = i
-                            liq_units[n_liq] = units[k, i]
-                            liq_price[n_liq] = prices[day, i]
-                            liq_kind[n_liq] = LIQUIDATION_DELISTED
-                        n_liq += 1
-                    units[k, i] = 0.0
-                    units_by_asset[i, k] = units[k, i]
-                else:
-                    held[k, kept] = i
-                    kept += 1
-                    if delist_row[i] < first_delisting[k] and delist_row[i] < n_rows:
-                        first_delisting[k] = delist_row[i]
-            held_n[k] = kept
+            if first_stop[k] <= t:
+                first_stop[k] = settle_delistings(
+                    book, k, t, segment_start, n_rows, prices, delist_row, log, record
+                )
         if j == n_candidates:
             break
+        close_t, prices_t = close[t], prices[t]
         for k in range(n_portfolios):
-            # The assets that matter here: held ones, then targeted ones.
-            n_active = 0
-            for q in range(held_n[k]):
-                i = held[k, q]
-                active[n_active] = i
-                marked[i] = True
-                n_active += 1
-            for q in range(n_slots):
-                i = target_columns[j, k, q]
-                if i < 0:
-                    continue
-                goal[i] = target_values[j, k, q]
-                if not marked[i]:
-                    active[n_active] = i
-                    marked[i] = True
-                    n_active += 1
-            for q in range(n_active):
-                i = active[q]
-                marked[i] = False
-                goals[q] = goal[i]
-                goal[i] = 0.0
-            invested = invested_always or exposure[t, k] > 0.0
-            was_invested = invested_always or t == 0 or exposure[t - 1, k] > 0.0
-            trade = -1
-            if not invested:
-                if held_n[k] > 0:
-                    trade = TRADE_RISK_OFF  # sell everything; nothing to do if in cash
-            elif not was_invested:
-                trade = TRADE_RISK_ON
-            elif forced[j]:
-                trade = TRADE_SCHEDULED
-            elif drift_threshold[k] > 0.0:
-                value = cash[k]
-                for q in range(held_n[k]):
-                    i = held[k, q]
-                    value += units[k, i] * prices[t, i]
-                for q in range(n_active):
-                    i = active[q]
-                    holdings[q] = units[k, i] * prices[t, i]
-                    weights[q] = goals[q]
-                if _drifted_too_far(
-                    holdings[:n_active],
-                    value,
-                    weights[:n_active],
-                    drift_threshold[k],
-                    drift_relative[k],
-                ):
-                    trade = TRADE_DRIFT
-            if trade >= 0:
-                # A position with no price today cannot be traded: it becomes cash at its
-                # last close, fee-free, as a delisting would (see the module docstring).
-                for q in range(held_n[k]):
-                    i = held[k, q]
-                    if close[t, i] != close[t, i]:
-                        cash[k] += units[k, i] * prices[t, i]
-                        if record and k == 0:
-                            if n_liq < capacity:
-                                liq_row[n_liq] = t
-                                liq_asset[n_liq] = i
-                                liq_units[n_liq] = units[k, i]
-                                liq_price[n_liq] = prices[t, i]
-                                liq_kind[n_liq] = LIQUIDATION_NO_PRICE
-                            n_liq += 1
-                        units[k, i] = 0.0
-                        units_by_asset[i, k] = units[k, i]
-                value = cash[k]
+            trade = _decide(
+                book, k, j, t, forced, exposure, close_t, prices_t,
+                drift_threshold[k], drift_relative[k],
+            )  # fmt: skip
+            if trade == TRADE_FIRST_PRICE:
+                fill = fill_pending(book, k, close_t, prices_t, cost_rate[k])
+            elif trade >= 0:
                 scale = 0.0 if trade == TRADE_RISK_OFF else 1.0
-                for q in range(n_active):
-                    i = active[q]
-                    h = units[k, i] * prices[t, i] if units[k, i] != 0.0 else 0.0
-                    holdings[q] = h
-                    value += h
-                    w = goals[q] * scale
-                    # Without a valid close today the asset cannot be bought: cash.
-                    weights[q] = w if (w > 0.0 and close[t, i] == close[t, i]) else 0.0
-                new_value = post_trade_value(
-                    value, holdings[:n_active], weights[:n_active], cost_rate[k]
-                )
-                in_assets = 0.0
-                notional = 0.0
-                kept = 0
-                first_delisting[k] = never
-                for q in range(n_active):
-                    i = active[q]
-                    target = new_value * weights[q]
-                    notional += abs(target - holdings[q])
-                    if weights[q] > 0.0:
-                        units[k, i] = target / prices[t, i]
-                        units_by_asset[i, k] = units[k, i]
-                        in_assets += target
-                        held[k, kept] = i
-                        kept += 1
-                        if delist_row[i] < first_delisting[k] and delist_row[i] < n_rows:
-                            first_delisting[k] = delist_row[i]
-                    else:
-                        units[k, i] = 0.0
-                        units_by_asset[i, k] = units[k, i]
-                    if record:
-                        units_post[j, k, i] = units[k, i]
-                        weights_post[j, k, i] = weights[q]
-                held_n[k] = kept
-                cash[k] = new_value - in_assets
+                fill = execute_trade(
+                    book, k, t, target_columns[j, k], target_values[j, k], scale,
+                    prices_t, delist_row, cost_rate[k], scratch,
+                )  # fmt: skip
+            if trade >= 0:
+                first_stop[k] = earliest_stop(book, k, delist_row, n_rows)
                 reason[j, k] = trade
-                value_pre[j, k] = value
-                traded[j, k] = notional
-                cost[j, k] = value - new_value
-            total = cash[k]
-            for q in range(held_n[k]):
-                i = held[k, q]
-                total += units[k, i] * prices[t, i]
-            equity[t, k] = total
+                fills[0, j, k] = fill.value_pre
+                fills[1, j, k] = fill.notional
+                fills[2, j, k] = fill.cost
+                fills[3, j, k] = fill.turnover
+                if record:
+                    record_holdings(book, k, prices_t, units_post[j, k], weights_post[j, k])
+            equity[t, k] = portfolio_value(book, k, prices_t)
         segment_start = t + 1
-    return (
-        equity,
-        reason,
-        value_pre,
-        traded,
-        cost,
-        units_post,
-        weights_post,
-        n_liq,
-        liq_row,
-        liq_asset,
-        liq_units,
-        liq_price,
-        liq_kind,
-    )
+    n_liq = log.count[0]
+    return KernelRecord(
+        equity, reason, fills[0], fills[1], fills[2], fills[3], units_post, weights_post,
+        n_liq, log.row, log.asset, log.units, log.price,
+    )  # fmt: skip

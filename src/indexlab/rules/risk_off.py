@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 
 from indexlab.errors import SpecError
-from indexlab.market import Market
-from indexlab.sources.total_market import TOTAL_MARKET
+from indexlab.market import TOTAL_MARKET, Market
 from indexlab.spec import Strategy
 
 

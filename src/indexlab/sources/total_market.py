@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from indexlab.errors import DataError
+from indexlab.market import TOTAL_MARKET  # noqa: F401 (its name, re-exported)
 from indexlab.sources.coingecko import DAY_CONVENTIONS, MS_PER_DAY
-
-TOTAL_MARKET = "total-market"
 
 
 def _read(path: Path) -> pd.DataFrame:

@@ -15,18 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from indexlab.engine.plan import BoundedMemo, forget_per_strategy, plan_targets
-from indexlab.engine.simulate import (
-    WindowArrays,
-    _bitcoin,
-    _hold_asset,
-    run_kernel,
-    run_window,
-)
+from indexlab.engine import Configuration, configure
+from indexlab.engine.arrays import WindowArrays, run_kernel
+from indexlab.engine.plan import BoundedMemo, forget_per_strategy
+from indexlab.engine.portfolio import hold_asset, reference_asset
 from indexlab.errors import IndexlabError
 from indexlab.market import Market
-from indexlab.metrics import METRIC_COLUMNS, summary_arrays
-from indexlab.rules.risk_off import market_signal, risk_exposure
+from indexlab.metrics import METRIC_COLUMNS, summary_arrays, trade_statistics
 from indexlab.sweep.spec import Config
 
 BYTES_PER_FLOAT = 8
@@ -39,26 +34,7 @@ KERNEL_BATCH_BYTES = 256e6
 @dataclass
 class _Planned:
     config: Config
-    rows: np.ndarray
-    columns: np.ndarray  # compact targets: (candidates x slots) columns and values
-    values: np.ndarray
-    forced: np.ndarray
-    exposure: np.ndarray | None
-
-
-def _plan(config: Config, market: Market, memo: dict) -> tuple[tuple, _Planned]:
-    strategy = config.strategy
-    window = run_window(strategy, market)
-    exposure = switches = None
-    if strategy.risk_off is not None:
-        key = ("risk", strategy.risk_off, strategy.lag_days, strategy.origin)
-        if key not in memo:
-            memo[key] = risk_exposure(market_signal(strategy, market), strategy.lag_days)
-        exposure = memo[key][window.start_pos : window.end_pos + 1]
-        switches = np.flatnonzero(np.diff(exposure) != 0) + 1
-    plan = plan_targets(strategy, market, window.start_pos, window.end_pos, switches, memo)
-    group = (window.start_pos, window.end_pos, plan.rows.tobytes(), plan.forced.tobytes())
-    return group, _Planned(config, plan.rows, plan.columns, plan.values, plan.forced, exposure)
+    configuration: Configuration
 
 
 def chunk_size(
@@ -66,10 +42,11 @@ def chunk_size(
 ) -> int:
     """How many portfolios of a group fit a memory budget: their compact targets
     (candidates x slots, a column and a weight each, twice for copies), equity (days),
-    the kernel's units and held lists (assets) and per-trade records (candidates)."""
+    the kernel's book (units twice, held and target lists, reserves: assets) and
+    per-trade records (candidates)."""
     slots = n_assets if n_slots is None else n_slots
     per_portfolio = BYTES_PER_FLOAT * (
-        4 * n_candidates * slots + 3 * n_days + 2 * n_assets + 4 * n_candidates
+        4 * n_candidates * slots + 3 * n_days + 6 * n_assets + 6 * n_candidates
     )
     return max(1, int(memory_bytes // max(per_portfolio, 1)))
 
@@ -97,19 +74,20 @@ def run_configs(
     for config in configs:
         rows[config.id] = {"config_id": config.id, **config.params, "error": None}
         try:
-            group, planned = _plan(config, market, memo)
+            configuration = configure(config.strategy, market, memo)
         except IndexlabError as exc:
             rows[config.id]["error"] = str(exc)
             continue
-        groups[group].append(planned)
+        groups[configuration.group].append(_Planned(config, configuration))
     equities: dict[str, pd.Series] = {}
-    btc = _bitcoin(market)
+    btc = reference_asset(market)
     for (start_pos, end_pos, _, _), members in groups.items():
-        window = run_window(members[0].config.strategy, market)
+        window = members[0].configuration.window
         arrays = WindowArrays.build(market, window)
         dates = market.dates[start_pos : end_pos + 1]
-        slots = max(p.columns.shape[1] for p in members)
-        n_rows, n_days, n_assets = len(members[0].rows), len(dates), len(market.asset_ids)
+        slots = max(p.configuration.plan.columns.shape[1] for p in members)
+        n_rows = len(members[0].configuration.plan.rows)
+        n_days, n_assets = len(dates), len(market.asset_ids)
         size = chunk_size(n_rows, n_days, n_assets, memory_bytes, slots)
         # Past a few hundred MB, bigger batches only cost page faults and cache misses.
         size = min(size, chunk_size(n_rows, n_days, n_assets, KERNEL_BATCH_BYTES, slots))
@@ -129,57 +107,46 @@ def run_configs(
 
 def _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity) -> pd.DataFrame:
     strategies = [p.config.strategy for p in chunk]
-    width = max(p.columns.shape[1] for p in chunk)
-    columns = np.full((len(chunk[0].rows), len(chunk), width), -1, dtype=np.int64)
+    plans = [p.configuration.plan for p in chunk]
+    width = max(plan.columns.shape[1] for plan in plans)
+    columns = np.full((len(plans[0].rows), len(chunk), width), -1, dtype=np.int64)
     values = np.zeros(columns.shape)
-    for k, planned in enumerate(chunk):
-        columns[:, k, : planned.columns.shape[1]] = planned.columns
-        values[:, k, : planned.values.shape[1]] = planned.values
+    for k, plan in enumerate(plans):
+        columns[:, k, : plan.columns.shape[1]] = plan.columns
+        values[:, k, : plan.values.shape[1]] = plan.values
     exposure = None
-    if any(p.exposure is not None for p in chunk):
-        exposure = np.column_stack(
-            [np.ones(len(dates)) if p.exposure is None else p.exposure for p in chunk]
-        )
+    exposures = [p.configuration.exposure for p in chunk]
+    if any(e is not None for e in exposures):
+        exposure = np.column_stack([np.ones(len(dates)) if e is None else e for e in exposures])
     out = run_kernel(
         arrays,
-        chunk[0].rows,
+        plans[0].rows,
         columns,
         values,
         cost_rate=np.array([s.costs.rate for s in strategies]),
-        forced=chunk[0].forced,
+        forced=plans[0].forced,
         exposure=exposure,
         drift_threshold=np.array([s.rebalance.drift_threshold or 0.0 for s in strategies]),
         drift_relative=np.array([s.rebalance.drift_mode == "relative" for s in strategies]),
     )
-    equity, reason, value_pre, traded, cost = out[:5]
-    did = reason >= 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        turnover = np.where(did, traded / value_pre, 0.0)
-        share = np.where(did, cost / value_pre, 0.0)
-    counts = did.sum(axis=0)
-    # Mean turnover after the first trade (the initial buy) of each portfolio.
-    first_trade = np.argmax(did, axis=0)
-    later = did.copy()
-    later[first_trade, np.arange(did.shape[1])] = False
-    with np.errstate(invalid="ignore"):
-        avg_turnover = np.where(
-            counts > 1, (turnover * later).sum(axis=0) / np.maximum(counts - 1, 1), 0.0
-        )
-    # BTC held with each portfolio's lag and costs (for beta and correlation): the
-    # portfolios sharing a (lag, rate) are summarised together against theirs.
-    keys = [(s.lag_days, s.costs.rate) for s in strategies]
+    avg_turnover, total_cost, counts = trade_statistics(
+        out.reason >= 0, out.turnover, out.cost, out.value_pre
+    )
+    # BTC held with each portfolio's costs (for beta and correlation): the portfolios
+    # sharing a rate are summarised together against theirs.
+    keys = [s.costs.rate for s in strategies]
     parts = []
     for key in dict.fromkeys(keys):
         index = np.array([k for k, other in enumerate(keys) if other == key])
         reference = None
         if btc is not None:
-            reference = _hold_asset(market, btc, window, key[0], key[1], dates).equity_values
+            reference = hold_asset(market, btc, window, key, dates).equity_values
         part = summary_arrays(
-            equity[:, index],
+            out.equity[:, index],
             dates,
             reference_equity=reference,
             turnover=avg_turnover[index],
-            cost_share=share.sum(axis=0)[index],
+            cost_share=total_cost[index],
             trades=counts[index],
         )
         part.index = index
@@ -187,5 +154,5 @@ def _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity)
     table = pd.concat(parts).sort_index()
     if keep_equity:
         for k, planned in enumerate(chunk):
-            equities[planned.config.id] = pd.Series(equity[:, k], index=dates, name="equity")
+            equities[planned.config.id] = pd.Series(out.equity[:, k], index=dates, name="equity")
     return table

@@ -1,0 +1,53 @@
+"""What a Market covers, and what every use of it should know: survivorship (only
+coins alive at download time) and feeds that stop just before the end (files
+downloaded on different days). Data-layer facts, used by runs, sweeps and reports."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from indexlab.market import Market
+
+
+def survivorship_notes(market: Market, window_days: int = 30) -> list[str]:
+    """A note when almost no asset stops before the end: data holding only the coins
+    alive at download time, so that backtests on them suffer survivorship bias."""
+    last = market.last_valid_positions()
+    listed = last >= 0
+    early = listed & (last < len(market.dates) - 1 - window_days)
+    if listed.sum() >= 20 and early.sum() < 0.05 * listed.sum():
+        return [
+            f"only {int(early.sum())} of {int(listed.sum())} assets stop before the last "
+            f"{window_days} days of {market.source}: the data seem to hold only coins alive "
+            "at download time, so backtests on them suffer survivorship bias"
+        ]
+    return []
+
+
+def late_end_notes(
+    market: Market, window_days: int = 30, until: pd.Timestamp | None = None
+) -> list[str]:
+    """A note when many assets stop just before the end: files downloaded on different
+    days, which a backtest would read as delistings. ``until``: the last date of a run;
+    a run that ends before the earliest of those stops is not concerned."""
+    last = market.last_valid_positions()
+    end = len(market.dates) - 1
+    late = (last >= end - window_days) & (last < end)
+    if late.sum() >= max(5, 0.05 * (last >= 0).sum()):
+        earliest = market.dates[int(last[late].min())]
+        if until is not None and until <= earliest:
+            return []
+        earliest = earliest.date()
+        return [
+            f"{int(late.sum())} assets' data stop within the last {window_days} days before "
+            f"{market.end.date()} (the earliest on {earliest}), as when files are downloaded "
+            f"on different days; runs treat them as delisted there: end runs on {earliest} "
+            "to compare like with like"
+        ]
+    return []
+
+
+def coverage_notes(market: Market, until: pd.Timestamp | None = None) -> list[str]:
+    """What every use of this data should know about which assets it covers
+    (``until``: the last date of a run, if it ends before the data do)."""
+    return [*survivorship_notes(market), *late_end_notes(market, until=until)]

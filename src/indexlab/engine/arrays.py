@@ -1,0 +1,192 @@
+"""From a Market and a run window to the kernel's arrays, and back: the thin layer
+between pandas and :mod:`indexlab.engine.kernels`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from indexlab.engine import kernels
+from indexlab.errors import SpecError
+from indexlab.market import Market
+from indexlab.spec import Strategy
+
+
+@dataclass(frozen=True)
+class Window:
+    """The run's rows in the market: ``start_pos`` .. ``end_pos`` inclusive."""
+
+    start_pos: int
+    end_pos: int
+    notes: tuple[str, ...]
+
+    @property
+    def length(self) -> int:
+        return self.end_pos - self.start_pos + 1
+
+
+def run_window(strategy: Strategy, market: Market) -> Window:
+    """The dates a strategy runs over; a start before the first decision snapshot moves."""
+    notes: list[str] = []
+    lag = strategy.lag_days
+    dates = market.dates
+    if len(dates) <= lag:
+        raise SpecError(
+            f"lag_days: {lag} needs more than {lag} days of data; {market.source} has {len(dates)}"
+        )
+    earliest = dates[lag]
+    start = earliest if strategy.start is None else strategy.start
+    if start < earliest:
+        notes.append(
+            f"start moved from {start.date()} to {earliest.date()}: the data begin on "
+            f"{dates[0].date()} and decisions use data {lag} day(s) old"
+        )
+        start = earliest
+    end = dates[-1] if strategy.end is None else strategy.end
+    if end > dates[-1]:
+        notes.append(f"end moved from {end.date()} to {dates[-1].date()}: the data end there")
+        end = dates[-1]
+    if start > end:
+        raise SpecError(
+            f"{strategy.origin or strategy.name}: start {start.date()} is after the last "
+            f"usable date {end.date()} of {market.source}"
+        )
+    return Window(
+        start_pos=int(dates.get_loc(start)), end_pos=int(dates.get_loc(end)), notes=tuple(notes)
+    )
+
+
+def readonly(values: np.ndarray, dtype: type) -> np.ndarray:
+    """A C-contiguous read-only view: numba compiles one signature for all calls
+    (it types writable and read-only arrays differently, and pandas hands out both)."""
+    view = np.ascontiguousarray(values, dtype=dtype).view()
+    view.flags.writeable = False
+    return view
+
+
+@dataclass(frozen=True, eq=False)
+class WindowArrays:
+    """The arrays portfolios are simulated on: over the run window, the valid closes,
+    the last valid close up to each day (what holdings are worth and trade at; 0
+    before an asset's first), and each column's first and last valid rows in the whole
+    data, relative to the window (a data stop is a fact of the data, not of the window:
+    cutting the run short must not turn a living asset into a dead one)."""
+
+    market_dates: pd.DatetimeIndex
+    window: Window
+    dates: pd.DatetimeIndex  # the run window's dates
+    assets: pd.Index
+    close: np.ndarray  # (window rows x assets), valid closes or NaN
+    prices: np.ndarray  # (window rows x assets), last valid close so far, 0 if none
+    first_valid: np.ndarray  # each asset's first valid row, relative to the window
+    last_valid: np.ndarray  # each asset's last valid row, relative to the window
+
+    @classmethod
+    def build(
+        cls, market: Market, window: Window, dates: pd.DatetimeIndex | None = None
+    ) -> WindowArrays:
+        """``dates``: the window's dates, when the caller has them already."""
+        return cls._of(
+            market.close_values,
+            market.close_ffill_values,
+            market.first_valid_positions(),
+            market.last_valid_positions(),
+            market.asset_ids,
+            market.dates,
+            window,
+            dates,
+        )
+
+    @classmethod
+    def from_column(
+        cls,
+        values: np.ndarray,
+        label: str,
+        dates: pd.DatetimeIndex,
+        window: Window,
+        filled: np.ndarray | None = None,
+        run_dates: pd.DatetimeIndex | None = None,
+        assets: pd.Index | None = None,
+    ) -> WindowArrays:
+        """For one price column on the market's dates (valid prices or NaN), with its
+        forward-filled version, the window's dates and the one-label index if known."""
+        valid = np.isfinite(values)
+        first = int(np.argmax(valid)) if valid.any() else -1
+        last = int(len(values) - 1 - np.argmax(valid[::-1])) if valid.any() else -1
+        if filled is None:
+            filled = pd.Series(values).ffill().fillna(0.0).to_numpy()
+        assets = pd.Index([label]) if assets is None else assets
+        return cls._of(
+            values[:, None],
+            filled[:, None],
+            np.array([first]),
+            np.array([last]),
+            assets,
+            dates,
+            window,
+            run_dates,
+        )
+
+    @classmethod
+    def _of(
+        cls, close, filled, first_valid, last_valid, assets, dates, window, run_dates
+    ) -> WindowArrays:
+        rows = slice(window.start_pos, window.end_pos + 1)
+        first = np.asarray(first_valid)
+        return cls(
+            market_dates=dates,
+            window=window,
+            dates=dates[rows] if run_dates is None else run_dates,
+            assets=assets,
+            close=readonly(close[rows], np.float64),
+            prices=readonly(filled[rows], np.float64),
+            first_valid=np.where(first >= 0, first - window.start_pos, -(10**9)),
+            last_valid=readonly(np.asarray(last_valid) - window.start_pos, np.int64),
+        )
+
+
+_ALWAYS_INVESTED = np.zeros((0, 0))
+
+
+def run_kernel(
+    arrays: WindowArrays,
+    rows: np.ndarray,
+    columns: np.ndarray,
+    values: np.ndarray,
+    *,
+    cost_rate: np.ndarray,
+    forced: np.ndarray | None = None,
+    exposure: np.ndarray | None = None,
+    drift_threshold: np.ndarray | None = None,
+    drift_relative: np.ndarray | None = None,
+    record: bool = False,
+) -> kernels.KernelRecord:
+    """The batched kernel for K portfolios sharing candidate ``rows``; targets are
+    compact (candidates x K x slots): asset ``columns`` (-1 unused) and their weight
+    ``values``; ``exposure`` (days x K) or None (always invested)."""
+    k = columns.shape[1]
+    forced = np.ones(len(rows), dtype=bool) if forced is None else forced
+    threshold = np.zeros(k) if drift_threshold is None else drift_threshold
+    relative = np.zeros(k, dtype=bool) if drift_relative is None else drift_relative
+    capacity = int(arrays.close.shape[1]) + 16
+    while True:
+        out = kernels.simulate_batch(
+            arrays.close,
+            arrays.prices,
+            arrays.last_valid,
+            readonly(rows, np.int64),
+            readonly(columns, np.int64),
+            readonly(values, np.float64),
+            readonly(forced, np.bool_),
+            readonly(_ALWAYS_INVESTED if exposure is None else exposure, np.float64),
+            readonly(threshold, np.float64),
+            readonly(relative, np.bool_),
+            readonly(cost_rate, np.float64),
+            record,
+            capacity,
+        )
+        if out.n_liq <= capacity or not record:
+            return out
+        capacity = out.n_liq

@@ -1,0 +1,380 @@
+"""The kernel's policies, one numba function each: arrays in, numbers out.
+
+Each policy acts on one portfolio ``k`` of a batch at one candidate row ``t`` and
+changes that portfolio's state in place. The state of a batch of K portfolios over N
+assets is a :class:`Book` of arrays:
+
+- ``units`` (K x N) and ``units_by_asset`` (N x K): units held, kept in step (the
+  second is the layout the valuation's matrix product reads fastest);
+- ``cash`` (K);
+- ``held`` (K x N) and ``held_n`` (K): each portfolio's held assets as a list;
+- ``set_cols`` (K x N), ``set_vals`` (K x N), ``set_n`` (K): the target weights set at
+  the last trade (what drift is measured against; DESIGN section 3);
+- ``reserved`` (K x N): cash set aside for an order on an asset that had no valid close
+  yet (a pending order, filled at its first valid close).
+
+Prices: ``close`` (T x N) holds valid closes (``NaN`` elsewhere), ``prices`` (T x N) the
+last valid close up to each row (0 before an asset's first), ``delist_row`` (N) the first
+row after each asset's last valid close in the whole data (its data stop).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+
+class Book(NamedTuple):
+    """The mutable state of K portfolios (see the module docstring)."""
+
+    units: np.ndarray
+    units_by_asset: np.ndarray
+    cash: np.ndarray
+    held: np.ndarray
+    held_n: np.ndarray
+    set_cols: np.ndarray
+    set_vals: np.ndarray
+    set_n: np.ndarray
+    reserved: np.ndarray
+
+
+class Log(NamedTuple):
+    """Liquidation records of portfolio 0 (delistings): ``count[0]`` is how many there
+    were, even past the arrays' capacity (the caller then retries with more room)."""
+
+    count: np.ndarray
+    row: np.ndarray
+    asset: np.ndarray
+    units: np.ndarray
+    price: np.ndarray
+
+
+class Fill(NamedTuple):
+    """What a trade did: value before it, traded notional, cost, one-way turnover."""
+
+    value_pre: float
+    notional: float
+    cost: float
+    turnover: float
+
+
+@numba.njit(cache=True)
+def new_book(n_portfolios: int, n_assets: int) -> Book:
+    return Book(
+        np.zeros((n_portfolios, n_assets)),
+        np.zeros((n_assets, n_portfolios)),
+        np.ones(n_portfolios),
+        np.empty((n_portfolios, n_assets), dtype=np.int64),
+        np.zeros(n_portfolios, dtype=np.int64),
+        np.empty((n_portfolios, n_assets), dtype=np.int64),
+        np.zeros((n_portfolios, n_assets)),
+        np.zeros(n_portfolios, dtype=np.int64),
+        np.zeros((n_portfolios, n_assets)),
+    )
+
+
+@numba.njit(cache=True)
+def post_trade_value(
+    value: float, holdings: np.ndarray, weights: np.ndarray, cost_rate: float
+) -> float:
+    """Solve V' = V - c * sum_i |V' w_i - h_i| for V' exactly.
+
+    g(x) = x + c * sum_i |x w_i - h_i| - V is convex, piecewise linear and increasing
+    (c * sum w_i < 1), so Newton's method started at x = V (where g >= 0) walks down
+    the pieces monotonically and stops on the exact root in finitely many steps.
+    """
+    if cost_rate == 0.0:
+        return value
+    x = value
+    for _ in range(200):
+        numerator = value
+        denominator = 1.0
+        for i in range(weights.size):
+            w = weights[i]
+            h = holdings[i]
+            if w == 0.0 and h == 0.0:
+                continue
+            # Left derivative at a kink: we approach the root from the right.
+            s = 1.0 if x * w - h > 0.0 else -1.0
+            numerator += cost_rate * s * h
+            denominator += cost_rate * s * w
+        x_next = numerator / denominator
+        if x_next == x or abs(x_next - x) <= 1e-16 * abs(x):
+            return x_next
+        x = x_next
+    return x
+
+
+@numba.njit(cache=True)
+def _set_units(book: Book, k: int, i: int, units: float) -> None:
+    book.units[k, i] = units
+    book.units_by_asset[i, k] = units
+
+
+@numba.njit(cache=True)
+def portfolio_value(book: Book, k: int, prices_t: np.ndarray) -> float:
+    """Cash plus every holding at its last valid close."""
+    total = book.cash[k]
+    for q in range(book.held_n[k]):
+        i = book.held[k, q]
+        total += book.units[k, i] * prices_t[i]
+    return total
+
+
+@numba.njit(cache=True)
+def settle_delistings(
+    book: Book,
+    k: int,
+    t: int,
+    segment_start: int,
+    n_rows: int,
+    prices: np.ndarray,
+    delist_row: np.ndarray,
+    log: Log,
+    record: bool,
+) -> int:
+    """Turn the positions whose data stopped on or before row ``t`` into cash at their
+    last valid close, fee-free (DESIGN section 3, delisting), dated the first row after
+    that close (or the segment's first row). Returns the earliest data stop among the
+    positions still held (``n_rows + 1`` if none)."""
+    never = n_rows + 1
+    earliest = never
+    kept = 0
+    for q in range(book.held_n[k]):
+        i = book.held[k, q]
+        stop = delist_row[i]
+        if stop <= t and stop < n_rows:
+            day = max(stop, segment_start)
+            book.cash[k] += book.units[k, i] * prices[day, i]
+            if record and k == 0:
+                n = log.count[0]
+                if n < log.row.size:
+                    log.row[n] = day
+                    log.asset[n] = i
+                    log.units[n] = book.units[k, i]
+                    log.price[n] = prices[day, i]
+                log.count[0] = n + 1
+            _set_units(book, k, i, 0.0)
+        else:
+            book.held[k, kept] = i
+            kept += 1
+            if stop < earliest and stop < n_rows:
+                earliest = stop
+    book.held_n[k] = kept
+    return earliest
+
+
+@numba.njit(cache=True)
+def drift_breached(
+    book: Book,
+    k: int,
+    close_t: np.ndarray,
+    prices_t: np.ndarray,
+    threshold: float,
+    relative: bool,
+) -> bool:
+    """Whether a weight held at this close, before trading, deviates from the target
+    weight set at the last trade by more than the threshold (absolute: |h/V - w| > x;
+    relative: |h/V - w| > x * w). An asset without a valid close today is skipped: a
+    missing price never triggers a trade."""
+    value = portfolio_value(book, k, prices_t)
+    if value <= 0.0:
+        return False
+    for q in range(book.set_n[k]):
+        i = book.set_cols[k, q]
+        if close_t[i] != close_t[i]:
+            continue
+        target = book.set_vals[k, q]
+        limit = threshold * target if relative else threshold
+        if abs(book.units[k, i] * prices_t[i] / value - target) > limit:
+            return True
+    return False
+
+
+@numba.njit(cache=True)
+def clear_targets(book: Book, k: int) -> None:
+    """Forget the targets set at the last trade and any pending order."""
+    for q in range(book.set_n[k]):
+        book.reserved[k, book.set_cols[k, q]] = 0.0
+    book.set_n[k] = 0
+
+
+@numba.njit(cache=True)
+def earliest_stop(book: Book, k: int, delist_row: np.ndarray, n_rows: int) -> int:
+    """The first data stop among the positions held (``n_rows + 1`` if none)."""
+    earliest = n_rows + 1
+    for q in range(book.held_n[k]):
+        stop = delist_row[book.held[k, q]]
+        if stop < earliest and stop < n_rows:
+            earliest = stop
+    return earliest
+
+
+@numba.njit(cache=True)
+def has_pending_fill(book: Book, k: int, close_t: np.ndarray) -> bool:
+    """Whether an order waiting for its asset's first valid close can fill today."""
+    for q in range(book.set_n[k]):
+        i = book.set_cols[k, q]
+        if book.reserved[k, i] > 0.0 and close_t[i] == close_t[i]:
+            return True
+    return False
+
+
+@numba.njit(cache=True)
+def fill_pending(
+    book: Book, k: int, close_t: np.ndarray, prices_t: np.ndarray, cost_rate: float
+) -> Fill:
+    """Buy, at today's close, each asset whose order waited for its first valid close,
+    with the cash set aside for it: notional x and cost c x spend the reserve R
+    (x = R / (1 + c)). Other positions are left as they are."""
+    value = portfolio_value(book, k, prices_t)
+    in_assets = value - book.cash[k]
+    cash_before = book.cash[k]
+    notional = 0.0
+    for q in range(book.set_n[k]):
+        i = book.set_cols[k, q]
+        reserve = min(book.reserved[k, i], book.cash[k])
+        if reserve <= 0.0 or close_t[i] != close_t[i]:
+            continue
+        bought = reserve / (1.0 + cost_rate)
+        book.cash[k] -= reserve
+        book.reserved[k, i] = 0.0
+        _set_units(book, k, i, bought / close_t[i])
+        book.held[k, book.held_n[k]] = i
+        book.held_n[k] += 1
+        notional += bought
+    cost = notional * cost_rate
+    after = value - cost
+    # One-way turnover: half the sum of absolute weight changes, cash included.
+    change = in_assets * abs(1.0 / after - 1.0 / value) + notional / after
+    change += abs(book.cash[k] / after - cash_before / value)
+    return Fill(value, notional, cost, 0.5 * change)
+
+
+class Scratch(NamedTuple):
+    """Work arrays of one trade, over the assets (reused between trades)."""
+
+    active: np.ndarray  # the held, then the targeted assets
+    marked: np.ndarray  # whether an asset is in ``active`` already
+    goal: np.ndarray  # target weight per asset (kept at 0 between trades)
+    goals: np.ndarray  # target weight per active slot
+    holdings: np.ndarray  # value held per active slot
+    weights: np.ndarray  # weight traded to per active slot
+
+
+@numba.njit(cache=True)
+def new_scratch(n_assets: int) -> Scratch:
+    return Scratch(
+        np.empty(n_assets, dtype=np.int64),
+        np.zeros(n_assets, dtype=np.bool_),
+        np.zeros(n_assets),
+        np.empty(n_assets),
+        np.empty(n_assets),
+        np.empty(n_assets),
+    )
+
+
+@numba.njit(cache=True)
+def _gather_active(book: Book, k: int, columns: np.ndarray, values: np.ndarray, s: Scratch) -> int:
+    """Held assets, then targeted ones, into ``s.active``; their targets into ``s.goals``."""
+    n_active = 0
+    for q in range(book.held_n[k]):
+        i = book.held[k, q]
+        s.active[n_active] = i
+        s.marked[i] = True
+        n_active += 1
+    for q in range(columns.size):
+        i = columns[q]
+        if i < 0:
+            continue
+        s.goal[i] = values[q]
+        if not s.marked[i]:
+            s.active[n_active] = i
+            s.marked[i] = True
+            n_active += 1
+    for q in range(n_active):
+        i = s.active[q]
+        s.marked[i] = False
+        s.goals[q] = s.goal[i]
+        s.goal[i] = 0.0
+    return n_active
+
+
+@numba.njit(cache=True)
+def execute_trade(
+    book: Book,
+    k: int,
+    t: int,
+    columns: np.ndarray,
+    values: np.ndarray,
+    scale: float,
+    prices_t: np.ndarray,
+    delist_row: np.ndarray,
+    cost_rate: float,
+    s: Scratch,
+) -> Fill:
+    """Trade portfolio k at row t to the targets (``columns``, ``values`` times
+    ``scale``: 0 sells everything), paying c on traded notional, solved exactly.
+
+    Every position is traded at its last valid close, with costs, whether or not the
+    asset has a valid close today (DESIGN section 3). A target on an asset with no
+    valid close yet stays in cash, set aside until its first close (a pending order);
+    a target on an asset whose data have stopped stays in cash. The targets become
+    the ones drift is measured against.
+    """
+    clear_targets(book, k)
+    n_active = _gather_active(book, k, columns, values, s)
+    value = book.cash[k]
+    for q in range(n_active):
+        i = s.active[q]
+        h = book.units[k, i] * prices_t[i] if book.units[k, i] != 0.0 else 0.0
+        s.holdings[q] = h
+        value += h
+        w = s.goals[q] * scale
+        tradeable = prices_t[i] > 0.0 and t < delist_row[i]
+        s.weights[q] = w if (w > 0.0 and tradeable) else 0.0
+    new_value = post_trade_value(value, s.holdings[:n_active], s.weights[:n_active], cost_rate)
+    in_assets = 0.0
+    notional = 0.0
+    change = 0.0
+    kept = 0
+    for q in range(n_active):
+        i = s.active[q]
+        target = new_value * s.weights[q]
+        notional += abs(target - s.holdings[q])
+        if value > 0.0:
+            change += abs(s.weights[q] - s.holdings[q] / value)
+        goal = s.goals[q] * scale
+        if s.weights[q] > 0.0:
+            _set_units(book, k, i, target / prices_t[i])
+            in_assets += target
+            book.held[k, kept] = i
+            kept += 1
+        else:
+            _set_units(book, k, i, 0.0)
+            if goal > 0.0 and prices_t[i] == 0.0 and t < delist_row[i]:
+                book.reserved[k, i] = new_value * goal  # waits for its first close
+        if s.weights[q] > 0.0 or book.reserved[k, i] > 0.0:
+            book.set_cols[k, book.set_n[k]] = i
+            book.set_vals[k, book.set_n[k]] = goal
+            book.set_n[k] += 1
+    book.held_n[k] = kept
+    cash_before = book.cash[k]
+    book.cash[k] = new_value - in_assets
+    if value > 0.0 and new_value > 0.0:
+        change += abs(book.cash[k] / new_value - cash_before / value)
+    return Fill(value, notional, value - new_value, 0.5 * change)
+
+
+@numba.njit(cache=True)
+def record_holdings(
+    book: Book, k: int, prices_t: np.ndarray, units_row: np.ndarray, weights_row: np.ndarray
+) -> None:
+    """Units and weights (value / total) held after a trade, into dense rows."""
+    value = portfolio_value(book, k, prices_t)
+    for q in range(book.held_n[k]):
+        i = book.held[k, q]
+        units_row[i] = book.units[k, i]
+        weights_row[i] = book.units[k, i] * prices_t[i] / value if value > 0.0 else 0.0

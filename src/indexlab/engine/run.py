@@ -1,0 +1,123 @@
+"""``indexlab.run``: a Strategy and a Market in, a Result out, the benchmarks through
+the same engine over the same dates with the same costs."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+
+from indexlab.coverage import coverage_notes
+from indexlab.engine.arrays import Window, WindowArrays
+from indexlab.engine.configure import configure
+from indexlab.engine.portfolio import (
+    held_equity,
+    hold_asset,
+    hold_column,
+    hold_note,
+    reference_asset,
+    simulate,
+)
+from indexlab.errors import SpecError
+from indexlab.market import TOTAL_MARKET, Market
+from indexlab.result import PortfolioRun, Result
+from indexlab.spec import Strategy
+
+
+def _benchmark_label(market: Market, asset: str) -> str:
+    symbol = market.assets.at[asset, "symbol"]
+    if isinstance(symbol, str) and symbol:
+        shared = (market.assets["symbol"].astype("string").str.lower() == symbol.lower()).sum()
+        if shared == 1:
+            return symbol.upper()
+    return asset
+
+
+def _total_market(market: Market, entry: str, window: Window, dates, rate) -> PortfolioRun:
+    if market.total_market_cap is None:
+        raise SpecError(
+            f"benchmarks: {entry!r} needs the total market cap series "
+            "(indexlab run --total-market FILE, or Market.with_total_market_cap)"
+        )
+    column = market.total_market_cap.to_numpy(dtype=np.float64)
+    return hold_column(column, TOTAL_MARKET, market.dates, window, rate, None, dates)
+
+
+def _benchmarks(
+    strategy: Strategy, market: Market, window: Window, dates: pd.DatetimeIndex
+) -> tuple[dict[str, PortfolioRun], dict[str, str], list[str]]:
+    """Each benchmark held over the run: portfolios by label, their assets, notes.
+    A default benchmark the market lacks is skipped with a note; a named one is an
+    error."""
+    rate = strategy.costs.rate
+    portfolios: dict[str, PortfolioRun] = {}
+    assets: dict[str, str] = {}
+    notes: list[str] = []
+    defaults = bool(getattr(strategy, "benchmarks_are_default", False))
+    for entry in strategy.benchmarks:
+        if entry.lower().replace("_", "-") == TOTAL_MARKET:
+            if TOTAL_MARKET in assets:
+                raise SpecError(f"benchmarks: {entry!r} is listed already")
+            portfolios[TOTAL_MARKET] = _total_market(market, entry, window, dates, rate)
+            assets[TOTAL_MARKET] = TOTAL_MARKET
+            notes.append(
+                "benchmark total-market: the total market cap as a level (growth of the "
+                "whole market's value, new coins included), not an investable portfolio"
+            )
+            continue
+        try:
+            asset = market.resolve_asset(entry, field_name="benchmarks")
+        except SpecError:
+            if not defaults:
+                raise
+            notes.append(f"default benchmark {entry} is not in {market.source}: skipped")
+            continue
+        if asset in assets.values():
+            raise SpecError(f"benchmarks: {entry!r} names {asset!r}, which is listed already")
+        label = _benchmark_label(market, asset)
+        if label == strategy.name or label in assets:
+            label = asset  # the id is unique; the upper-cased symbol may not be
+        if label == strategy.name:
+            raise SpecError(f"benchmarks: {entry!r} has the strategy's own name {label!r}")
+        assets[label] = asset
+        portfolios[label] = hold_asset(market, asset, window, rate, dates)
+        note = hold_note(label, portfolios[label], dates)
+        if note:
+            notes.append(note)
+    return portfolios, assets, notes
+
+
+def run(strategy: Strategy, market: Market) -> Result:
+    """Backtest ``strategy`` on ``market`` and its benchmarks over the same dates and costs."""
+    config = configure(strategy, market)
+    window = config.window
+    dates = market.dates[window.start_pos : window.end_pos + 1]
+    # Notes of the whole data (a short run says nothing of survivorship), then the run's.
+    notes = [*coverage_notes(market, until=dates[-1]), *market.notes, *config.notes]
+    arrays = WindowArrays.build(market, window, dates)
+    portfolios = {strategy.name: simulate(arrays, config.trading, strategy.costs.rate)}
+    benchmarks, bench_assets, bench_notes = _benchmarks(strategy, market, window, dates)
+    portfolios.update(benchmarks)
+    notes.extend(bench_notes)
+
+    reference = None
+    btc = reference_asset(market)
+    if btc is not None:
+        if btc in bench_assets.values():
+            label = next(lbl for lbl, a in bench_assets.items() if a == btc)
+            reference = portfolios[label].equity
+        else:
+            # Computed when first asked for (a partial, so that a Result pickles).
+            reference = functools.partial(
+                held_equity, market, btc, window, strategy.costs.rate, dates
+            )
+    return Result(
+        strategy=strategy,
+        market=market,
+        dates=dates,
+        portfolios=portfolios,
+        benchmark_assets=bench_assets,
+        reference=reference,
+        notes=tuple(notes),
+    )

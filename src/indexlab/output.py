@@ -20,13 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from indexlab import report
 from indexlab.errors import IndexlabError
+from indexlab.report.rundata import ASSETS, DAILY_WEIGHTS, MANIFEST, held_assets
 from indexlab.result import Result
 from indexlab.version import __version__
-
-MANIFEST = "manifest.json"
-DAILY_WEIGHTS = "daily_weights.parquet"  # the strategy's weights at every close
-ASSETS = "assets.csv"  # symbols and names of the assets held, for labels
 
 
 def _versions() -> dict[str, str]:
@@ -94,16 +92,6 @@ def _write_tables(result: Result, folder: Path) -> None:
     held_assets(result).to_csv(folder / ASSETS, index=False)
 
 
-def held_assets(result: Result) -> pd.DataFrame:
-    """``asset, symbol, name`` of every asset the strategy held (``assets.csv``)."""
-    held = result.weights.columns.union(result.daily_weights.columns)
-    info = result.market.assets.reindex(held)
-    frame = pd.DataFrame(index=pd.Index(held, name="asset"))
-    for column in ("symbol", "name"):
-        frame[column] = info[column] if column in info.columns else pd.NA
-    return frame.reset_index()
-
-
 def _write_daily_weights(result: Result, folder: Path) -> None:
     """``date, asset, weight`` of the strategy at every close, for every weight > 0 (the
     allocation chart of the report; too large for a CSV, so Parquet)."""
@@ -152,12 +140,10 @@ def write_run(result: Result, out_dir: str | Path, *, run_seconds: float | None 
     The report is built from the folder's own files, exactly as ``indexlab report
     RUN_DIR`` rebuilds it, so the two never differ.
     """
-    from indexlab.report import write_report
-
     out_dir = Path(out_dir)
     with atomic_folder(out_dir) as staging:
         _write_tables(result, staging)
         text = json.dumps(manifest(result, run_seconds=run_seconds), indent=2, default=str)
         (staging / MANIFEST).write_text(text + "\n", encoding="utf-8")
-        write_report(staging, staging)
+        report.write_report(staging, staging)  # looked up here, so a test can replace it
     return out_dir

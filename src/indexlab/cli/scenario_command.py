@@ -144,7 +144,8 @@ def command_scenario(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / f"scenario-{result.asset}"
     write_scenario(result, out)
     if args.into:
-        from indexlab.report.sections import ReportFigure, ReportSection, add_to_run, text_html
+        from indexlab.report import ReportFigure, ReportSection, add_to_run
+        from indexlab.report.sections import text_html
         from indexlab.scenario_output import scenario_figure
 
         key = "scenario-" + "".join(c if c.isalnum() else "-" for c in result.asset.lower())

@@ -186,13 +186,8 @@ def command_signals(args: argparse.Namespace) -> int:
             json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
         )
     if args.into:
-        from indexlab.report.sections import (
-            ReportFigure,
-            ReportSection,
-            add_to_run,
-            table_html,
-            text_html,
-        )
+        from indexlab.report import ReportFigure, ReportSection, add_to_run
+        from indexlab.report.sections import table_html, text_html
 
         flips = analysis.flips.tail(20).copy()
         for column in flips.columns:

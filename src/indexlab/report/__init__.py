@@ -26,7 +26,7 @@ from indexlab.report.figures import (
 from indexlab.report.marketing import KINDS, marketing_figure, save_marketing_figure
 from indexlab.report.rundata import RunData, as_run_data, read_run
 from indexlab.report.sections import ReportFigure, ReportSection, load_sections
-from indexlab.report.tearsheet import report_html, write_report
+from indexlab.report.tearsheet import add_to_run, report_html, write_report
 
 __all__ = [
     "HOUSE",
@@ -35,6 +35,7 @@ __all__ = [
     "ReportFigure",
     "ReportSection",
     "RunData",
+    "add_to_run",
     "allocation_figure",
     "annual_figure",
     "as_run_data",

@@ -22,9 +22,14 @@ import pandas as pd
 
 from indexlab import metrics
 from indexlab.errors import IndexlabError
-from indexlab.output import ASSETS, DAILY_WEIGHTS, MANIFEST, held_assets
 from indexlab.result import Result
 from indexlab.version import __version__
+
+# Files of a run folder beyond DESIGN section 5's tables, named once for the writer
+# (:mod:`indexlab.output`, which imports them from here) and this reader.
+MANIFEST = "manifest.json"
+DAILY_WEIGHTS = "daily_weights.parquet"  # the strategy's weights at every close
+ASSETS = "assets.csv"  # symbols and names of the assets held, for labels
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,6 +107,16 @@ class RunData:
             initial_capital=float(strategy.initial_capital),
             indexlab_version=__version__,
         )
+
+
+def held_assets(result: Result) -> pd.DataFrame:
+    """``asset, symbol, name`` of every asset the strategy held (``assets.csv``)."""
+    held = result.weights.columns.union(result.daily_weights.columns)
+    info = result.market.assets.reindex(held)
+    frame = pd.DataFrame(index=pd.Index(held, name="asset"))
+    for column in ("symbol", "name"):
+        frame[column] = info[column] if column in info.columns else pd.NA
+    return frame.reset_index()
 
 
 def _labels(assets: pd.DataFrame) -> dict[str, str]:

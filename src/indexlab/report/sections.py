@@ -152,18 +152,6 @@ def write_atomic(path: Path, content: bytes) -> None:
             temporary.unlink()
 
 
-def add_to_run(run_dir: str | Path, section: ReportSection) -> Path:
-    """Save ``section`` into an existing run folder and rebuild its report.html with it
-    (a section of the same key is replaced). Returns the report's path."""
-    from indexlab.report.rundata import read_run
-    from indexlab.report.tearsheet import write_report
-
-    read_run(run_dir)  # a clear error if run_dir is not a run folder
-    section.save(run_dir)
-    written = write_report(read_run(run_dir), run_dir)
-    return written[-1]
-
-
 def table_html(frame: pd.DataFrame, caption: str = "") -> str:
     """A DataFrame as an escaped HTML table for a section fragment."""
     head = f'<p class="caption">{escape(caption)}</p>\n' if caption else ""

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from indexlab.report import figures, style, tables
-from indexlab.report.rundata import RunData, as_run_data
+from indexlab.report.rundata import RunData, as_run_data, read_run
 from indexlab.report.sections import ReportSection, load_sections, merge_sections, write_atomic
 from indexlab.result import DEMO_LABEL, Result
 
@@ -128,6 +128,15 @@ def write_report(
     write_atomic(report, report_html(data, images, sections=extra).encode("utf-8"))
     written.append(report)
     return written
+
+
+def add_to_run(run_dir: str | Path, section: ReportSection) -> Path:
+    """Save ``section`` into an existing run folder and rebuild its report.html with it
+    (a section of the same key is replaced). Returns the report's path."""
+    read_run(run_dir)  # a clear error if run_dir is not a run folder
+    section.save(run_dir)
+    written = write_report(read_run(run_dir), run_dir)
+    return written[-1]
 
 
 def render_figures(run: Result | RunData | str | Path) -> dict[str, bytes]:

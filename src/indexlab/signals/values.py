@@ -20,7 +20,7 @@ import pandas as pd
 
 from indexlab.errors import DataError, SpecError
 from indexlab.market import Market
-from indexlab.sources.long_table import _position, _read_table, _sha256, _show
+from indexlab.sources.long_table import file_sha256, quote_cell, read_table, row_position
 
 BULLISH, BEARISH, NEUTRAL = 1.0, -1.0, 0.0
 DIRECTION_NAMES = {BULLISH: "bullish", BEARISH: "bearish", NEUTRAL: "neutral"}
@@ -68,7 +68,7 @@ def parse_directions(raw: pd.Series, where: str = "signal") -> np.ndarray:
         at = raw.index[bad]
         at = at.date() if isinstance(at, pd.Timestamp) else at
         raise SpecError(
-            f"{where} on {at}: {_show(raw.iloc[bad])} is not a signal value "
+            f"{where} on {at}: {quote_cell(raw.iloc[bad])} is not a signal value "
             f"(expected {VALID_VALUES})"
         )
     return values
@@ -208,7 +208,7 @@ class Signal:
             row, col = (int(k[0]) for k in np.nonzero(bad))
             raise SpecError(
                 f"{source}, asset {frame.columns[col]!r} at {index[row].date()}: "
-                f"{_show(frame.iat[row, col])} is not a score from 0 to 100"
+                f"{quote_cell(frame.iat[row, col])} is not a score from 0 to 100"
             )
         table = pd.DataFrame(values, index=index, columns=frame.columns.map(str)).sort_index()
         table.columns.name = "asset"
@@ -270,7 +270,7 @@ def _parse_file_dates(raw: pd.Series, origin: str, kind: str) -> pd.DatetimeInde
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{origin}, {_position(kind, i)}, column 'date': {_show(raw.iloc[i])} is not a "
+            f"{origin}, {row_position(kind, i)}, column 'date': {quote_cell(raw.iloc[i])} is not a "
             "calendar date (expected YYYY-MM-DD, one value per UTC day)"
         )
     return dates.as_unit("ns")
@@ -280,7 +280,7 @@ def _resolve_assets(names: pd.Series, market: Market | None, origin: str, kind: 
     empty = (names.isna() | (names == "")).to_numpy()
     if empty.any():
         i = int(np.flatnonzero(empty)[0])
-        raise DataError(f"{origin}, {_position(kind, i)}, column 'asset': missing asset")
+        raise DataError(f"{origin}, {row_position(kind, i)}, column 'asset': missing asset")
     if market is None:
         return names.to_numpy(dtype=object)
     resolved: dict[str, str] = {}
@@ -291,7 +291,8 @@ def _resolve_assets(names: pd.Series, market: Market | None, origin: str, kind: 
             resolved[name] = market.resolve_asset(name)
         except SpecError as exc:
             message = str(exc).removeprefix("asset: ")
-            raise DataError(f"{origin}, {_position(kind, i)}, column 'asset': {message}") from None
+            where = f"{origin}, {row_position(kind, i)}"
+            raise DataError(f"{where}, column 'asset': {message}") from None
     return names.map(resolved).to_numpy(dtype=object)
 
 
@@ -340,8 +341,9 @@ def signal_from_long(
         i = int(np.flatnonzero(bad)[0])
         what = "a score from 0 to 100" if value_column == "score" else "a signal value"
         raise DataError(
-            f"{origin}, {_position(kind, i)}, column {value_column!r}: {_show(raw.iloc[i])} is "
-            f"not {what}" + ("" if value_column == "score" else f" (expected {VALID_VALUES})")
+            f"{origin}, {row_position(kind, i)}, column {value_column!r}: "
+            f"{quote_cell(raw.iloc[i])} is not {what}"
+            + ("" if value_column == "score" else f" (expected {VALID_VALUES})")
         )
     keys = pd.DataFrame({"date": dates, "asset": assets})
     duplicated = keys.duplicated(keep=False).to_numpy()
@@ -350,7 +352,7 @@ def signal_from_long(
         same = np.flatnonzero(
             duplicated & (keys["date"] == dates[first]).to_numpy() & (assets == assets[first])
         )
-        where = " and ".join(_position(kind, int(r)) for r in same[:3])
+        where = " and ".join(row_position(kind, int(r)) for r in same[:3])
         raise DataError(
             f"{origin}: duplicated date {dates[first].date()} for asset {assets[first]!r} at "
             f"{where}"
@@ -373,8 +375,8 @@ def read_signal(
     bullish / bearish / neutral or +1 / -1 / 0, or ``date, asset, score`` with 0-100
     grades (see :func:`signal_from_long`)."""
     path = Path(path)
-    frame, kind = _read_table(path)
+    frame, kind = read_table(path)
     signal = signal_from_long(
         frame, market, origin=str(path), kind=kind, threshold=threshold, bands=bands
     )
-    return replace(signal, source_sha256=_sha256(path))
+    return replace(signal, source_sha256=file_sha256(path))

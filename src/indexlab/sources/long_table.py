@@ -83,6 +83,14 @@ def _show(value: object) -> str:
         return repr(value)
 
 
+# Public names of the helpers above for other readers of long tables (the signal files
+# of indexlab.signals.values), which import no private names across packages.
+file_sha256 = _sha256
+read_table = _read_table
+row_position = _position
+quote_cell = _show
+
+
 def _first_bad(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from indexlab.cli.text import aligned, frame_text
 from indexlab.errors import SpecError
-from indexlab.version import __version__
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from indexlab.market import Market
-    from indexlab.signals import FlipAnalysis, PriceCard, Signal
+    from indexlab.signals import Signal
 
 DEFAULT_RULE = "sma-cross:50,200"
-FLIPS_SHOWN = 20  # rows of the flip table printed; flips.csv has them all
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -40,6 +36,23 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         ),
     )
     signals.add_argument("asset", metavar="ASSET", help="an asset id (tron) or unambiguous symbol")
+    _add_source_options(signals, parse_date)
+    _add_trading_options(signals)
+    _add_grade_options(signals)
+    signals.add_argument("--out", metavar="DIR", help="output folder (default runs/signals-ASSET/)")
+    signals.add_argument(
+        "--into",
+        metavar="RUN_DIR",
+        help="also add the card, the flips and the figure as a section of that run's report",
+    )
+    signals.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    signals.set_defaults(handler=command_signals)
+
+
+def _add_source_options(
+    signals: argparse.ArgumentParser, parse_date: Callable[[str], pd.Timestamp]
+) -> None:
+    """The signal (a file or a rule), the market data and the dates."""
     source = signals.add_mutually_exclusive_group()
     source.add_argument(
         "--signal",
@@ -72,6 +85,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     signals.add_argument(
         "--start", metavar="DATE", type=parse_date, help="first date of the flip analysis"
     )
+
+
+def _add_trading_options(signals: argparse.ArgumentParser) -> None:
+    """How the signal is followed: the lag, the costs per flip, short or cash."""
     signals.add_argument(
         "--lag-days",
         type=int,
@@ -92,6 +109,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     signals.add_argument(
         "--short", action="store_true", help="follow bearish signals short instead of in cash"
     )
+
+
+def _add_grade_options(signals: argparse.ArgumentParser) -> None:
+    """How a signal file of 0-100 grades is read."""
     signals.add_argument(
         "--threshold",
         type=float,
@@ -106,14 +127,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="grades: the scores where sell, neutral, buy and strong buy begin "
         "(default 20,40,60,80)",
     )
-    signals.add_argument("--out", metavar="DIR", help="output folder (default runs/signals-ASSET/)")
-    signals.add_argument(
-        "--into",
-        metavar="RUN_DIR",
-        help="also add the card, the flips and the figure as a section of that run's report",
-    )
-    signals.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    signals.set_defaults(handler=command_signals)
 
 
 def _cutoffs(text: str) -> tuple[float, ...]:
@@ -124,214 +137,67 @@ def _cutoffs(text: str) -> tuple[float, ...]:
 
 
 def command_signals(args: argparse.Namespace) -> int:
-    from indexlab import demo_market, load_market
-    from indexlab.output import atomic_folder
-    from indexlab.signals import RatingBands, analyze_flips, parse_rule, price_card, read_signal
-    from indexlab.signals.card import data_label
-    from indexlab.signals.figure import figure_png, signal_figure
-    from indexlab.sources.total_market import load_total_market_cap
+    from indexlab.report import add_to_run, read_run
+    from indexlab.signals_output import (
+        default_out_dir,
+        signals_section,
+        study_signal,
+        summary_text,
+        write_signals,
+    )
 
     if args.into:  # fail before any work if it is not a run folder
-        from indexlab.report import read_run
-
         read_run(args.into)
     started = time.perf_counter()
-    market = load_market(args.data) if args.data else demo_market()
-    if args.total_market:
-        market = market.with_total_market_cap(load_total_market_cap(args.total_market))
+    market = _market(args)
     asset = market.resolve_asset(args.asset, field_name="ASSET")
     if args.date is not None and not market.start <= args.date <= market.end:
         raise SpecError(
             f"--date {args.date.date()}: outside the data ({market.start.date()} .. "
             f"{market.end.date()})"
         )
-    if args.signal:
-        bands = RatingBands(_cutoffs(args.cutoffs))  # type: ignore[arg-type]
-        signal = read_signal(args.signal, market, threshold=args.threshold, bands=bands)
-        label = f"signal file {Path(args.signal).name}"
-    else:
-        rule = parse_rule(args.rule or DEFAULT_RULE)
-        signal = rule.signal(market, [asset])
-        label = rule.label
-    series = signal.series(asset, market.dates)
-    card = price_card(market, asset, args.date, signal=signal, lag_days=args.lag_days)
-    title = card.symbol.upper() if card.symbol else asset
-    analysis = analyze_flips(
-        market.close[asset],
-        series,
+    signal, label = _signal(args, market, asset)
+    study = study_signal(
+        market,
+        asset,
+        signal,
+        label,
+        as_of=args.date,
+        start=args.start,
         lag_days=args.lag_days,
         fee_bps=args.fee_bps,
         slippage_bps=args.slippage_bps,
         short=args.short,
-        start=args.start,
-        end=card.date,
-        name=f"{title} ({asset})" if title != asset else asset,
     )
-    source = data_label(market)
-    text = summary_text(card, analysis, label, market.synthetic)
-
-    out = Path(args.out) if args.out else Path("runs") / f"signals-{_safe(asset)}"
-    with atomic_folder(out) as staging:
-        _write_tables(staging, card, analysis)
-        (staging / "summary.txt").write_text(text + "\n", encoding="utf-8")
-        figures = staging / "figures"
-        figures.mkdir()
-        figure = signal_figure(
-            analysis, signal_label=label, data=source, synthetic=market.synthetic
-        )
-        (figures / "signals.png").write_bytes(figure_png(figure))
-        manifest = _manifest(market, asset, signal, label, analysis, source)
-        manifest["run_seconds"] = round(time.perf_counter() - started, 4)
-        (staging / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
-        )
+    out = Path(args.out) if args.out else default_out_dir(asset)
+    write_signals(study, out, run_seconds=time.perf_counter() - started)
     if args.into:
-        from indexlab.report import ReportFigure, ReportSection, add_to_run
-        from indexlab.report.sections import table_html, text_html
-
-        flips = analysis.flips.tail(20).copy()
-        for column in flips.columns:
-            if column in ("return", "max_drawdown"):
-                flips[column] = flips[column].map(_percent)
-            elif column in ("price", "next_price"):
-                flips[column] = flips[column].map(lambda v: "–" if v != v else f"{v:.6g}")
-            elif pd.api.types.is_datetime64_any_dtype(flips[column]):
-                flips[column] = flips[column].map(_day)
-        section = ReportSection(
-            key=f"signals-{_safe(asset).lower().replace('_', '-').replace('.', '-')}"[:63],
-            title=f"Signal flips: {title} ({label})",
-            html=text_html(text) + table_html(flips, "The last 20 segments"),
-            figures=(ReportFigure.of(figure, f"{title}: price, signal spans and flips"),),
-            order=200,
-        )
-        report = add_to_run(args.into, section)
+        report = add_to_run(args.into, signals_section(study))
     if not args.quiet:
-        print(text)
+        print(summary_text(study))
         print(f"\nWrote {out}/ (card.csv, flips.csv, equity.csv, figures/signals.png, ...)")
         if args.into:
             print(f"Added the section to {report}")
     return 0
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "asset"
+def _market(args: argparse.Namespace) -> Market:
+    from indexlab import demo_market, load_market
+    from indexlab.sources.total_market import load_total_market_cap
+
+    market = load_market(args.data) if args.data else demo_market()
+    if args.total_market:
+        market = market.with_total_market_cap(load_total_market_cap(args.total_market))
+    return market
 
 
-def _percent(value: float) -> str:
-    return "–" if value != value else f"{value:.1%}"
+def _signal(args: argparse.Namespace, market: Market, asset: str) -> tuple[Signal, str]:
+    """The signal of ``--signal FILE`` or ``--rule RULE``, and how outputs name it."""
+    from indexlab.signals import RatingBands, parse_rule, read_signal
 
-
-def _whole(value: float) -> str:
-    return "–" if value != value else f"{value:.0f}"
-
-
-def _day(value: pd.Timestamp) -> str:
-    return "–" if pd.isna(value) else str(value.date())
-
-
-def summary_text(card: PriceCard, analysis: FlipAnalysis, label: str, synthetic: bool) -> str:
-    """What the command prints and writes to summary.txt: the card, the flips, the
-    segment statistics and following the signal against buy and hold."""
-    lines = [*card.lines(), ""]
-    lines.append(f"Flips of {label} on {analysis.name}, as of {analysis.as_of.date()}:")
-    for key, value in analysis.assumptions().items():
-        lines.append(f"  {key + ':':<15}{value}")
-    lines.extend(f"  note: {note}" for note in analysis.notes)
-    flip_formats = {
-        "signal_date": _day,
-        "date": _day,
-        "next_date": _day,
-        "previous": lambda v: v or "–",
-        "price": _price_text,
-        "next_price": _price_text,
-        "return": _percent,
-        "max_drawdown": _percent,
-        "open": lambda v: "open" if v else "",
-    }
-    flips = analysis.flips
-    shown = flips.iloc[-FLIPS_SHOWN:]
-    lines.append("")
-    if len(shown) < len(flips):
-        lines.append(f"The last {len(shown)} of {len(flips)} segments (all in flips.csv):")
-    lines += [frame_text(shown, flip_formats, left_columns=4, index=True), ""]
-    stats_formats = {
-        "hits": _whole,
-        "hit_rate": _percent,
-        "mean_return": _percent,
-        "median_return": _percent,
-        "mean_days": _whole,
-    }
-    lines.append("Closed segments (the open one is left out):")
-    lines += [frame_text(analysis.segment_stats(), stats_formats, index=True), ""]
-    table = analysis.metrics()
-    ratios = {"sharpe", "sortino", "calmar"}
-    counts = {"longest_drawdown_days", "n_trades"}
-    rows = [["", *table.index]]
-    for name in table.columns:
-        form = _whole if name in counts else (lambda v: f"{v:.2f}") if name in ratios else _percent
-        rows.append([name, *(form(float(v)) for v in table[name])])
-    lines += ["Following the signal against buy and hold:", aligned(rows)]
-    if synthetic:
-        lines += [
-            "",
-            "Synthetic demo data: these numbers describe a generated market, not history.",
-        ]
-    return "\n".join(lines)
-
-
-def _price_text(value: object) -> str:
-    number = float(value)  # type: ignore[arg-type]
-    return "–" if number != number else f"{number:.6g}"
-
-
-def _write_tables(folder: Path, card: PriceCard, analysis: FlipAnalysis) -> None:
-    card_fields = card.to_series().map(
-        lambda v: str(v.date()) if isinstance(v, pd.Timestamp) else v
-    )
-    card_fields.to_csv(folder / "card.csv", header=["value"], index_label="field")
-    flips = analysis.flips.copy()
-    for column in ("signal_date", "date", "next_date"):
-        flips[column] = flips[column].dt.strftime("%Y-%m-%d")
-    flips.to_csv(folder / "flips.csv", float_format="%.10g")
-    analysis.segment_stats().to_csv(folder / "segment_stats.csv", float_format="%.10g")
-    analysis.metrics().to_csv(folder / "metrics.csv", float_format="%.10g")
-    equity = analysis.equity.assign(
-        price=analysis.price, exposure=analysis.exposure, signal_value=analysis.signal
-    )
-    equity.index = equity.index.strftime("%Y-%m-%d")
-    equity.to_csv(folder / "equity.csv", index_label="date", float_format="%.12g")
-
-
-def _manifest(
-    market: Market, asset: str, signal: Signal, label: str, analysis: FlipAnalysis, source: str
-) -> dict:
-    """What the output folder records about how it was made."""
-    return {
-        "indexlab_version": __version__,
-        "command": "signals",
-        "asset": asset,
-        "data": {
-            "source": source,
-            "synthetic": market.synthetic,
-            "path": market.source_path,
-            "sha256": market.source_sha256,
-        },
-        "signal": {
-            "label": label,
-            "source": signal.source,
-            "sha256": signal.source_sha256,
-            "threshold": signal.threshold,
-            "rating_cutoffs": list(signal.bands.cutoffs) if signal.scores is not None else None,
-        },
-        "as_of": str(analysis.as_of.date()),
-        "period": {
-            "start": str(analysis.price.index[0].date()),
-            "end": str(analysis.price.index[-1].date()),
-        },
-        "lag_days": analysis.lag_days,
-        "fee_bps": analysis.fee_bps,
-        "slippage_bps": analysis.slippage_bps,
-        "short": analysis.short,
-        "periods_per_year": 365,
-        "notes": list(analysis.notes),
-    }
+    if args.signal:
+        bands = RatingBands(_cutoffs(args.cutoffs))  # type: ignore[arg-type]
+        signal = read_signal(args.signal, market, threshold=args.threshold, bands=bands)
+        return signal, f"signal file {Path(args.signal).name}"
+    rule = parse_rule(args.rule or DEFAULT_RULE)
+    return rule.signal(market, [asset]), rule.label

@@ -10,7 +10,9 @@ marketing figures with the hypothetical-performance disclosure.
 Everything takes a :class:`~indexlab.result.Result`, a :class:`RunData` or the path of a
 run folder. Nothing here changes matplotlib's global state: figures are built on their
 own Agg canvas with the style passed explicitly. Other analyses add sections to the
-tearsheet through :class:`ReportSection` (see :mod:`indexlab.report.sections`).
+tearsheet through :class:`ReportSection` (see :mod:`indexlab.report.sections`) and
+:func:`add_to_run`; :func:`signal_figure` draws a signal's flips
+(:func:`indexlab.signals.analyze_flips`).
 """
 
 from indexlab.report.brand import HOUSE, Brand, load_brand
@@ -26,6 +28,7 @@ from indexlab.report.figures import (
 from indexlab.report.marketing import KINDS, marketing_figure, save_marketing_figure
 from indexlab.report.rundata import RunData, as_run_data, read_run
 from indexlab.report.sections import ReportFigure, ReportSection, load_sections
+from indexlab.report.signal_figure import signal_figure
 from indexlab.report.tearsheet import add_to_run, report_html, write_report
 
 __all__ = [
@@ -50,5 +53,6 @@ __all__ = [
     "report_html",
     "rolling_figure",
     "save_marketing_figure",
+    "signal_figure",
     "write_report",
 ]

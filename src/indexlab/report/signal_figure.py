@@ -2,12 +2,13 @@
 marked, above the growth of following the signal against buy-and-hold.
 
 Built on its own Agg canvas in the house style (:mod:`indexlab.report.style`): no
-pyplot, no global state.
+pyplot, no global state. It lives in the report layer, which draws what the analyses
+(:mod:`indexlab.signals`) compute; :func:`indexlab.report.figures.figure_png` turns it
+into PNG bytes.
 """
 
 from __future__ import annotations
 
-import io
 import textwrap
 
 import numpy as np
@@ -56,13 +57,6 @@ def signal_figure(
         charts.synthetic_badge(figure)
     charts.apply_font(figure, style.FONT_FAMILY)
     return figure
-
-
-def figure_png(figure: Figure) -> bytes:
-    """The figure as PNG bytes at the house resolution."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=style.DPI, facecolor="white")
-    return buffer.getvalue()
 
 
 def _price_panel(ax: Axes, analysis: FlipAnalysis) -> None:

@@ -21,7 +21,8 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 def _on_schedule(dates: list[pd.Timestamp], i: int, i0: int, sched) -> bool:
     if i == i0:
         return True
-    d, prev, nxt = dates[i], dates[i - 1], d_next(dates, i)
+    d, nxt = dates[i], d_next(dates, i)
+    prev = d - pd.Timedelta(days=1)
     f = sched.frequency
     if f == "daily":
         return True
@@ -42,6 +43,12 @@ def _on_schedule(dates: list[pd.Timestamp], i: int, i0: int, sched) -> bool:
     last_day = (d + pd.offsets.MonthEnd(0)).day
     wanted = min(sched.day, last_day)
     return d.day == wanted and (f == "monthly" or d.month in (1, 4, 7, 10))
+
+
+def _on_calendar(d: pd.Timestamp, sched) -> bool:
+    """Whether a date is one of the calendar's own dates (no run's first date)."""
+    day = pd.Timedelta(days=1)
+    return _on_schedule([d - day, d, d + day], 1, -1, sched)
 
 
 def d_next(dates, i):
@@ -124,7 +131,8 @@ def rules_backtest(
     units: dict[str, float] = {}
     cash = 1.0
     members: set[str] = set()
-    streak = {a: 0 for a in assets}
+    held_targets: dict[str, float] = {}  # set at the last trade
+    streak = _warmup(strategy, assets, cl, mc, vol, first_valid, i0, dates, tags)
     out = []
     for t in range(i0, i1 + 1):
         for a in assets:
@@ -138,61 +146,62 @@ def rules_backtest(
         scheduled = review or _on_schedule(dates, t, i0, reb)
         if review:
             members = _review(
-                strategy,
-                assets,
-                cl,
-                mc,
-                vol,
-                first_valid,
-                s,
-                dates,
-                members,
-                streak,
-                tags,
-                first_review=t == i0,
+                strategy, assets, cl, mc, vol, first_valid, s, dates, members, streak, tags
             )
-        targets = None
-        if scheduled or reb.drift_threshold is not None:
-            targets = _weights(strategy, members, cl, mc, s)
         k = t - i0
         now_in = True if invested is None else bool(invested[k])
         was_in = True if invested is None or k == 0 else bool(invested[k - 1])
         if not now_in:
-            if units:
-                for a in list(units):
-                    if not _valid(cl[a][t]):
-                        cash += units.pop(a) * last_price[a]
+            if units:  # everything sold at its last close, with costs
                 holdings = {a: q * last_price[a] for a, q in units.items()}
                 value = cash + sum(holdings.values())
                 cash = solve_post_trade_value(value, holdings, {}, c)
                 units = {}
+            held_targets = {}
             out.append(cash)
             continue
-        if not was_in and targets is None:
-            targets = _weights(strategy, members, cl, mc, s)
         trade = scheduled or not was_in
         if not trade and reb.drift_threshold is not None:
             value = cash + sum(q * last_price[a] for a, q in units.items())
-            held = {a: q * last_price[a] / value for a, q in units.items()}
-            for a in set(held) | set(targets):
-                x, target = held.get(a, 0.0), targets.get(a, 0.0)
-                if reb.drift_mode == "absolute":
-                    far = abs(x - target) > reb.drift_threshold
-                else:
-                    far = (abs(x / target - 1) > reb.drift_threshold) if target > 0 else x > 0
-                trade = trade or far
-        if trade:
-            for a in list(units):
+            for a, target in held_targets.items():
                 if not _valid(cl[a][t]):
-                    cash += units.pop(a) * last_price[a]
-            goal = {a: x for a, x in targets.items() if x > 0 and _valid(cl[a][t])}
+                    continue  # a missing price never triggers a trade
+                x = units.get(a, 0.0) * last_price[a] / value
+                limit = reb.drift_threshold * (target if reb.drift_mode == "relative" else 1)
+                trade = trade or abs(x - target) > limit
+        if trade:
+            targets = _weights(strategy, members, cl, mc, s)
+            # Every position trades at its last close; a dead asset's weight stays cash.
+            goal = {
+                a: x for a, x in targets.items() if x > 0 and a in last_price and last_valid[a] >= t
+            }
             holdings = {a: q * last_price[a] for a, q in units.items()}
             value = cash + sum(holdings.values())
             new_value = solve_post_trade_value(value, holdings, goal, c)
             units = {a: new_value * x / last_price[a] for a, x in goal.items()}
             cash = new_value * (1 - sum(goal.values()))
+            held_targets = goal
         out.append(cash + sum(q * last_price[a] for a, q in units.items()))
     return pd.Series(out, index=pd.DatetimeIndex(dates[i0 : i1 + 1]))
+
+
+def _warmup(strategy, assets, cl, mc, vol, first_valid, i0, dates, tags) -> dict[str, int]:
+    """Eligible reviews in a row before the run, on the review calendar before it;
+    calendar reviews before the data (or missing) count for assets listed on day 0."""
+    u = strategy.universe
+    wanted = u.seasoning_reviews - 1
+    recon = strategy.reconstitution or strategy.rebalance
+    prior = [i for i in range(i0) if _on_calendar(dates[i], recon)][-wanted:] if wanted else []
+    in_data = [i for i in prior if i - strategy.lag_days >= 0]
+    missing = wanted - len(in_data)
+    streak = {a: missing if _valid(cl[a][0]) else 0 for a in assets}
+    for i in in_data:
+        s = i - strategy.lag_days
+        base, _ = _base(strategy, assets, cl, mc, vol, first_valid, s, dates, tags)
+        for a in assets:
+            ok = a in base and mc[a][s] >= u.min_market_cap
+            streak[a] = streak[a] + 1 if ok else 0
+    return streak
 
 
 def _excluded(strategy, asset, day, tags) -> bool:
@@ -204,9 +213,8 @@ def _excluded(strategy, asset, day, tags) -> bool:
     return False
 
 
-def _review(
-    strategy, assets, cl, mc, vol, first_valid, s, dates, previous, streak, tags, first_review=False
-):
+def _base(strategy, assets, cl, mc, vol, first_valid, s, dates, tags):
+    """The screens without history at snapshot s: the base list and the measure."""
     u = strategy.universe
     day = dates[s]
     measure = {
@@ -240,6 +248,12 @@ def _review(
         base = kept
     if u.min_age_days > 0:
         base = [a for a in base if s - first_valid[a] >= u.min_age_days]
+    return base, measure
+
+
+def _review(strategy, assets, cl, mc, vol, first_valid, s, dates, previous, streak, tags):
+    u = strategy.universe
+    base, measure = _base(strategy, assets, cl, mc, vol, first_valid, s, dates, tags)
     member_floor = (
         u.min_market_cap_members if u.min_market_cap_members is not None else u.min_market_cap
     )
@@ -253,7 +267,7 @@ def _review(
     pool = [
         a
         for a in eligible
-        if a not in fixed and (first_review or a in previous or streak[a] >= u.seasoning_reviews)
+        if a not in fixed and (a in previous or streak[a] >= u.seasoning_reviews)
     ]
     ranked = sorted(pool, key=lambda a: (-measure[a], a))
     rank = {a: k + 1 for k, a in enumerate(ranked)}
@@ -280,14 +294,13 @@ def _review(
         if u.entry_rank is not None or u.exit_rank is not None:
             entry = u.entry_rank or n
             exit_ = u.exit_rank or n
-            chosen = [
-                a
-                for a in ranked
-                if (a in previous and rank[a] <= exit_) or (a not in previous and rank[a] <= entry)
-            ]
+            # Members within the exit rank stay; newcomers take the free places, by rank.
+            chosen = [a for a in ranked if a in previous and rank[a] <= exit_][:n]
+            for a in ranked:
+                if len(chosen) < n and a not in previous and rank[a] <= entry:
+                    chosen.append(a)
         else:
-            chosen = [a for a in ranked if a in previous]
-        chosen = chosen[:n]  # ranked order: the lowest ranked go first
+            chosen = [a for a in ranked if a in previous][:n]
         for a in ranked:
             if len(chosen) >= n:
                 break

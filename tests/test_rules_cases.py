@@ -8,7 +8,7 @@ import pytest
 
 import indexlab
 from indexlab.rules.schedule import schedule_positions
-from indexlab.rules.selection import Review, select_members
+from indexlab.rules.selection import Review, select_members, warmup_streak
 from indexlab.rules.weighting import bounded_weights
 from indexlab.spec import (
     Exclusion,
@@ -45,13 +45,59 @@ def test_market_cap_threshold_is_lower_for_members():
 
 
 def test_seasoning_needs_k_consecutive_eligible_reviews():
-    # Waived at inception (review 0: everyone is new). Asset 2 drops out at review 1;
-    # eligible again at 2 (streak 1 < k = 2), it re-enters at 3. Asset 3 appears at 1
-    # and enters at 2.
+    # Not waived at the first review: the count reaches back before it (the warm-up
+    # streak). Assets 0 and 1 were eligible at the review before (streak 1), 2 and 3
+    # were not. Review 0: 0 and 1 enter; 2 (streak 1 < k = 2) waits. Review 1: 2 drops
+    # out, 3 appears (streak 1). Review 2: 3 enters (streak 2), 2 is back (streak 1).
+    # Review 3: 2 enters.
     rule = Universe(top_n=5, seasoning_reviews=2)
     e = [[1, 1, 1, 0], [1, 1, 0, 1], [1, 1, 1, 1], [1, 1, 1, 1]]
     reviews = [review([9.0, 5.0, 4.0, 3.0], eligible=np.array(r, bool)) for r in e]
-    assert members_of(rule, reviews) == [[0, 1, 2], [0, 1], [0, 1, 3], [0, 1, 2, 3]]
+    members, _ = select_members(rule, reviews, streak=np.array([1, 1, 0, 0]))
+    got = [list(np.flatnonzero(row)) for row in members]
+    assert got == [[0, 1], [0, 1], [0, 1, 3], [0, 1, 2, 3]]
+
+
+def test_warmup_streak_counts_reviews_before_the_run_and_before_the_data():
+    # k = 3: two reviews before the first are wanted; one is in the data, one is not
+    # (missing). Before the data an asset counts as eligible if it has a close on the
+    # data's first day. Asset 0: listed, eligible before -> 2. Asset 1: listed, not
+    # eligible at the review in the data -> 0. Asset 2: not listed on day 0 -> 0 + 1.
+    rule = Universe(top_n=5, seasoning_reviews=3)
+    before = [review([9.0, 5.0, 4.0], eligible=np.array([True, False, True]))]
+    listed = np.array([True, True, False])
+    streak = warmup_streak(rule, before, listed, missing=1)
+    assert list(streak) == [2, 0, 1]
+
+
+def test_seasoning_does_not_depend_on_the_start_date():
+    # Monthly reviews, k = 2. C lists on Jan 10. Started on Jan 1, C is not seasoned on
+    # Feb 1 (one eligible review) and enters on Mar 1. Started on Feb 1, the count
+    # reaches back to Jan 1 (C not yet listed): the same members on Feb 1 and Mar 1.
+    dates = pd.date_range("2020-12-01", "2021-03-05", freq="D")
+    late = np.where(dates >= "2021-01-10", 1.0, np.nan)
+    close = pd.DataFrame({"A": 1.0, "B": 1.0, "C": late}, index=dates)
+    caps = pd.DataFrame({"A": 9.0, "B": 5.0, "C": 7.0 * late}, index=dates)
+    market = indexlab.Market.from_panels(close, caps, source="hand case")
+
+    def members(start: str) -> dict:
+        s = indexlab.Strategy(
+            name="s",
+            universe=Universe(top_n=3, exclude=(), seasoning_reviews=2),
+            rebalance=Rebalance("monthly"),
+            costs=indexlab.Costs(0, 0),
+            lag_days=0,
+            start=pd.Timestamp(start),
+            benchmarks=(),
+        )
+        weights = indexlab.run(s, market).weights
+        return {d: sorted(weights.columns[weights.loc[d] > 0]) for d in weights.index}
+
+    early, late_start = members("2021-01-01"), members("2021-02-01")
+    assert early[pd.Timestamp("2021-02-01")] == ["A", "B"]
+    assert early[pd.Timestamp("2021-03-01")] == ["A", "B", "C"]
+    for day in ("2021-02-01", "2021-03-01"):
+        assert late_start[pd.Timestamp(day)] == early[pd.Timestamp(day)]
 
 
 def test_rank_band_coverage_and_max_n():
@@ -77,6 +123,21 @@ def test_rank_buffer_keeps_members_to_the_exit_rank():
         [0, 1],
         [0, 1],
     ]
+
+
+def test_members_within_the_exit_rank_are_not_pushed_out_by_newcomers():
+    # N = 2, exit rank 4 (entry rank N = 2). Members 0 and 1; at the next review asset
+    # 2 is ranked 1, member 0 is 2nd and member 1 is 3rd: both members are within the
+    # exit rank and stay; the newcomer has no free place. (Sorting the union by rank and
+    # trimming would have pushed member 1 out.)
+    rule = Universe(top_n=2, exit_rank=4)
+    first = review([10.0, 9.0, 1.0, 0.5])
+    second = review([8.0, 7.0, 12.0, 0.5])
+    assert members_of(rule, [first, second]) == [[0, 1], [0, 1]]
+    # When member 1 falls to rank 5 (outside the exit rank), the newcomer takes its place.
+    third = review([8.0, 0.1, 12.0, 0.5, 0.4])
+    fourth = review([10.0, 9.0, 1.0, 0.5, 0.45])
+    assert members_of(rule, [fourth, third]) == [[0, 1], [0, 2]]
 
 
 def test_replacement_ratio_buffer():
@@ -320,7 +381,7 @@ def test_risk_off_to_cash_and_back_with_costs(tmp_path):
     r = run(
         m,
         universe=Universe(top_n=1),
-        costs=indexlab.Costs(fee_bps=100),
+        costs=indexlab.Costs(fee_bps=100, slippage_bps=0),
         lag_days=1,
         risk_off=indexlab.spec.RiskOff("a", signal_file=str(path)),
     )

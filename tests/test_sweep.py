@@ -14,7 +14,7 @@ from reference_loop import reference_backtest
 
 import indexlab
 from indexlab import SpecError, cli
-from indexlab.engine.plan import BoundedMemo
+from indexlab.engine.memo import BoundedMemo
 from indexlab.inspect import coverage_notes
 from indexlab.metrics import METRIC_COLUMNS
 from indexlab.sweep import SweepSpec, read_parts, read_sweep, run_configs, sweep

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from indexlab.engine.arrays import Window, WindowArrays, run_kernel
+from indexlab.engine.plan import dense
 from indexlab.market import Market
 from indexlab.result import PortfolioRun
 
@@ -28,10 +29,7 @@ class Trading:
 
     def dense(self, n_assets: int) -> np.ndarray:
         """The targets as a (candidates x assets) array."""
-        dense = np.zeros((len(self.rows), n_assets))
-        rows, slots = np.nonzero(self.columns >= 0)
-        dense[rows, self.columns[rows, slots]] = self.values[rows, slots]
-        return dense
+        return dense(np.asarray(self.columns), np.asarray(self.values), n_assets)
 
 
 def simulate(arrays: WindowArrays, trading: Trading, cost_rate: float) -> PortfolioRun:

@@ -7,16 +7,18 @@ review, and returns the new members:
 1. market-cap threshold: ``min_market_cap`` for newcomers, ``min_market_cap_members``
    (default: the same) for current members;
 2. seasoning: a newcomer must have been eligible at ``seasoning_reviews`` consecutive
-   reviews, this one included (members need not; waived at the first review, when
-   every asset is new);
+   reviews, this one included (members need not). The count runs on the review
+   calendar from the asset's own history, reaching back before the run's start (see
+   :func:`warmup_streak`), so that membership does not depend on the chosen start;
 3. the count rule over the candidates ranked by the ranking measure (ties by asset
    id): ``top_n``; ``rank_band`` [a, b]; ``max_n``; or ``coverage`` (the fewest
    top-ranked covering that share of the candidates' total measure, within
    ``min_n``..``max_n``);
-4. buffers (with ``top_n``): members stay while ranked within ``exit_rank``,
-   newcomers need ``entry_rank``, then the set is trimmed (lowest ranked first) or
-   filled (highest ranked first) to N; with ``replacement_ratio`` b, a newcomer
-   replaces the smallest member only if its measure is at least (1 + b) times larger.
+4. buffers (with ``top_n``): members stay while ranked within ``exit_rank``;
+   newcomers ranked within ``entry_rank`` enter only into the places members left free,
+   best ranked first; places still free are filled with the best ranked of the rest.
+   With ``replacement_ratio`` b, a newcomer replaces the smallest member only if its
+   measure is at least (1 + b) times larger.
 """
 
 from __future__ import annotations
@@ -69,6 +71,9 @@ def _count(rule: Universe, ranked: np.ndarray, measure: np.ndarray) -> np.ndarra
 def _buffered(
     rule: Universe, ranked: np.ndarray, measure: np.ndarray, previous: np.ndarray
 ) -> np.ndarray:
+    """Members with a rank buffer: the members ranked within the exit rank stay (all of
+    them: at most N were members), newcomers ranked within the entry rank take the free
+    places by rank, and what is still free goes to the best ranked of the rest."""
     n = rule.top_n
     rank = np.full(len(measure), np.iinfo(np.int64).max)
     rank[ranked] = np.arange(1, len(ranked) + 1)
@@ -76,13 +81,12 @@ def _buffered(
     if rule.entry_rank is not None or rule.exit_rank is not None:
         entry = rule.entry_rank if rule.entry_rank is not None else n
         exit_ = rule.exit_rank if rule.exit_rank is not None else n
-        keep = ranked[member & (rank[ranked] <= exit_)]
-        add = ranked[~member & (rank[ranked] <= entry)]
+        keep = ranked[member & (rank[ranked] <= exit_)][:n]
+        newcomers = ranked[~member & (rank[ranked] <= entry)]
     else:
-        keep = ranked[member]
-        add = ranked[:0]
-    chosen = np.sort(np.concatenate([keep, add]))
-    chosen = chosen[np.argsort(rank[chosen], kind="stable")][:n]  # trim, lowest rank out
+        keep = ranked[member][:n]
+        newcomers = ranked[:0]
+    chosen = np.concatenate([keep, newcomers[: max(n - len(keep), 0)]])
     if len(chosen) < n:  # fill with the best-ranked of the rest
         rest = ranked[~np.isin(ranked, chosen)]
         chosen = np.concatenate([chosen, rest[: n - len(chosen)]])
@@ -221,16 +225,42 @@ def select_independent(
     return members
 
 
-def select_members(rule: Universe, reviews: list[Review], always: np.ndarray | None = None):
+def warmup_streak(
+    rule: Universe, reviews: list[Review], listed_at_start: np.ndarray, missing: int
+) -> np.ndarray:
+    """Each asset's count of consecutive eligible reviews before the run's first review:
+    seasoning counts from the asset's own history, not from the run's start.
+
+    ``reviews`` are the calendar's last reviews before the run (oldest first), read from
+    the data; ``missing`` more precede them where the calendar reaches before the data
+    begin (or has no earlier date): there an asset counts as eligible if it has a close
+    on the data's first day (its history begins before the data), any other does not.
+    Eligibility is a newcomer's: the screens and the newcomers' market-cap threshold.
+    """
+    streak = np.where(listed_at_start, missing, 0).astype(np.int64)
+    for review in reviews:
+        with np.errstate(invalid="ignore"):
+            eligible = review.eligible & (review.market_cap >= rule.min_market_cap)
+        streak = np.where(eligible, streak + 1, 0)
+    return streak
+
+
+def select_members(
+    rule: Universe,
+    reviews: list[Review],
+    always: np.ndarray | None = None,
+    streak: np.ndarray | None = None,
+):
     """Members (bool, review x asset) and the number of candidates at each review.
 
     ``always`` (bool over assets): assets that are members whenever they are valid,
-    outside the count (fixed-weight assets).
+    outside the count (fixed-weight assets). ``streak``: each asset's consecutive
+    eligible reviews before the first (:func:`warmup_streak`; default none).
     """
     n_assets = len(reviews[0].eligible) if reviews else 0
     members = np.zeros((len(reviews), n_assets), dtype=bool)
     candidates_count = np.zeros(len(reviews), dtype=np.int64)
-    streak = np.zeros(n_assets, dtype=np.int64)
+    streak = np.zeros(n_assets, dtype=np.int64) if streak is None else streak.copy()
     previous = np.zeros(n_assets, dtype=bool)
     newcomer_cap = rule.min_market_cap
     member_cap = (
@@ -241,9 +271,7 @@ def select_members(rule: Universe, reviews: list[Review], always: np.ndarray | N
         with np.errstate(invalid="ignore"):
             eligible = review.eligible & (review.market_cap >= threshold)
         streak = np.where(eligible, streak + 1, 0)
-        # Seasoning is waived at the first review: at inception every asset is new.
-        seasoned = streak >= rule.seasoning_reviews if r > 0 else eligible
-        can_enter = eligible & (previous | seasoned)
+        can_enter = eligible & (previous | (streak >= rule.seasoning_reviews))
         forced = np.zeros(n_assets, dtype=bool)
         if always is not None:
             forced = always & eligible
@@ -258,3 +286,40 @@ def select_members(rule: Universe, reviews: list[Review], always: np.ndarray | N
         members[r] |= forced
         previous = members[r]
     return members, candidates_count
+
+
+@dataclass(frozen=True, eq=False)
+class Members:
+    """The selection step's output, per review: the member columns (reviews x slots,
+    -1 padded) and the number of candidates. When the members are the first ``top``
+    ranks of ``order`` (a top-N rule without history), both are kept, so that weights
+    can be read off shared prefix sums."""
+
+    columns: np.ndarray
+    n_candidates: np.ndarray
+    order: np.ndarray | None = None
+    top: int | None = None
+
+    @property
+    def counts(self) -> np.ndarray:
+        return (self.columns >= 0).sum(axis=1)
+
+
+def prefix_members(order: np.ndarray, n_candidates: np.ndarray, top: int) -> Members:
+    """The first ``top`` ranks of each review's ``order`` (or all its candidates)."""
+    width = min(top, order.shape[1])
+    used = np.arange(width)[None, :] < np.minimum(n_candidates, top)[:, None]
+    return Members(np.where(used, order[:, :width], -1), n_candidates, order, top)
+
+
+def select(
+    rule: Universe,
+    reviews: list[Review],
+    always: np.ndarray | None = None,
+    streak: np.ndarray | None = None,
+) -> Members:
+    """The selection step for rules with history (buffers, seasoning, member-aware
+    thresholds) or fixed-weight members: reviews in order, each from the screens of its
+    snapshot and the members of the previous one."""
+    members, n_candidates = select_members(rule, reviews, always, streak)
+    return Members(columns_of(members), n_candidates)

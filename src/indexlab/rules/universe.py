@@ -12,12 +12,15 @@ from __future__ import annotations
 import warnings
 import weakref
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from indexlab.errors import DataError, SpecError
 from indexlab.market import Market
+from indexlab.rules.measures import measure_values
+from indexlab.spec import Strategy
 from indexlab.spec.model import Exclusion
 from indexlab.taxonomy import KNOWN_TAGS, dated_always, dated_tags, merge_dated_tags, tag_panel
 
@@ -170,3 +173,48 @@ def age_screen(market: Market, snapshot: np.ndarray, min_age_days: int) -> np.nd
     """Listed (first valid close) at least ``min_age_days`` before each snapshot."""
     first = market.first_valid_positions()
     return (first[None, :] >= 0) & (snapshot[:, None] - first[None, :] >= min_age_days)
+
+
+@dataclass(frozen=True, eq=False)
+class Screens:
+    """The eligibility step's output, per review snapshot (reviews x assets): who
+    passed the screens that do not depend on the index's own history, and the market
+    caps (for the thresholds) and ranking measure the selection reads."""
+
+    eligible: np.ndarray
+    market_cap: np.ndarray
+    measure: np.ndarray
+
+
+def _excluded(strategy: Strategy, market: Market, snapshot: np.ndarray) -> np.ndarray:
+    rule = strategy.universe
+    if not rule.exclusions:
+        return np.zeros((len(snapshot), len(market.asset_ids)), dtype=bool)
+    extra = dated_tags(strategy.resolve_path(rule.tags_file)) if rule.tags_file else None
+    tags = market_dated_tags(market, extra)
+    return exclusion_mask(market, rule.exclusions, market.dates[snapshot], tags=tags)
+
+
+def screen(strategy: Strategy, market: Market, snapshot: np.ndarray) -> Screens:
+    """The eligibility step. Needs the strategy's universe and ranking rules and the
+    review snapshot rows (data up to each, never later); gives the Screens: a valid
+    close, market cap and ranking measure on the snapshot day, not excluded, within the
+    pre-universe top K, and through the volume and age screens."""
+    rule = strategy.universe
+    close = market.close_values[snapshot]
+    caps = market.market_cap_values[snapshot]
+    measure = measure_values(market, strategy.ranking)[snapshot]
+    base = eligibility(close, caps, _excluded(strategy, market, snapshot)) & np.isfinite(measure)
+    if rule.pre_top_k is not None:
+        base &= top_k_mask(measure, base, rule.pre_top_k)
+    if rule.min_volume > 0 or rule.min_volume_ratio > 0:
+        base &= volume_screen(
+            market,
+            snapshot,
+            min_volume=rule.min_volume,
+            min_ratio=rule.min_volume_ratio,
+            window_days=rule.volume_window_days,
+        )
+    if rule.min_age_days > 0:
+        base &= age_screen(market, snapshot, rule.min_age_days)
+    return Screens(base, caps, measure)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from indexlab.engine import Configuration, configure
 from indexlab.engine.arrays import WindowArrays, run_kernel
-from indexlab.engine.plan import BoundedMemo, forget_per_strategy
+from indexlab.engine.memo import BoundedMemo, forget_per_strategy
 from indexlab.engine.portfolio import hold_asset, reference_asset
 from indexlab.errors import IndexlabError
 from indexlab.market import Market
@@ -63,7 +63,7 @@ def run_configs(
     metrics of :func:`indexlab.metrics.summary`, ``error``), and their equity when
     ``keep_equity``. A configuration that cannot run (an empty universe, ...) gets its
     error message and no metrics; the others run. ``memo`` (a
-    :class:`~indexlab.engine.plan.BoundedMemo` kept across calls on the same market)
+    :class:`~indexlab.engine.memo.BoundedMemo` kept across calls on the same market)
     shares planning work between calls; ``memory_bytes`` bounds the memo (a quarter)
     and the kernel's arrays (the rest)."""
     # The planning memo takes at most a quarter of the budget, the kernel the rest.

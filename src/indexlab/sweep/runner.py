@@ -21,7 +21,7 @@ from typing import Protocol, TextIO
 
 import pandas as pd
 
-from indexlab.engine.plan import BoundedMemo
+from indexlab.engine.memo import BoundedMemo
 from indexlab.errors import IndexlabError, SpecError
 from indexlab.market import Market
 from indexlab.rules.schedule import calendar_key, schedule_positions

@@ -11,7 +11,9 @@ Running it again resumes: coins whose file is complete are skipped, missing or d
 are downloaded. HTTP is the standard library's. Requests are paced (a minimum interval between
 them, longer after each 429), retried with exponential backoff and jitter on 408, 429, 5xx,
 dropped connections, timeouts and truncated bodies (honouring ``Retry-After``), and fail fast
-on any other 4xx. The API key travels in a header and never appears in a message.
+on any other 4xx. The API key travels in a header and never appears in a message. (The
+requests are :mod:`indexlab.sources.coingecko_http`'s, the progress bar
+:mod:`indexlab.sources.progress`'s.)
 
 Without a paid plan CoinGecko serves only the past 365 days of history: ``days="max"`` then
 fails with HTTP 401 (CoinGecko error 10012), which stops the fetch with that explanation.
@@ -20,11 +22,6 @@ fails with HTTP 401 (CoinGecko error 10012), which stops the fetch with that exp
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import email.utils
-import gzip
-import http
-import http.client
 import io
 import json
 import math
@@ -34,62 +31,38 @@ import re
 import secrets
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from indexlab.errors import IndexlabError
-from indexlab.version import __version__
+from indexlab.sources.coingecko_http import (
+    API_KEY_ENV,
+    MIN_INTERVAL_S,
+    PRO_URL,
+    PUBLIC_URL,
+    AccessRefusedError,
+    CoinGeckoClient,
+    FetchError,
+    RequestFailed,
+    RetryPolicy,
+)
+from indexlab.sources.progress import Progress, duration_text, eta_seconds
 
-PUBLIC_URL = "https://api.coingecko.com/api/v3"
-PRO_URL = "https://pro-api.coingecko.com/api/v3"
-API_KEY_ENV = "COINGECKO_API_KEY"
+__all__ = [
+    "AccessRefusedError",
+    "FetchError",
+    "FetchSummary",
+    "RetryPolicy",
+    "fetch_coingecko",
+    "market_chart_problem",
+]
+
 MARKETS_PAGE_SIZE = 250  # the largest page /coins/markets serves
 SERIES = ("prices", "market_caps", "total_volumes")
-# Seconds between the starts of two requests, by kind of access. Keyless access is limited
-# per IP address (reportedly 5 to 30 calls a minute); the demo plan documents 100 calls a
-# minute, paid plans 250 and more. Each 429 lengthens the interval by half (to at least 1 s),
-# up to the maximum.
-MIN_INTERVAL_S = {"public": 2.5, "demo": 1.0, "pro": 0.5}
-MAX_INTERVAL_S = 20.0
-RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _COIN_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,199}", re.IGNORECASE)  # also a safe file name
 _DAYS = re.compile(r"max|[1-9][0-9]{0,5}")
-_TIME_RANGE_ERROR = 10012  # CoinGecko: "Your request exceeds the allowed time range"
-
-
-class FetchError(IndexlabError):
-    """A download that cannot be done: bad arguments, the coin list unreachable, or one
-    coin's history that could not be fetched (then it is listed in ``FetchSummary.failed``)."""
-
-
-class AccessRefusedError(FetchError):
-    """CoinGecko refused the key or the plan (HTTP 401 or 403): every further request would
-    be refused the same way, so the whole fetch stops."""
-
-
-class _RequestFailed(FetchError):
-    def __init__(self, what: str, reason: str) -> None:
-        super().__init__(f"{what}: {reason}")
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard one request is tried: ``attempts`` in all, the k-th wait (k = 0, 1, ...)
-    being ``backoff_s * 2**k`` capped at ``max_backoff_s`` and scaled by a random 0.5-1, or
-    what ``Retry-After`` asks for, provided that is at most ``max_retry_after_s``."""
-
-    attempts: int = 6
-    backoff_s: float = 2.0
-    max_backoff_s: float = 60.0
-    max_retry_after_s: float = 300.0
-    timeout_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -123,7 +96,7 @@ class FetchSummary:
         )
         if self.not_attempted:
             head += f", {len(self.not_attempted)} not attempted"
-        lines = [f"{head} ({self.requests} requests, {_duration(self.elapsed_s)})."]
+        lines = [f"{head} ({self.requests} requests, {duration_text(self.elapsed_s)})."]
         lines += [f"  failed: {coin_id}: {reason}" for coin_id, reason in self.failed.items()]
         if self.stopped:
             lines.append(f"  stopped early: {self.stopped}")
@@ -188,80 +161,121 @@ def fetch_coingecko(
     out_dir = Path(out_dir)
     key = _api_key(api_key)
     access = _check_arguments(top, key, pro, days, vs_currency, max_failures_in_a_row)
-    base = (base_url or (PRO_URL if pro else PUBLIC_URL)).rstrip("/")
-    if urllib.parse.urlsplit(base).scheme not in ("http", "https") or "?" in base:
-        raise FetchError(f"base URL {base!r}: expected http(s)://host[/path], without a query")
-    interval_s = MIN_INTERVAL_S[access] if min_interval_s is None else float(min_interval_s)
-    if not (math.isfinite(interval_s) and interval_s >= 0):
-        raise FetchError(f"min_interval_s {min_interval_s!r}: expected seconds >= 0")
+    base = _base_url(base_url, pro)
+    interval_s = _interval_s(access, min_interval_s)
     stream = sys.stderr if progress is True else (None if progress is False else progress)
-    report = _Progress(stream)
-    client = _Client(base, key, access, interval_s, retry, sleep, clock, rng or random.Random())
+    report = Progress(stream)
+    client = CoinGeckoClient(
+        base, key, access, interval_s, retry, sleep, clock, rng or random.Random()
+    )
     client.notify = report.line
     try:
         coins = _top_coins(client, top, vs_currency)
         coins_dir = out_dir / "coins"
         coins_dir.mkdir(parents=True, exist_ok=True)
         _write_coins_csv(out_dir / "coins.csv", coins)
-        skipped, todo = [], []
-        for coin_id, _, _ in coins:
-            path = coins_dir / f"{coin_id}.json"
-            if path.exists() and not refresh:
-                problem = _file_problem(path)
-                if problem is None:
-                    skipped.append(coin_id)
-                    continue
-                report.line(f"{coin_id}: the file there is incomplete ({problem}); downloading")
-            todo.append(coin_id)
+        skipped, todo = _complete_and_todo(coins, coins_dir, refresh, report)
         if len(coins) < top:
             report.line(f"CoinGecko lists only {len(coins)} coins, fewer than the top {top}")
         report.line(
             f"CoinGecko top {len(coins)} ({access} access, one request every "
             f"{interval_s:g} s): {len(skipped)} complete already, {len(todo)} to download"
         )
-        downloaded: list[str] = []
-        failed: dict[str, str] = {}
-        not_attempted: list[str] = []
-        stopped = None
-        in_a_row = 0
-        loop_started = clock()
-        for done, coin_id in enumerate(todo):
-            eta_s = _eta_s(clock() - loop_started, done, len(todo), client.interval_s)
-            report.bar(f"[{done}/{len(todo)}] {coin_id}  ETA {_duration(eta_s)}")
-            counter = f"[{done + 1:>{len(str(len(todo)))}}/{len(todo)}] {coin_id}"
-            try:
-                points = _download_chart(client, coins_dir, coin_id, vs_currency, days)
-            except _RequestFailed as exc:
-                failed[coin_id] = exc.reason
-                in_a_row += 1
-                report.line(f"{counter}: FAILED: {exc.reason}")
-                if in_a_row >= max_failures_in_a_row and done + 1 < len(todo):
-                    not_attempted = todo[done + 1 :]
-                    stopped = (
-                        f"{in_a_row} coins in a row failed (CoinGecko or the network is down?); "
-                        f"{len(not_attempted)} coins not attempted"
-                    )
-                    break
-            else:
-                in_a_row = 0
-                downloaded.append(coin_id)
-                eta_s = _eta_s(clock() - loop_started, done + 1, len(todo), client.interval_s)
-                report.line(f"{counter}: {points:,} points; ETA {_duration(eta_s)}", tty=False)
+        outcome = _download_all(
+            client, coins_dir, todo, (vs_currency, days), max_failures_in_a_row, report
+        )
         summary = FetchSummary(
             out_dir=out_dir,
             coin_ids=tuple(coin_id for coin_id, _, _ in coins),
-            downloaded=tuple(downloaded),
             skipped=tuple(skipped),
-            failed=failed,
-            not_attempted=tuple(not_attempted),
-            stopped=stopped,
             requests=client.requests,
             elapsed_s=clock() - started,
+            **outcome,
         )
         report.line(summary.text())
         return summary
     finally:
         report.close()
+
+
+def _base_url(base_url: str | None, pro: bool) -> str:
+    base = (base_url or (PRO_URL if pro else PUBLIC_URL)).rstrip("/")
+    if urllib.parse.urlsplit(base).scheme not in ("http", "https") or "?" in base:
+        raise FetchError(f"base URL {base!r}: expected http(s)://host[/path], without a query")
+    return base
+
+
+def _interval_s(access: str, min_interval_s: float | None) -> float:
+    interval_s = MIN_INTERVAL_S[access] if min_interval_s is None else float(min_interval_s)
+    if not (math.isfinite(interval_s) and interval_s >= 0):
+        raise FetchError(f"min_interval_s {min_interval_s!r}: expected seconds >= 0")
+    return interval_s
+
+
+def _complete_and_todo(
+    coins: list[tuple[str, str, str]], coins_dir: Path, refresh: bool, report: Progress
+) -> tuple[list[str], list[str]]:
+    """The coins whose file is complete already (kept unless ``refresh``), and the rest."""
+    skipped, todo = [], []
+    for coin_id, _, _ in coins:
+        path = coins_dir / f"{coin_id}.json"
+        if path.exists() and not refresh:
+            problem = _file_problem(path)
+            if problem is None:
+                skipped.append(coin_id)
+                continue
+            report.line(f"{coin_id}: the file there is incomplete ({problem}); downloading")
+        todo.append(coin_id)
+    return skipped, todo
+
+
+def _download_all(
+    client: CoinGeckoClient,
+    coins_dir: Path,
+    todo: list[str],
+    chart: tuple[str, str],
+    max_failures_in_a_row: int,
+    report: Progress,
+) -> dict:
+    """Download each coin of ``todo`` (``chart``: vs_currency and days) in turn, stopping
+    after ``max_failures_in_a_row`` failures in a row. Returns the FetchSummary fields
+    ``downloaded``, ``failed``, ``not_attempted`` and ``stopped``."""
+    downloaded: list[str] = []
+    failed: dict[str, str] = {}
+    not_attempted: list[str] = []
+    stopped = None
+    in_a_row = 0
+    loop_started = client.clock()
+    for done, coin_id in enumerate(todo):
+        eta_s = eta_seconds(client.clock() - loop_started, done, len(todo), client.interval_s)
+        report.bar(f"[{done}/{len(todo)}] {coin_id}  ETA {duration_text(eta_s)}")
+        counter = f"[{done + 1:>{len(str(len(todo)))}}/{len(todo)}] {coin_id}"
+        try:
+            points = _download_chart(client, coins_dir, coin_id, *chart)
+        except RequestFailed as exc:
+            failed[coin_id] = exc.reason
+            in_a_row += 1
+            report.line(f"{counter}: FAILED: {exc.reason}")
+            if in_a_row >= max_failures_in_a_row and done + 1 < len(todo):
+                not_attempted = todo[done + 1 :]
+                stopped = (
+                    f"{in_a_row} coins in a row failed (CoinGecko or the network is down?); "
+                    f"{len(not_attempted)} coins not attempted"
+                )
+                break
+        else:
+            in_a_row = 0
+            downloaded.append(coin_id)
+            eta_s = eta_seconds(
+                client.clock() - loop_started, done + 1, len(todo), client.interval_s
+            )
+            report.line(f"{counter}: {points:,} points; ETA {duration_text(eta_s)}", tty=False)
+    return {
+        "downloaded": tuple(downloaded),
+        "failed": failed,
+        "not_attempted": tuple(not_attempted),
+        "stopped": stopped,
+    }
 
 
 def _api_key(api_key: str | None) -> str | None:
@@ -288,204 +302,7 @@ def _check_arguments(
     return "pro" if pro else ("demo" if key else "public")
 
 
-class _Client:
-    """GET requests to the API: paced, retried, and turned into one-line errors."""
-
-    def __init__(
-        self,
-        base_url: str,
-        key: str | None,
-        access: str,
-        interval_s: float,
-        retry: RetryPolicy,
-        sleep: Callable[[float], object],
-        clock: Callable[[], float],
-        rng: random.Random,
-    ) -> None:
-        self.base_url = base_url
-        self.key = key
-        self.access = access
-        self.interval_s = interval_s
-        self.retry = retry
-        self.sleep = sleep
-        self.clock = clock
-        self.rng = rng
-        self.headers = {
-            "Accept": "application/json",
-            "Accept-Encoding": "gzip",
-            "User-Agent": f"indexlab/{__version__} (+urllib)",
-        }
-        if key is not None:
-            self.headers["x-cg-pro-api-key" if access == "pro" else "x-cg-demo-api-key"] = key
-        self.requests = 0
-        self.notify: Callable[[str], None] = lambda text: None
-        self._last_start: float | None = None
-
-    def get_json(
-        self, path: str, query: Mapping[str, str], what: str, *, if_404: str
-    ) -> tuple[object, bytes]:
-        """The parsed JSON body of a 200 reply to ``path?query``, and the body's bytes.
-        ``what`` starts error messages; ``if_404`` is the likely cause of a 404."""
-        url = f"{self.base_url}/{path}?{urllib.parse.urlencode(query)}"
-        attempts = max(1, self.retry.attempts)
-        for attempt in range(1, attempts + 1):
-            self._pace()
-            wait_s = None
-            try:
-                status, headers, body = self._send(url)
-            except (OSError, http.client.HTTPException, EOFError, zlib.error) as exc:
-                last = _describe_exception(exc)  # refused, reset, timed out, truncated
-            else:
-                if status == 200:
-                    try:
-                        return json.loads(body), body
-                    except ValueError:
-                        last = f"a reply that is not complete JSON ({len(body):,} bytes)"
-                elif status in RETRYABLE_STATUS:
-                    last = self._describe_status(status, body)
-                    wait_s = _retry_after_s(headers.get("Retry-After"))
-                    if status == 429:
-                        self.interval_s = min(max(self.interval_s * 1.5, 1.0), MAX_INTERVAL_S)
-                else:
-                    self._fail_fast(status, body, what, if_404)
-            if attempt == attempts:
-                break
-            if wait_s is not None and wait_s > self.retry.max_retry_after_s:
-                raise _RequestFailed(
-                    what,
-                    f"{last}, and CoinGecko asks to wait {wait_s:.0f} s (Retry-After), more "
-                    f"than the {self.retry.max_retry_after_s:g} s allowed",
-                )
-            if wait_s is None:
-                backoff_s = self.retry.backoff_s * 2 ** (attempt - 1)
-                wait_s = min(backoff_s, self.retry.max_backoff_s) * (0.5 + 0.5 * self.rng.random())
-            self.notify(f"{what}: {last}; retry {attempt} of {attempts - 1} in {wait_s:.1f} s")
-            self.sleep(wait_s)
-        raise _RequestFailed(what, f"gave up after {attempts} attempts; last: {last}")
-
-    def _pace(self) -> None:
-        if self._last_start is not None:
-            wait_s = self._last_start + self.interval_s - self.clock()
-            if wait_s > 0:
-                self.sleep(wait_s)
-        self._last_start = self.clock()
-        self.requests += 1
-
-    def _send(self, url: str) -> tuple[int, Mapping[str, str], bytes]:
-        request = urllib.request.Request(url, headers=self.headers)
-        try:
-            with urllib.request.urlopen(request, timeout=self.retry.timeout_s) as response:
-                body = _decoded(response.read(), response.headers)
-                return response.status, response.headers, body
-        except urllib.error.HTTPError as exc:
-            with exc:
-                try:
-                    body = _decoded(exc.read(), exc.headers)
-                except (OSError, http.client.HTTPException, EOFError, zlib.error):
-                    body = b""  # the status says enough
-            return exc.code, exc.headers, body
-
-    def _describe_status(self, status: int, body: bytes) -> str:
-        code, message = _api_error(body)
-        try:
-            phrase = http.HTTPStatus(status).phrase
-        except ValueError:
-            phrase = ""
-        text = f"HTTP {status} {phrase}".rstrip()
-        if code is not None and code != status:
-            text += f", CoinGecko error {code}"
-        if message and message.lower() != phrase.lower():
-            text += f": {self._redact(message)}"
-        return text
-
-    def _fail_fast(self, status: int, body: bytes, what: str, if_404: str) -> None:
-        """Raise the error for a reply that no retry would change."""
-        described = self._describe_status(status, body)
-        code, _ = _api_error(body)
-        if code == _TIME_RANGE_ERROR:
-            raise AccessRefusedError(
-                f"{what}: CoinGecko serves only the past 365 days without a paid plan "
-                f"({described}); ask for days=365 or fewer, or use a paid key with pro"
-            )
-        if status in (401, 403):
-            if self.key is None:
-                raise AccessRefusedError(
-                    f"{what}: CoinGecko refused the request without an API key ({described}); "
-                    f"set {API_KEY_ENV}"
-                )
-            hint = (
-                "; a pro key needs the pro host (pro=True), a demo key the public host"
-                if code in (10010, 10011)
-                else "; check the key (it is not shown here)"
-            )
-            raise AccessRefusedError(
-                f"{what}: CoinGecko refused the {self.access} API key ({described}){hint}"
-            )
-        if status == 404:
-            raise _RequestFailed(what, f"{described} ({if_404})")
-        raise _RequestFailed(what, described)
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self.key, "***") if self.key else text
-
-
-def _decoded(body: bytes, headers: Mapping[str, str]) -> bytes:
-    encoding = headers.get("Content-Encoding") or ""
-    return gzip.decompress(body) if encoding.strip().lower() == "gzip" else body
-
-
-def _api_error(body: bytes) -> tuple[int | None, str]:
-    """CoinGecko's error code and message from an error reply's body, in any of its shapes:
-    ``{"error": {"status": {...}}}``, ``{"status": {...}}`` or ``{"error": "text"}``."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        text = body[:200].decode("utf-8", "replace")
-        return None, "" if "<" in text else " ".join(text.split())
-    error = data.get("error")
-    if isinstance(error, str):
-        return None, " ".join(error.split())[:200]
-    status = error.get("status") if isinstance(error, dict) else data.get("status")
-    if not isinstance(status, dict):
-        return None, ""
-    code = status.get("error_code")
-    message = " ".join(str(status.get("error_message") or "").split())
-    return (code if isinstance(code, int) else None), message[:200]
-
-
-def _retry_after_s(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-        seconds = (when - dt.datetime.now(dt.UTC)).total_seconds()
-    return max(0.0, seconds) if math.isfinite(seconds) else None
-
-
-def _describe_exception(exc: BaseException) -> str:
-    if isinstance(exc, http.client.IncompleteRead):
-        return f"a truncated reply ({len(exc.partial):,} bytes, {exc.expected:,} more expected)"
-    if isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)):
-        return "a truncated or damaged gzip reply"
-    if isinstance(exc, urllib.error.URLError):
-        exc = exc.reason if isinstance(exc.reason, BaseException) else exc
-    if isinstance(exc, TimeoutError):
-        return "no reply in time (timeout)"
-    text = str(exc) or type(exc).__name__
-    return f"a connection error ({type(exc).__name__}: {text})"
-
-
-def _top_coins(client: _Client, top: int, vs_currency: str) -> list[tuple[str, str, str]]:
+def _top_coins(client: CoinGeckoClient, top: int, vs_currency: str) -> list[tuple[str, str, str]]:
     """(coin_id, symbol, name) of the ``top`` coins by market cap, in rank order. Ranks can
     shift between two pages, so a coin seen twice is kept once and paging goes on."""
     coins: dict[str, tuple[str, str, str]] = {}
@@ -500,7 +317,7 @@ def _top_coins(client: _Client, top: int, vs_currency: str) -> list[tuple[str, s
         what = f"coin list page {page}"
         try:
             rows, _ = client.get_json("coins/markets", query, what, if_404="is the base URL right?")
-        except _RequestFailed as exc:
+        except RequestFailed as exc:
             raise FetchError(f"cannot list the top {top} coins: {exc}") from None
         if not isinstance(rows, list):
             raise FetchError(f"{what}: expected a JSON array of coins, got {type(rows).__name__}")
@@ -525,7 +342,7 @@ def _text(value: object) -> str:
 
 
 def _download_chart(
-    client: _Client, coins_dir: Path, coin_id: str, vs_currency: str, days: str
+    client: CoinGeckoClient, coins_dir: Path, coin_id: str, vs_currency: str, days: str
 ) -> int:
     """Download one coin's market_chart into ``coins_dir``; returns its number of points."""
     path = f"coins/{urllib.parse.quote(coin_id)}/market_chart"
@@ -533,7 +350,7 @@ def _download_chart(
     data, body = client.get_json(path, query, coin_id, if_404="no such coin id on CoinGecko?")
     problem = market_chart_problem(data)
     if problem is not None:
-        raise _RequestFailed(coin_id, f"not a market_chart reply: {problem}")
+        raise RequestFailed(coin_id, f"not a market_chart reply: {problem}")
     _write_atomic(coins_dir / f"{coin_id}.json", body)
     return len(data["prices"])
 
@@ -574,54 +391,3 @@ def _is_number(value: object) -> bool:
     if isinstance(value, bool):
         return False
     return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
-
-
-def _eta_s(elapsed_s: float, done: int, total: int, interval_s: float) -> float:
-    """Seconds left: the mean time per coin so far (the request interval before the first)
-    times the coins left."""
-    per_coin_s = elapsed_s / done if done else interval_s
-    return per_coin_s * (total - done)
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
-class _Progress:
-    """Progress on a text stream: on a terminal one bar redrawn with '\\r' plus the lines
-    that must stay; elsewhere (a log file, a pipe) only lines, one per coin."""
-
-    def __init__(self, stream: TextIO | None) -> None:
-        self.stream = stream
-        isatty = getattr(stream, "isatty", None)
-        self.tty = bool(isatty and isatty())
-        self._drawn = 0  # length of the bar on screen
-
-    def bar(self, text: str) -> None:
-        if self.stream is not None and self.tty:
-            self.stream.write("\r" + text.ljust(self._drawn))
-            self._drawn = len(text)
-            self.stream.flush()
-
-    def line(self, text: str, *, tty: bool = True) -> None:
-        """A line that stays; ``tty=False``: only when there is no bar to show it instead."""
-        if self.stream is None or (self.tty and not tty):
-            return
-        self._erase()
-        self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.stream is not None:
-            self._erase()
-            self.stream.flush()
-
-    def _erase(self) -> None:
-        if self._drawn:
-            self.stream.write("\r" + " " * self._drawn + "\r")
-            self._drawn = 0

@@ -8,24 +8,16 @@ never a traceback (``--debug`` shows it).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from collections.abc import Sequence
 
-import pandas as pd
-
+from indexlab.cli.options import parse_date
 from indexlab.errors import IndexlabError
 from indexlab.version import __version__
 
+__all__ = ["EXIT_ERROR", "main", "parse_date"]
+
 EXIT_ERROR = 1
-
-
-def parse_date(text: str) -> pd.Timestamp:
-    """An argparse type: a calendar date YYYY-MM-DD."""
-    try:
-        return pd.Timestamp(dt.date.fromisoformat(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
 def _parser() -> argparse.ArgumentParser:

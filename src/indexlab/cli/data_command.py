@@ -11,7 +11,7 @@ LIST_LIMIT = 8
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    from indexlab.cli import parse_date
+    from indexlab.cli.options import parse_date
     from indexlab.sources.coingecko import DAY_CONVENTIONS
 
     data = commands.add_parser(

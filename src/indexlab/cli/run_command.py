@@ -10,7 +10,7 @@ from indexlab.errors import SpecError
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    from indexlab.cli import parse_date
+    from indexlab.cli.options import parse_date
 
     run = commands.add_parser(
         "run",

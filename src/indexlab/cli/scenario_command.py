@@ -18,7 +18,7 @@ from indexlab.scenarios import (
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    from indexlab.cli import parse_date
+    from indexlab.cli.options import parse_date
 
     command = commands.add_parser(
         "scenario",

@@ -20,7 +20,7 @@ DEFAULT_RULE = "sma-cross:50,200"
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    from indexlab.cli import parse_date
+    from indexlab.cli.options import parse_date
 
     signals = commands.add_parser(
         "signals",

@@ -112,6 +112,8 @@ class Result:
     reference: pd.Series | Callable[[], pd.Series] | None = None
     notes: tuple[str, ...] = ()
     periods_per_year: int = metrics.PERIODS_PER_YEAR
+    # How to explain the planning afterwards (kind -> frame); set by the engine.
+    explanation: Callable[[str], pd.DataFrame] | None = None
 
     @cached_property
     def reference_equity(self) -> pd.Series | None:
@@ -219,6 +221,24 @@ class Result:
         one-way turnover (traded / value), cost and the number of assets held, in
         units of C0."""
         return self._main.trades
+
+    def universe(self) -> pd.DataFrame:
+        """Who was eligible at each review, and why not: one row per review date and
+        asset listed then (``date``, ``snapshot``, ``asset``, ``eligible``, ``reason``,
+        ``market_cap``, ``measure``). Computed when asked for."""
+        return self._explain("universe")
+
+    def selection(self) -> pd.DataFrame:
+        """Who was selected at each review, and why (rank within the top N, kept by
+        the buffer, not seasoned, ...): one row per review date and eligible asset or
+        member (``date``, ``asset``, ``rank``, ``measure``, ``member_before``,
+        ``selected``, ``reason``). Answers "why is X in the index on date D?"."""
+        return self._explain("selection")
+
+    def _explain(self, kind: str) -> pd.DataFrame:
+        if self.explanation is None:
+            raise ValueError("this Result was not made by indexlab.run: nothing to explain")
+        return self.explanation(kind)
 
     @property
     def liquidations(self) -> pd.DataFrame:

@@ -162,7 +162,7 @@ class Planner:
             always = np.zeros(len(self.market.asset_ids), dtype=bool)
             always[list(self.fixed)] = True
             streak = self.warmup(int(review_rows[0])) if rule.seasoning_reviews > 1 else None
-            return key, select(rule, _reviews(screens), always if self.fixed else None, streak)
+            return key, select(rule, review_list(screens), always if self.fixed else None, streak)
         top = rule.top_n or rule.max_n
         # Alone, a top-N strategy needs the first N ranks only; a memo serves every N.
         keep = top if self.prefix and self.memo is None else None
@@ -186,7 +186,7 @@ class Planner:
         before = self.market.dates[: self.start_pos + first_review]
         prior = prior_reviews(before, s.reconstitution or s.rebalance, wanted)
         snapshot = prior[prior - self.lag >= 0] - self.lag
-        reviews = _reviews(self.screens(snapshot)[1]) if len(snapshot) else []
+        reviews = review_list(self.screens(snapshot)[1]) if len(snapshot) else []
         listed = np.isfinite(self.market.close_values[0])
         return warmup_streak(rule, reviews, listed, wanted - len(reviews))
 
@@ -271,7 +271,8 @@ class Planner:
         )
 
 
-def _reviews(screens: Screens) -> list[Review]:
+def review_list(screens: Screens) -> list[Review]:
+    """The screens of each review as the selection step reads them."""
     return [
         Review(screens.eligible[r], screens.market_cap[r], screens.measure[r])
         for r in range(len(screens.eligible))

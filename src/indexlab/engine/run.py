@@ -11,6 +11,7 @@ import pandas as pd
 from indexlab.coverage import coverage_notes
 from indexlab.engine.arrays import Window, WindowArrays
 from indexlab.engine.configure import configure
+from indexlab.engine.explain import explain
 from indexlab.engine.portfolio import (
     held_equity,
     hold_asset,
@@ -120,4 +121,5 @@ def run(strategy: Strategy, market: Market) -> Result:
         benchmark_assets=bench_assets,
         reference=reference,
         notes=tuple(notes),
+        explanation=functools.partial(explain, config, market),
     )

@@ -245,17 +245,33 @@ def warmup_streak(
     return streak
 
 
+def _record(detail: dict, r: int, n_reviews: int, eligible, streak, ranked) -> None:
+    if not detail:
+        shape = (n_reviews, len(eligible))
+        detail.update(
+            eligible=np.zeros(shape, dtype=bool),
+            streak=np.zeros(shape, dtype=np.int64),
+            rank=np.zeros(shape, dtype=np.int64),
+        )
+    detail["eligible"][r] = eligible
+    detail["streak"][r] = streak
+    detail["rank"][r, ranked] = np.arange(1, len(ranked) + 1)
+
+
 def select_members(
     rule: Universe,
     reviews: list[Review],
     always: np.ndarray | None = None,
     streak: np.ndarray | None = None,
+    detail: dict | None = None,
 ):
     """Members (bool, review x asset) and the number of candidates at each review.
 
     ``always`` (bool over assets): assets that are members whenever they are valid,
     outside the count (fixed-weight assets). ``streak``: each asset's consecutive
-    eligible reviews before the first (:func:`warmup_streak`; default none).
+    eligible reviews before the first (:func:`warmup_streak`; default none). ``detail``
+    (a dict), if given, receives per review and asset: ``eligible`` (past the
+    thresholds), ``streak``, ``rank`` among those who may enter (0: none).
     """
     n_assets = len(reviews[0].eligible) if reviews else 0
     members = np.zeros((len(reviews), n_assets), dtype=bool)
@@ -278,6 +294,8 @@ def select_members(
             can_enter &= ~always
         ranked = _ranked(can_enter, review.measure)
         candidates_count[r] = len(ranked)
+        if detail is not None:
+            _record(detail, r, len(reviews), eligible, streak, ranked)
         if rule.has_buffer:
             chosen = _buffered(rule, ranked, review.measure, previous)
         else:

@@ -5,8 +5,8 @@
     >>> table = indexlab.sweep.sweep(spec, market, out="runs/top-n", memory="1GB")
 
 The module itself is callable: ``indexlab.sweep(spec_or_path, market, **options)`` is
-:func:`indexlab.sweep.runner.sweep` with a sweep file's path accepted for the spec and
-the demo market as the default market.
+:func:`run_sweep`, that is :func:`indexlab.sweep.runner.sweep` with a sweep file's path
+accepted for the spec and the demo market as the default market.
 
 See :mod:`indexlab.sweep.spec` for the sweep file and :mod:`indexlab.sweep.runner`
 for chunking, resuming and executors.
@@ -40,7 +40,11 @@ __all__ = [
 
 
 class _CallableModule(types.ModuleType):
-    """``indexlab.sweep`` is both this package and the function that runs a sweep."""
+    """``indexlab.sweep`` is both this package and the function that runs a sweep.
+
+    One name serves both, so the module object gets a ``__call__`` through its class,
+    the customisation Python documents for modules; docs/architecture.md says why a
+    root-level function or a proxy would be worse. It adds no other behaviour."""
 
     def __call__(self, spec: SweepSpec | str | Path, market: Any = None, **options: Any):
         return run_sweep(spec, market, **options)

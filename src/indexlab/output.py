@@ -79,7 +79,15 @@ def _write_tables(result: Result, folder: Path) -> None:
     weights = result.weights_long.copy()
     weights["date"] = weights["date"].dt.strftime("%Y-%m-%d")
     weights.to_csv(folder / "weights.csv", index=False, float_format="%.12g")
-    columns = ["turnover", "cost", "value_pre_trade", "traded_notional", "n_assets", "reason"]
+    columns = [
+        "turnover",
+        "turnover_two_way",
+        "cost",
+        "value_pre_trade",
+        "traded_notional",
+        "n_assets",
+        "reason",
+    ]
     trades = result.trades[columns]
     trades = trades.copy()
     trades.index = trades.index.strftime("%Y-%m-%d")

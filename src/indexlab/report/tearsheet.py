@@ -69,8 +69,8 @@ METRIC_FORMATS: dict[str, tuple[str, Callable[[float], str]]] = {
     "worst_day": ("Worst day", format_percent),
     "beta_btc": ("Beta to BTC", format_ratio),
     "correlation_btc": ("Correlation to BTC", format_ratio),
-    "avg_turnover": ("Avg turnover per rebalance", lambda v: format_percent(v, 2)),
-    "total_cost": ("Total costs (of wealth)", lambda v: format_percent(v, 2)),
+    "avg_turnover": ("Avg one-way turnover per rebalance", lambda v: format_percent(v, 2)),
+    "total_cost": ("Wealth lost to costs", lambda v: format_percent(v, 2)),
     "n_rebalances": ("Rebalances", format_integer),
 }
 
@@ -367,14 +367,15 @@ def _rebalances(data: RunData, images: dict[str, bytes]) -> str:
             f"median turnover {format_percent(later['turnover'].median(), 2)}",
             f"median cost {later['cost'].median() * 1e4:.2f} bps of value",
         ]
-    facts.append(f"total costs {format_percent(table['cost'].sum(), 2)} of wealth")
+    lost = 1.0 - float((1.0 - table["cost"]).prod())
+    facts.append(f"costs took {format_percent(lost, 2)} of wealth")
     summary = f'<p class="summary" id="rebalance-summary">{escape("; ".join(facts))}.</p>'
     return summary + _figure(
         images["rebalances"],
         dict(FIGURES)["rebalances"],
-        "Constituents held after each rebalance, one-way turnover (traded notional over the "
-        "value before trading) and cost as a share of that value; the initial buy is left "
-        "out of the bars.",
+        "Constituents held after each rebalance, one-way turnover (half the sum of absolute "
+        "weight changes, cash counted as a position) and cost as a share of the value "
+        "before trading; the initial buy is left out of the bars.",
     )
 
 

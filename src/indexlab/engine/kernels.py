@@ -115,29 +115,22 @@ def simulate_batch(
 ) -> KernelRecord:
     """Simulate K portfolios that share their candidate trade rows, over T rows.
 
-    Between two candidate rows the units held are constant, so the value of every
-    portfolio on every day of the segment is one matrix product: prices (days x N) @
-    units (N x K), plus cash. A holding in a gap or past its data stop is worth its
-    last valid close in ``prices``, which is exactly what turning it into cash at that
-    close is worth, so the product stays right until the next candidate row, where each
-    portfolio settles its data stops (fee-free) and trades.
+    Between two candidate rows the units held are constant, so every portfolio's value
+    on every day of the segment is one matrix product, prices (days x N) @ units
+    (N x K), plus cash; a holding in a gap or past its data stop is worth its last
+    valid close in ``prices``. At each candidate row each portfolio settles its data
+    stops (fee-free), then trades if a policy says so.
 
-    Args:
-        close: (T x N) valid closes, ``NaN`` elsewhere.
-        prices: (T x N) the last valid close up to each row (0 where none yet).
-        last_valid: (N) row of each asset's last valid close in the whole data,
-            relative to the first row here (may be negative, or >= T beyond the run).
-        candidate_rows: increasing rows at which portfolios may trade.
-        target_columns, target_values: (C x K x M) the target weights on those rows,
-            compact: asset columns (-1 in unused slots) and weights; each sums to <= 1.
-        forced: (C) whether the row trades whatever the drift (a scheduled rebalance).
-        exposure: (T x K) 1 to be invested, 0 in cash (risk-off); (0 x 0): always 1.
-            A change of exposure must fall on a candidate row.
-        drift_threshold: (K) <= 0 for no drift checks; ``drift_relative`` (K) the test.
-        cost_rate: (K) (fee_bps + slippage_bps) / 1e4.
-        record: keep positions after each trade and the delistings of portfolio 0.
-        liquidation_capacity: room for those delistings; ``n_liq`` is their count even
-            past it, so the caller can retry.
+    Inputs: ``close`` (T x N) valid closes, ``NaN`` elsewhere; ``prices`` (T x N) the
+    last valid close up to each row (0 before the first); ``last_valid`` (N) each
+    asset's last valid row in the whole data, relative to row 0 here; the increasing
+    ``candidate_rows`` (C) with compact targets ``target_columns``/``target_values``
+    (C x K x M: columns, -1 unused, and weights summing to <= 1) and ``forced`` (C,
+    scheduled); ``exposure`` (T x K, 1 invested, 0 risk-off; changes on candidate
+    rows) or (0 x 0) for always invested; per portfolio ``drift_threshold`` (<= 0: no
+    drift checks), ``drift_relative`` and ``cost_rate`` ((fee + slippage bps) / 1e4);
+    ``record``: keep positions and the delistings of portfolio 0, with room for
+    ``liquidation_capacity`` (``n_liq`` counts past it, so the caller can retry).
     """
     n_rows, n_assets = close.shape
     n_candidates = candidate_rows.size

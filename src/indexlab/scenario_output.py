@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import (
     FixedLocator,
@@ -139,7 +140,6 @@ def scenario_figure(result: Scenario) -> Figure:
     figure = style.new_figure()
     ax = figure.add_subplot()
     tiers = result.table["total_market_cap"].unique()
-    prices = prices_at_tiers(tiers, result.shares, result.supply)
     today_known = math.isfinite(result.total_as_of)
     left = min(tiers.min(), result.total_as_of if today_known else np.inf) / 1.35
     right = tiers.max() * 1.6  # room for the price labels right of the last tier
@@ -150,6 +150,40 @@ def scenario_figure(result: Scenario) -> Figure:
     )
     for tier in tiers:
         ax.axvline(tier, color=style.SPINE, linewidth=0.8, zorder=1)
+    _draw_cases(ax, result, tiers, totals, lines)
+    _draw_today(ax, result, today_known)
+    targets = _draw_targets(ax, result)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(left, right)
+    low = min(lines.min(), result.price_as_of, *targets) / 1.3
+    high = max(lines.max(), result.price_as_of, *targets) * 1.3
+    ax.set_ylim(low, high)
+    apart = _tick_axes(ax, result, tiers, today_known, low, high)
+    style.style_axes(ax)
+    ax.grid(False, axis="x")  # the tiers' own lines are the vertical grid
+    ax.set_xlabel("Total crypto market cap (log scale)", fontsize=style.LABEL_SIZE)
+    ax.set_ylabel(f"{result.symbol} price in USD (log scale)", fontsize=style.LABEL_SIZE)
+    ax.set_title(
+        textwrap.fill(
+            f"price = share × total market cap ÷ supply; supply {result.supply_text}",
+            width=SUBTITLE_CHARS,
+        ),
+        loc="left",
+        fontsize=style.SUBTITLE_SIZE,
+        color=style.MUTED_INK,
+        pad=8,
+    )
+    _legend_below(figure, ax, apart, two_columns=bool(len(targets)))
+    _frame(figure, result)
+    return figure
+
+
+def _draw_cases(
+    ax: Axes, result: Scenario, tiers: np.ndarray, totals: np.ndarray, lines: np.ndarray
+) -> None:
+    """One line per share case across ``totals``, each tier's price marked and labelled."""
+    prices = prices_at_tiers(tiers, result.shares, result.supply)
     colors = _case_colors(len(result.cases))
     for j, case in enumerate(result.cases):
         label = f"{case.name}: {result.shares[j]:.3%} share ({result.short_source(case)})"
@@ -170,6 +204,10 @@ def scenario_figure(result: Scenario) -> Figure:
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.2, "alpha": 0.85},
                 zorder=5,
             )
+
+
+def _draw_today(ax: Axes, result: Scenario, today_known: bool) -> None:
+    """Today's price as a dashed line, and today's total on it as a diamond."""
     today = f"today, {result.as_of.date()}: {format_price(result.price_as_of)}"
     if today_known:
         today += (
@@ -179,6 +217,10 @@ def scenario_figure(result: Scenario) -> Figure:
     ax.axhline(result.price_as_of, color=style.INK, linewidth=1.0, linestyle=(0, (4, 3)), zorder=2)
     # The legend's entry: the dashed line with the diamond on it.
     ax.plot([], [], color=style.INK, linestyle=(0, (4, 3)), marker="D", label=today)
+
+
+def _draw_targets(ax: Axes, result: Scenario) -> np.ndarray:
+    """A dotted line per target price, labelled with the totals that reach it."""
     targets = result.inverse["target_price"].unique()
     for target in targets:
         reached = result.inverse[result.inverse["target_price"] == target]
@@ -194,13 +236,14 @@ def scenario_figure(result: Scenario) -> Figure:
             zorder=2,
             label=f"{format_price(target)} reached at {where}",
         )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(left, right)
-    low = min(lines.min(), result.price_as_of, *targets) / 1.3
-    high = max(lines.max(), result.price_as_of, *targets) * 1.3
-    ax.set_ylim(low, high)
-    # Today's total gets a tick too, unless it would print over a tier's.
+    return targets
+
+
+def _tick_axes(
+    ax: Axes, result: Scenario, tiers: np.ndarray, today_known: bool, low: float, high: float
+) -> bool:
+    """Tiers as the x ticks (and today's total, unless it would print over a tier's);
+    plain prices on y. Returns whether today's total has its own tick."""
     apart = today_known and np.abs(np.log(tiers / result.total_as_of)).min() > np.log(1.4)
     ticks = [*tiers, result.total_as_of] if apart else list(tiers)
     ax.xaxis.set_major_locator(FixedLocator(ticks))
@@ -218,29 +261,19 @@ def scenario_figure(result: Scenario) -> Figure:
     ax.yaxis.set_major_locator(LogLocator(base=10.0, subs=subs))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: _price_tick(v)))
     ax.yaxis.set_minor_formatter(NullFormatter())
-    style.style_axes(ax)
-    ax.grid(False, axis="x")  # the tiers' own lines are the vertical grid
-    ax.set_xlabel("Total crypto market cap (log scale)", fontsize=style.LABEL_SIZE)
-    ax.set_ylabel(f"{result.symbol} price in USD (log scale)", fontsize=style.LABEL_SIZE)
-    ax.set_title(
-        textwrap.fill(
-            f"price = share × total market cap ÷ supply; supply {result.supply_text}",
-            width=SUBTITLE_CHARS,
-        ),
-        loc="left",
-        fontsize=style.SUBTITLE_SIZE,
-        color=style.MUTED_INK,
-        pad=8,
-    )
-    # Under the axis label, where it can hide nothing: the cases and today in the first
-    # column, the targets in the second. The tick labels take two lines with "today".
+    return bool(apart)
+
+
+def _legend_below(figure: Figure, ax: Axes, apart: bool, *, two_columns: bool) -> None:
+    """Under the axis label, where it can hide nothing: the cases and today in the first
+    column, the targets in the second. The tick labels take two lines with "today"."""
     drop_in = LEGEND_DROP_IN + (TICK_LINE_IN if apart else 0.0)
     below_axis_label = ScaledTranslation(0, -drop_in, figure.dpi_scale_trans)
     legend = ax.legend(
         loc="upper center",
         bbox_to_anchor=(0.5, 0.0),
         bbox_transform=ax.transAxes + below_axis_label,
-        ncols=2 if len(targets) else 1,
+        ncols=2 if two_columns else 1,
         fontsize=style.LEGEND_SIZE,
         frameon=False,
         handlelength=2.6,
@@ -249,6 +282,10 @@ def scenario_figure(result: Scenario) -> Figure:
     for text in legend.get_texts():
         text.set_parse_math(False)  # "$" is a dollar here
         text.set_color(style.INK)
+
+
+def _frame(figure: Figure, result: Scenario) -> None:
+    """The title, the footer with the data and the assumptions, and the demo badge."""
     charts.figure_title(
         figure, f"{result.label}: price at total crypto market cap tiers", result.synthetic
     )
@@ -263,7 +300,6 @@ def scenario_figure(result: Scenario) -> Figure:
     )
     if result.synthetic:
         charts.synthetic_badge(figure)
-    return figure
 
 
 def _case_colors(n: int) -> list[str]:

@@ -18,8 +18,6 @@ from indexlab.scenarios import (
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    from indexlab.cli.options import parse_date
-
     command = commands.add_parser(
         "scenario",
         help="an asset's price at total crypto market cap tiers, under share cases",
@@ -34,6 +32,24 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         ),
     )
     command.add_argument("asset", metavar="ASSET", help="an asset id (tron) or a unique symbol")
+    _add_case_options(command)
+    _add_data_options(command)
+    command.add_argument(
+        "--out", metavar="DIR", help="output folder (default: runs/scenario-ASSET/)"
+    )
+    command.add_argument(
+        "--into",
+        metavar="RUN_DIR",
+        help="also add the table and the figure as a section of that run's report",
+    )
+    command.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    command.set_defaults(handler=command_scenario)
+
+
+def _add_case_options(command: argparse.ArgumentParser) -> None:
+    """The tiers, the share cases, the as-of date, the supply and the targets."""
+    from indexlab.cli.options import parse_date
+
     command.add_argument(
         "--tiers",
         required=True,
@@ -79,6 +95,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="target price(s), comma-separated: the total market cap at which each case "
         "reaches it, and its multiple of today's total",
     )
+
+
+def _add_data_options(command: argparse.ArgumentParser) -> None:
+    """The market data and the total market cap series."""
     command.add_argument(
         "--data",
         metavar="PATH",
@@ -91,16 +111,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="total market cap series (CoinGecko's export snapped_at,market_cap,... or "
         "date,market_cap); needed with --data unless every share is a number",
     )
-    command.add_argument(
-        "--out", metavar="DIR", help="output folder (default: runs/scenario-ASSET/)"
-    )
-    command.add_argument(
-        "--into",
-        metavar="RUN_DIR",
-        help="also add the table and the figure as a section of that run's report",
-    )
-    command.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    command.set_defaults(handler=command_scenario)
 
 
 def command_scenario(args: argparse.Namespace) -> int:

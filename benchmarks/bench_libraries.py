@@ -153,10 +153,11 @@ def _mark(phases: Phases | None, name: str) -> None:
 def indexlab_strategy(config: Config) -> indexlab.Strategy:
     return indexlab.Strategy(
         name=config.label,
-        universe=indexlab.Universe(top_n=config.top_n),
+        # The same work as vectorbt and bt: no exclusions, the fee only.
+        universe=indexlab.Universe(top_n=config.top_n, exclude=()),
         weighting=indexlab.Weighting(scheme=config.weighting, cap=config.cap),
         rebalance=indexlab.Rebalance(frequency=config.rebalance),
-        costs=indexlab.Costs(fee_bps=config.fee_bps),
+        costs=indexlab.Costs(fee_bps=config.fee_bps, slippage_bps=0.0),
         lag_days=0,
         benchmarks=(),
     )

@@ -240,7 +240,7 @@ def test_total_market_benchmark_and_dominance():
         universe=indexlab.Universe(1),
         lag_days=0,
         benchmarks=("total-market",),
-        costs=indexlab.Costs(10),
+        costs=indexlab.Costs(10, 0),
     )
     r = indexlab.run(s, with_total)
     # Bought at 100 with the fee; the gap is valued at the last level.

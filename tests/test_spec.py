@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pytest
 
 import indexlab
 from indexlab import SpecError
+from indexlab.spec import defaults
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,6 +20,7 @@ def test_shipped_strategies_load(path):
     s = indexlab.Strategy.from_toml(path)
     assert s.name == path.stem
     assert s.benchmarks == ("BTC", "TRX")
+    assert not s.benchmarks_are_default  # named in the file: each must exist
 
 
 def test_default_strategy_is_the_top_100_monthly_index():
@@ -102,3 +105,59 @@ def test_dates_as_toml_dates_or_strings(tmp_path):
     path.write_text('start = 2020-01-01\nend = "2021-06-30"\n')
     s = indexlab.Strategy.from_toml(path)
     assert s.start == pd.Timestamp("2020-01-01") and s.end == pd.Timestamp("2021-06-30")
+
+
+# ---------------------------------------------------------------- one set of defaults
+def test_python_and_files_share_the_defaults(tmp_path):
+    """The README's example: top 20 in code equals top 20 in a file, and both exclude
+    stablecoins, wrapped and staked tokens and pay 10 + 5 bps."""
+    in_code = indexlab.Strategy(name="top20", universe=indexlab.Universe(top_n=20))
+    path = tmp_path / "top20.toml"
+    path.write_text("[universe]\ntop_n = 20\n")
+    in_file = indexlab.Strategy.from_toml(path)
+    assert in_code == in_file
+    for s in (in_code, in_file, indexlab.Strategy()):
+        assert s.universe.exclude == ("stablecoin", "wrapped", "staked")
+        assert (s.costs.fee_bps, s.costs.slippage_bps) == (10.0, 5.0)
+        assert s.benchmarks == ("BTC", "TRX") and s.benchmarks_are_default
+        assert (s.lag_days, s.initial_capital, s.universe.top_n) == (1, 1.0, s.universe.top_n)
+    assert in_file.universe.top_n == 20 and indexlab.Strategy().universe.top_n == defaults.TOP_N
+
+
+def test_shipped_default_strategy_only_restates_the_defaults():
+    s = indexlab.Strategy.from_toml(ROOT / "strategies" / "top100-mcap-monthly.toml")
+    plain = indexlab.Strategy(name=s.name, description=s.description, initial_capital=10000.0)
+    assert s == plain  # apart from naming its benchmarks
+
+
+def test_the_readme_example_holds_no_stablecoin_and_pays_costs():
+    market = indexlab.demo_market()
+    stable = {"tether", "usd-coin", "dai", "binance-usd", "wrapped-bitcoin"}
+    assert stable & set(market.asset_ids)  # the demo market has some
+    s = indexlab.Strategy(name="top20", universe=indexlab.Universe(top_n=20), benchmarks=())
+    result = indexlab.run(s, market)
+    assert not stable & set(result.weights.columns)
+    assert (result.trades["cost"] > 0).all()
+
+
+def test_one_name_is_one_asset(tmp_path):
+    assert indexlab.Strategy(benchmarks="BTC").benchmarks == ("BTC",)
+    assert indexlab.Universe(exclude="memecoin").exclude == ("memecoin",)
+    path = tmp_path / "s.toml"
+    path.write_text('benchmarks = "BTC"\n[universe]\nexclude = "memecoin"\n')
+    s = indexlab.Strategy.from_toml(path)
+    assert s.benchmarks == ("BTC",) and s.universe.exclude == ("memecoin",)
+
+
+def test_default_benchmarks_are_marked_as_defaults_through_every_copy():
+    s = indexlab.Strategy()
+    assert s.benchmarks_are_default
+    assert s.replace(name="x", **{"universe.top_n": 5}).benchmarks_are_default
+    assert pickle.loads(pickle.dumps(s)).benchmarks_are_default  # sweeps on Dask workers
+    assert "benchmarks" not in s.to_dict()  # read back as the defaults
+    assert indexlab.Strategy.from_dict(s.to_dict()).benchmarks_are_default
+    named = s.replace(benchmarks=("BTC", "TRX"))
+    assert named == s and not named.benchmarks_are_default
+    assert named.to_dict()["benchmarks"] == ["BTC", "TRX"]
+    assert not indexlab.Strategy.from_dict(named.to_dict()).benchmarks_are_default
+    assert not indexlab.Strategy(benchmarks=()).benchmarks_are_default

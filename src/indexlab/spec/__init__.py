@@ -36,7 +36,8 @@ A strategy file (see strategies/ for commented examples)::
     fee_bps = 10.0
     slippage_bps = 5.0
 
-Every key is documented in docs/index-rules.md.
+Every key is documented in docs/index-rules.md; keys left out take the defaults of
+:mod:`indexlab.spec.defaults`, the same in a file and in Python.
 """
 
 from indexlab.spec.model import (

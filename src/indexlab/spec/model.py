@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from indexlab.errors import SpecError
+from indexlab.spec import defaults
 
 WEIGHTING_SCHEMES = ("market_cap", "sqrt_market_cap", "power", "equal", "file")
 MEASURES = ("market_cap", "market_cap_sma", "market_cap_ema")
@@ -22,7 +23,7 @@ FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "dates", "none")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ANCHORS = ("first", "last", "day")
 DRIFT_MODES = ("absolute", "relative")
-DEFAULT_TOP_N = 100
+DEFAULT_TOP_N = defaults.TOP_N
 
 
 def fail(key: str, message: str) -> SpecError:
@@ -86,7 +87,7 @@ class Measure:
     day, or its simple or exponential moving average over ``window_days``."""
 
     kind: str = "market_cap"
-    window_days: int = 30
+    window_days: int = defaults.WINDOW_DAYS
 
     def check(self, section: str) -> None:
         _choice(f"{section}.measure", self.kind, MEASURES)
@@ -101,11 +102,12 @@ class Universe:
     (ranks a..b), ``max_n`` (up to N), or ``coverage`` (the fewest coins covering a
     share of the eligible market cap, at most ``max_n`` and at least ``min_n``).
     Buffers (with ``top_n`` only): ``entry_rank``/``exit_rank`` and
-    ``replacement_ratio``.
+    ``replacement_ratio``. ``exclude`` defaults to stablecoins, wrapped and staked
+    tokens (:data:`indexlab.spec.defaults.EXCLUDE`); ``exclude=()`` keeps every asset.
     """
 
     top_n: int | None = None
-    exclude: tuple[str | Exclusion, ...] = ()
+    exclude: tuple[str | Exclusion, ...] = defaults.EXCLUDE
     rank_band: tuple[int, int] | None = None
     max_n: int | None = None
     coverage: float | None = None
@@ -116,7 +118,7 @@ class Universe:
     min_market_cap_members: float | None = None
     min_volume: float = 0.0
     min_volume_ratio: float = 0.0
-    volume_window_days: int = 30
+    volume_window_days: int = defaults.WINDOW_DAYS
     min_age_days: int = 0
     seasoning_reviews: int = 1
     entry_rank: int | None = None
@@ -126,7 +128,10 @@ class Universe:
     def __post_init__(self) -> None:
         if self.rank_band is not None:
             object.__setattr__(self, "rank_band", tuple(self.rank_band))
-        object.__setattr__(self, "exclude", tuple(self.exclude))
+        exclude = self.exclude
+        # One tag or asset as a string is one entry, not a list of letters.
+        exclude = (exclude,) if isinstance(exclude, str | Exclusion) else tuple(exclude)
+        object.__setattr__(self, "exclude", exclude)
         if self.top_n is None and self.rank_band is None and self.coverage is None:
             if self.max_n is None:
                 object.__setattr__(self, "top_n", DEFAULT_TOP_N)
@@ -212,7 +217,7 @@ class Weighting:
     cap: float | None = None
     power: float | None = None
     measure: str = "market_cap"
-    window_days: int = 30
+    window_days: int = defaults.WINDOW_DAYS
     cap_largest: float | None = None
     floor: float | None = None
     fixed: Mapping[str, float] = field(default_factory=dict)
@@ -352,10 +357,11 @@ class RiskOff:
 
 @dataclass(frozen=True)
 class Costs:
-    """Proportional costs on traded notional, in basis points."""
+    """Proportional costs on traded notional, in basis points (by default 10 + 5, as
+    every shipped strategy file states)."""
 
-    fee_bps: float = 0.0
-    slippage_bps: float = 0.0
+    fee_bps: float = defaults.FEE_BPS
+    slippage_bps: float = defaults.SLIPPAGE_BPS
 
     def __post_init__(self) -> None:
         for key in ("fee_bps", "slippage_bps"):

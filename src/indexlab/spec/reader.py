@@ -100,8 +100,8 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     if hint is pd.Timestamp:
         return _date(value, key)
     if origin is tuple:
-        if isinstance(value, str) and args and args[0] is str:
-            value = [value]
+        if isinstance(value, str) and args and str in (args[0], *typing.get_args(args[0])):
+            value = [value]  # one name is a list of one, not of letters
         if not isinstance(value, list):
             raise SpecError(f"{key}: expected a list, got {value!r}")
         if len(args) == 2 and args[1] is Ellipsis:
@@ -175,6 +175,8 @@ def strategy_to_mapping(strategy: Any) -> dict[str, Any]:
     :func:`strategy_from_mapping` reads back into an equal Strategy."""
     plain = _drop_none(to_plain(strategy))
     plain.pop("origin", None)
+    if strategy.benchmarks_are_default:
+        plain.pop("benchmarks")  # left out, read back as the defaults (skipped if absent)
     for section, renamed in RENAMED.items():
         if section in plain:
             for key, field in renamed.items():

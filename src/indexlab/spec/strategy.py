@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from indexlab.errors import SpecError
+from indexlab.spec import defaults
 from indexlab.spec.model import (
     Costs,
     Measure,
@@ -23,9 +24,24 @@ from indexlab.spec.model import (
 )
 
 
+class DefaultBenchmarks(tuple):
+    """The default benchmarks (:data:`indexlab.spec.defaults.BENCHMARKS`), marked as
+    such: a run skips those the market lacks, with a note, where a benchmark a strategy
+    names itself must exist. Equal to the plain tuple of the same names."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
 @dataclass(frozen=True)
 class Strategy:
-    """A complete index strategy. Build it in code or with :meth:`from_toml`."""
+    """A complete index strategy. Build it in code or with :meth:`from_toml`.
+
+    Every key left out takes the default a strategy file would (docs/index-rules.md,
+    "Defaults"; :mod:`indexlab.spec.defaults`).
+    """
 
     name: str = "strategy"
     description: str = ""
@@ -36,11 +52,11 @@ class Strategy:
     reconstitution: Reconstitution | None = None
     risk_off: RiskOff | None = None
     costs: Costs = field(default_factory=Costs)
-    lag_days: int = 1
-    initial_capital: float = 1.0
+    lag_days: int = defaults.LAG_DAYS
+    initial_capital: float = defaults.INITIAL_CAPITAL
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
-    benchmarks: tuple[str, ...] = ("BTC", "TRX")
+    benchmarks: tuple[str, ...] = DefaultBenchmarks(defaults.BENCHMARKS)
     origin: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -48,7 +64,11 @@ class Strategy:
             value = getattr(self, key)
             if value is not None and not isinstance(value, pd.Timestamp):
                 object.__setattr__(self, key, pd.Timestamp(value))
-        object.__setattr__(self, "benchmarks", tuple(self.benchmarks))
+        benchmarks = self.benchmarks
+        if isinstance(benchmarks, str):  # one asset, not a list of letters
+            benchmarks = (benchmarks,)
+        if not isinstance(benchmarks, DefaultBenchmarks):
+            object.__setattr__(self, "benchmarks", tuple(benchmarks))
         try:
             self._check()
         except SpecError as exc:
@@ -74,6 +94,13 @@ class Strategy:
                 raise fail("benchmarks", f"entries must be strings, got {item!r}")
         if self.weighting.scheme == "file" and self.reconstitution is not None:
             raise fail("reconstitution", "weights from a file set membership themselves")
+
+    @property
+    def benchmarks_are_default(self) -> bool:
+        """True when ``benchmarks`` was left out (the defaults, BTC and TRX): a run skips
+        the ones a market lacks, with a note. False when the strategy names its own
+        benchmarks (even the same ones): each must then exist in the market."""
+        return isinstance(self.benchmarks, DefaultBenchmarks)
 
     # ------------------------------------------------------------- building
     @classmethod

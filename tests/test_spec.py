@@ -161,3 +161,10 @@ def test_default_benchmarks_are_marked_as_defaults_through_every_copy():
     assert named.to_dict()["benchmarks"] == ["BTC", "TRX"]
     assert not indexlab.Strategy.from_dict(named.to_dict()).benchmarks_are_default
     assert not indexlab.Strategy(benchmarks=()).benchmarks_are_default
+
+
+def test_replace_takes_file_keys_and_names_unknown_ones():
+    s = indexlab.Strategy()
+    assert s.replace(**{"ranking.measure": "market_cap_ema"}).ranking.kind == "market_cap_ema"
+    with pytest.raises(SpecError, match=r"universe.topn: unknown key in \[universe\].*'top_n'"):
+        s.replace(**{"universe.topn": 5})

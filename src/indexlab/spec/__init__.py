@@ -19,7 +19,7 @@ A strategy file (see strategies/ for commented examples)::
 
     [ranking]                     # what "largest" means
     measure = "market_cap"        # market_cap | market_cap_sma | market_cap_ema
-    window_days = 30
+    window_days = 30              # SMA length, EMA span; or halflife_days = 10 (EMA)
 
     [weighting]
     scheme = "market_cap"         # market_cap | sqrt_market_cap | power | equal | file

@@ -14,8 +14,16 @@ from typing import Any
 
 import pandas as pd
 
-from indexlab.errors import SpecError
 from indexlab.spec import defaults
+from indexlab.spec.checks import (
+    choice,
+    fail,
+    fraction,
+    is_int,
+    non_negative,
+    positive_int,
+    positive_number,
+)
 
 WEIGHTING_SCHEMES = ("market_cap", "sqrt_market_cap", "power", "equal", "file")
 MEASURES = ("market_cap", "market_cap_sma", "market_cap_ema")
@@ -24,41 +32,6 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 ANCHORS = ("first", "last", "day")
 DRIFT_MODES = ("absolute", "relative")
 DEFAULT_TOP_N = defaults.TOP_N
-
-
-def fail(key: str, message: str) -> SpecError:
-    return SpecError(f"{key}: {message}")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _positive_int(key: str, value: Any, minimum: int = 1) -> None:
-    if value is not None and (not _is_int(value) or value < minimum):
-        raise fail(key, f"must be an integer >= {minimum}, got {value!r}")
-
-
-def _fraction(key: str, value: Any, *, low_open: bool = True, high: float = 1.0) -> None:
-    if value is None:
-        return
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    ok = ok and (0 < value <= high if low_open else 0 <= value <= high)
-    if not ok:
-        bounds = f"({'0' if low_open else '[0'}, {high:g}]" if low_open else f"[0, {high:g}]"
-        raise fail(key, f"must be a number in {bounds}, got {value!r}")
-
-
-def _non_negative(key: str, value: Any) -> None:
-    if value is not None and (
-        isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0
-    ):
-        raise fail(key, f"must be a number >= 0, got {value!r}")
-
-
-def _choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise fail(key, f"{value!r} is not one of {', '.join(repr(c) for c in choices)}")
 
 
 @dataclass(frozen=True)
@@ -84,14 +57,36 @@ class Exclusion:
 @dataclass(frozen=True)
 class Measure:
     """A per-asset number used to rank or to weight: the market cap on the snapshot
-    day, or its simple or exponential moving average over ``window_days``."""
+    day, or its simple moving average over ``window_days``, or its exponential moving
+    average with span ``window_days`` (alpha = 2 / (span + 1)) or half-life
+    ``halflife_days`` (alpha = 1 - 0.5 ** (1 / halflife)), as pandas ``ewm(...,
+    adjust=False)`` computes them. Give a half-life or a window other than the
+    default, not both."""
 
     kind: str = "market_cap"
     window_days: int = defaults.WINDOW_DAYS
+    halflife_days: float | None = None
 
     def check(self, section: str) -> None:
-        _choice(f"{section}.measure", self.kind, MEASURES)
-        _positive_int(f"{section}.window_days", self.window_days)
+        choice(f"{section}.measure", self.kind, MEASURES)
+        positive_int(f"{section}.window_days", self.window_days)
+        if self.halflife_days is None:
+            return
+        positive_number(f"{section}.halflife_days", self.halflife_days)
+        if self.kind != "market_cap_ema":
+            raise fail(
+                f"{section}.halflife_days", f"goes with measure 'market_cap_ema', not {self.kind!r}"
+            )
+        if self.window_days != defaults.WINDOW_DAYS:
+            raise fail(
+                f"{section}.halflife_days",
+                f"give window_days (a span) or halflife_days, not both "
+                f"(window_days = {self.window_days})",
+            )
+
+    @property
+    def smoothed(self) -> bool:
+        return self.kind != "market_cap"
 
 
 @dataclass(frozen=True)
@@ -162,32 +157,32 @@ class Universe:
         rules = [k for k in ("top_n", "rank_band", "coverage") if getattr(self, k) is not None]
         if len(rules) > 1:
             raise fail(p, f"give one count rule, not {' and '.join(rules)}")
-        _positive_int(f"{p}.top_n", self.top_n)
-        _positive_int(f"{p}.max_n", self.max_n)
-        _positive_int(f"{p}.min_n", self.min_n)
+        positive_int(f"{p}.top_n", self.top_n)
+        positive_int(f"{p}.max_n", self.max_n)
+        positive_int(f"{p}.min_n", self.min_n)
         if self.top_n is not None and self.max_n is not None:
             raise fail(p, "top_n is a fixed count; max_n goes with coverage or alone")
         if self.rank_band is not None:
             band = self.rank_band
-            if len(band) != 2 or not all(_is_int(b) for b in band) or not 1 <= band[0] <= band[1]:
+            if len(band) != 2 or not all(is_int(b) for b in band) or not 1 <= band[0] <= band[1]:
                 raise fail(
                     f"{p}.rank_band",
                     f"must be [first, last] ranks, 1 <= first <= last, got {list(band)!r}",
                 )
-        _fraction(f"{p}.coverage", self.coverage)
+        fraction(f"{p}.coverage", self.coverage)
         if self.min_n is not None and self.coverage is None:
             raise fail(f"{p}.min_n", "goes with coverage")
         if self.min_n is not None and self.max_n is not None and self.min_n > self.max_n:
             raise fail(f"{p}.min_n", f"{self.min_n} is above max_n {self.max_n}")
-        _positive_int(f"{p}.pre_top_k", self.pre_top_k)
+        positive_int(f"{p}.pre_top_k", self.pre_top_k)
         for key in ("min_market_cap", "min_market_cap_members", "min_volume", "min_volume_ratio"):
-            _non_negative(f"{p}.{key}", getattr(self, key))
-        _positive_int(f"{p}.volume_window_days", self.volume_window_days)
-        _positive_int(f"{p}.min_age_days", self.min_age_days, minimum=0)
-        _positive_int(f"{p}.seasoning_reviews", self.seasoning_reviews)
-        _positive_int(f"{p}.entry_rank", self.entry_rank)
-        _positive_int(f"{p}.exit_rank", self.exit_rank)
-        _non_negative(f"{p}.replacement_ratio", self.replacement_ratio)
+            non_negative(f"{p}.{key}", getattr(self, key))
+        positive_int(f"{p}.volume_window_days", self.volume_window_days)
+        positive_int(f"{p}.min_age_days", self.min_age_days, minimum=0)
+        positive_int(f"{p}.seasoning_reviews", self.seasoning_reviews)
+        positive_int(f"{p}.entry_rank", self.entry_rank)
+        positive_int(f"{p}.exit_rank", self.exit_rank)
+        non_negative(f"{p}.replacement_ratio", self.replacement_ratio)
         if self.has_buffer and self.count_rule != "top_n":
             raise fail(p, "buffers (entry_rank, exit_rank, replacement_ratio) need top_n")
         if self.has_buffer and self.top_n is not None:
@@ -207,7 +202,8 @@ class Weighting:
 
     ``scheme``: ``market_cap`` (w ~ m), ``sqrt_market_cap`` (w ~ m^0.5), ``power``
     (w ~ m^power), ``equal``, or ``file`` (weights read from ``weights_file``). ``m`` is
-    ``measure`` (the market cap, or its moving average over ``window_days``).
+    ``measure`` (the market cap, or its moving average over ``window_days`` or with
+    half-life ``halflife_days``, as in :class:`Measure`).
     Bounds: ``cap`` on every member, ``cap_largest`` on the largest (two-tier caps),
     ``floor`` under every member; excess and shortfall are redistributed pro rata.
     ``fixed``: named assets at fixed weights, the rest weighted by the scheme.
@@ -218,6 +214,7 @@ class Weighting:
     power: float | None = None
     measure: str = "market_cap"
     window_days: int = defaults.WINDOW_DAYS
+    halflife_days: float | None = None
     cap_largest: float | None = None
     floor: float | None = None
     fixed: Mapping[str, float] = field(default_factory=dict)
@@ -236,20 +233,20 @@ class Weighting:
 
     @property
     def measure_spec(self) -> Measure:
-        return Measure(self.measure, self.window_days)
+        return Measure(self.measure, self.window_days, self.halflife_days)
 
     def check(self) -> None:
         p = "weighting"
-        _choice(f"{p}.scheme", self.scheme, WEIGHTING_SCHEMES)
+        choice(f"{p}.scheme", self.scheme, WEIGHTING_SCHEMES)
         if self.scheme == "power":
             if self.power is None or isinstance(self.power, bool) or not self.power > 0:
                 raise fail(f"{p}.power", f"scheme 'power' needs power > 0, got {self.power!r}")
         elif self.power is not None:
             raise fail(f"{p}.power", f"goes with scheme 'power', not {self.scheme!r}")
         self.measure_spec.check(p)
-        _fraction(f"{p}.cap", self.cap)
-        _fraction(f"{p}.cap_largest", self.cap_largest)
-        _fraction(f"{p}.floor", self.floor, low_open=False)
+        fraction(f"{p}.cap", self.cap)
+        fraction(f"{p}.cap_largest", self.cap_largest)
+        fraction(f"{p}.floor", self.floor, low_open=False)
         for key in ("cap", "cap_largest"):
             bound = getattr(self, key)
             if self.floor is not None and bound is not None and self.floor > bound:
@@ -296,16 +293,16 @@ class Schedule:
     section = "rebalance"
 
     def check(self, p: str) -> None:
-        _choice(f"{p}.frequency", self.frequency, FREQUENCIES)
+        choice(f"{p}.frequency", self.frequency, FREQUENCIES)
         if self.weekday is not None:
             if self.frequency != "weekly":
                 raise fail(f"{p}.weekday", f"goes with frequency 'weekly', not {self.frequency!r}")
-            _choice(f"{p}.weekday", self.weekday, WEEKDAYS)
-        _choice(f"{p}.anchor", self.anchor, ANCHORS)
+            choice(f"{p}.weekday", self.weekday, WEEKDAYS)
+        choice(f"{p}.anchor", self.anchor, ANCHORS)
         if self.anchor != "first" and self.frequency not in ("monthly", "quarterly"):
             raise fail(f"{p}.anchor", f"goes with monthly or quarterly, not {self.frequency!r}")
         if self.anchor == "day":
-            if not _is_int(self.day) or not 1 <= self.day <= 31:
+            if not is_int(self.day) or not 1 <= self.day <= 31:
                 raise fail(f"{p}.day", f"anchor 'day' needs a day of month 1..31, got {self.day!r}")
         elif self.day is not None:
             raise fail(f"{p}.day", "goes with anchor = 'day'")
@@ -335,8 +332,8 @@ class Rebalance(Schedule):
 
     def check(self, p: str) -> None:
         super().check(p)
-        _fraction(f"{p}.drift_threshold", self.drift_threshold, high=10.0)
-        _choice(f"{p}.drift_mode", self.drift_mode, DRIFT_MODES)
+        fraction(f"{p}.drift_threshold", self.drift_threshold, high=10.0)
+        choice(f"{p}.drift_mode", self.drift_mode, DRIFT_MODES)
 
 
 @dataclass(frozen=True)

@@ -127,12 +127,34 @@ def _unknown(key: str, where: str, valid: list[str]) -> SpecError:
     return SpecError(f"unknown key {where} (valid: {', '.join(sorted(valid))}){suggestion}")
 
 
+def _fields_by_key(cls: type, section: str) -> dict[str, str]:
+    """The keys of a section in a file, each with its dataclass field."""
+    to_key = {field: key for key, field in RENAMED.get(section, {}).items()}
+    return {to_key.get(f.name, f.name): f.name for f in dataclasses.fields(cls) if f.init}
+
+
+def section_kwargs(cls: type, section: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` by file key (``measure``) or field name (``kind``) as keyword arguments
+    of the section's dataclass; an unknown key is an error naming ``section.key``."""
+    by_key = _fields_by_key(cls, section)
+    fields = set(by_key.values())
+    kwargs = {}
+    for key, value in values.items():
+        if key not in by_key and key not in fields:
+            raise SpecError(f"{section}.{key}: {_unknown(key, f'in [{section}]', list(by_key))}")
+        kwargs[by_key.get(key, key)] = value
+    return kwargs
+
+
 def _section(cls: type, data: Any, section: str) -> Any:
     if not isinstance(data, Mapping):
         raise SpecError(f"{section}: must be a table ([{section}]), got {data!r}")
+    if "window_days" in data and "halflife_days" in data:
+        raise SpecError(
+            f"{section}.halflife_days: give window_days (an EMA's span) or halflife_days, not both"
+        )
     hints = typing.get_type_hints(cls)
-    to_key = {field: key for key, field in RENAMED.get(section, {}).items()}
-    by_key = {to_key.get(f.name, f.name): f.name for f in dataclasses.fields(cls) if f.init}
+    by_key = _fields_by_key(cls, section)
     kwargs = {}
     for key, value in data.items():
         if key not in by_key:
@@ -177,6 +199,9 @@ def strategy_to_mapping(strategy: Any) -> dict[str, Any]:
     plain.pop("origin", None)
     if strategy.benchmarks_are_default:
         plain.pop("benchmarks")  # left out, read back as the defaults (skipped if absent)
+    for section in ("ranking", "weighting"):
+        if "halflife_days" in plain.get(section, {}):
+            plain[section].pop("window_days")  # the half-life replaces it
     for section, renamed in RENAMED.items():
         if section in plain:
             for key, field in renamed.items():

@@ -133,17 +133,27 @@ class Strategy:
             else:
                 flat[key] = value
         for head, values in nested.items():
-            current = getattr(self, head, None)
-            if current is None and head in ("reconstitution", "risk_off"):
-                current = {"reconstitution": Reconstitution, "risk_off": RiskOff}[head]
-                flat[head] = current(**values)
-                continue
-            if not dataclasses.is_dataclass(current):
-                raise SpecError(f"{head}: not a section of a strategy")
-            if head == "universe" and any(k in values for k in ("rank_band", "coverage", "max_n")):
-                values.setdefault("top_n", None)  # another count rule replaces top_n
-            flat[head] = dataclasses.replace(current, **values)
+            flat[head] = self._changed_section(head, values)
         return dataclasses.replace(self, **flat)
+
+    def _changed_section(self, head: str, values: dict[str, Any]) -> Any:
+        """Section ``head`` with ``values`` changed, by the keys of a strategy file."""
+        from indexlab.spec.reader import section_kwargs
+
+        current = getattr(self, head, None)
+        if current is None and head in ("reconstitution", "risk_off"):
+            cls = {"reconstitution": Reconstitution, "risk_off": RiskOff}[head]
+            return cls(**section_kwargs(cls, head, values))
+        if not dataclasses.is_dataclass(current):
+            raise SpecError(f"{head}: not a section of a strategy")
+        kwargs = section_kwargs(type(current), head, values)
+        if head == "universe" and any(k in kwargs for k in ("rank_band", "coverage", "max_n")):
+            kwargs.setdefault("top_n", None)  # another count rule replaces top_n
+        if "halflife_days" in kwargs and kwargs["halflife_days"] is not None:
+            kwargs.setdefault("window_days", defaults.WINDOW_DAYS)  # a half-life replaces it
+        elif "window_days" in kwargs and hasattr(current, "halflife_days"):
+            kwargs.setdefault("halflife_days", None)  # and a window replaces a half-life
+        return dataclasses.replace(current, **kwargs)
 
     def resolve_path(self, path: str) -> Path:
         """A file named in the strategy, relative to the strategy file's folder."""

@@ -263,21 +263,22 @@ class Result:
             return f"{source} ({DEMO_LABEL})"
         return source
 
-    def assumptions(self) -> dict[str, str]:
-        """The run's assumptions, as reports print them."""
-        s = self.strategy
-        cap = f", cap {s.weighting.cap:.0%}" if s.weighting.cap else ""
-        excl = ", ".join(s.universe.exclude) or "none"
+    def assumptions(self, risk_free: float = 0.0) -> dict[str, str]:
+        """The run's assumptions, as reports print them: the data and dates of the run,
+        the strategy's design in words (:func:`indexlab.spec.describe`: every key set to
+        a non-default value appears), N and the annual risk-free rate the metrics used,
+        and the benchmarks actually run."""
+        from indexlab.spec.describe import describe, risk_free_words
+
+        design = describe(self.strategy)
+        design.pop("Period", None)  # the dates the run actually covers, below
+        design.pop("Benchmarks", None)  # the ones actually run, below
         return {
             "Data": self.data_label,
             "Period": f"{self.dates[0].date()} to {self.dates[-1].date()} ({len(self.dates)} days)",
-            "Universe": f"top {s.universe.top_n} by market cap; excluded: {excl}",
-            "Weighting": f"{s.weighting.scheme.replace('_', ' ')}{cap}",
-            "Rebalance": s.rebalance.frequency,
-            "Lag": f"{s.lag_days} day(s): decisions use data up to the close of t - {s.lag_days}",
-            "Costs": f"fee {s.costs.fee_bps:g} bps + slippage {s.costs.slippage_bps:g} bps "
-            "on traded notional",
-            "Annualisation": f"N = {self.periods_per_year} periods per year; risk-free rate 0",
+            **design,
+            "Annualisation": f"N = {self.periods_per_year} periods per year; "
+            f"{risk_free_words(risk_free)}",
             "Benchmarks": ", ".join(self.benchmark_assets) or "none",
         }
 

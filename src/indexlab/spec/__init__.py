@@ -38,8 +38,10 @@ A strategy file (see strategies/ for commented examples)::
 
 Every key is documented in docs/index-rules.md; keys left out take the defaults of
 :mod:`indexlab.spec.defaults`, the same in a file and in Python.
+:func:`describe` puts a strategy into words (the reports' assumptions block).
 """
 
+from indexlab.spec.describe import describe
 from indexlab.spec.model import (
     FREQUENCIES,
     MEASURES,
@@ -70,4 +72,5 @@ __all__ = [
     "Strategy",
     "Universe",
     "Weighting",
+    "describe",
 ]

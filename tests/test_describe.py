@@ -24,20 +24,13 @@ from indexlab.spec import (
     Universe,
     Weighting,
     describe,
+    reader,
 )
 from indexlab.spec.reader import RENAMED
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = {
-    "universe": Universe,
-    "ranking": Measure,
-    "weighting": Weighting,
-    "rebalance": Rebalance,
-    "reconstitution": Reconstitution,
-    "risk_off": RiskOff,
-    "costs": Costs,
-    "exclusion": Exclusion,  # one entry of universe.exclude
-}
+# Every table of a strategy file, and one entry of universe.exclude.
+SECTIONS = {**reader.SECTIONS, "exclusion": Exclusion}
 # Labels of a strategy, not part of its design: the terminal prints them above the block.
 NOT_DESCRIBED = {"name", "description", "origin"}
 

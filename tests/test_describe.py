@@ -210,7 +210,7 @@ CASES: dict[str, tuple[dict, object, str, str]] = {
     "costs.slippage_bps": ({}, 0.0, "Costs", "fee 10 bps + slippage 0 bps"),
     # top level
     "lag_days": ({}, 0, "Lag", "decisions use data up to the close of t - 0"),
-    "initial_capital": ({}, 10000.0, "Capital", "10,000"),
+    "initial_capital": ({}, 1_000_000.0, "Capital", "1,000,000 (equity is reported in"),
     "start": ({}, pd.Timestamp("2020-01-01"), "Period", "2020-01-01 to the end of the data"),
     "end": ({}, pd.Timestamp("2021-06-30"), "Period", "the first decision date to 2021-06-30"),
     "benchmarks": ({}, ("BTC",), "Benchmarks", "BTC"),

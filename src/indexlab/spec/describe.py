@@ -52,7 +52,7 @@ def describe(strategy: Strategy) -> dict[str, str]:
         "Period": period_words(s),
         "Capital": None
         if s.initial_capital == defaults.INITIAL_CAPITAL
-        else f"{s.initial_capital:,g} (equity is reported in multiples of it)",
+        else f"{_amount(s.initial_capital)} (equity is reported in multiples of it)",
         "Benchmarks": benchmark_words(s),
     }
     return {key: text for key, text in parts.items() if text}
@@ -68,6 +68,11 @@ def risk_free_words(rate: float) -> str:
 # ---------------------------------------------------------------- formatting
 def _percent(fraction: float) -> str:
     return f"{fraction * 100:.6g}%"
+
+
+def _amount(amount: float) -> str:
+    """Money with thousands separators and no trailing zeros: 10,000 and 1,000,000.5."""
+    return f"{amount:,.2f}".rstrip("0").rstrip(".")
 
 
 def _usd(amount: float) -> str:

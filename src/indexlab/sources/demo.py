@@ -32,6 +32,9 @@ The model, for day t and asset i:
 * stablecoins at 1.00 with tiny noise and a supply that grows in bull markets and
   shrinks in bear markets, scaled to Bitcoin's size (one of them winds down and
   dies); two wrapped tokens that track Bitcoin and Ether.
+
+The assets and their parameters are planned in :mod:`indexlab.sources.demo_assets`;
+the paths (market factor, prices, supply) here.
 """
 
 from __future__ import annotations
@@ -42,11 +45,9 @@ import numpy as np
 import pandas as pd
 
 from indexlab.market import Market
+from indexlab.sources.demo_assets import STABLE_SUPPLY, START, plan_assets, row_of
 
-START = "2017-01-01"
 END = "2025-06-30"
-N_GENESIS = 150  # ordinary coins already listed on the first day
-N_LISTED = 300  # ordinary coins listed later
 
 BULL, BEAR, QUIET = 0, 1, 2
 # regime: (duration range in days, total log move range, daily volatility)
@@ -57,46 +58,14 @@ REGIMES = {
 }
 NEXT_REGIME = {BULL: BEAR, BEAR: QUIET, QUIET: BULL}
 BULL_SHRINK = 0.8  # the k-th bull run's drawn log move is scaled by BULL_SHRINK ** k
-LISTINGS_PER_REGIME = (3.0, 1.0, 1.5)  # relative listing intensity in bull, bear, quiet
 STABLE_GROWTH_PER_REGIME = (1.0, -0.25, 0.35)  # relative stablecoin supply growth
 
-# id, symbol, name, listing date, kind, underlying (for wrapped tokens)
-FAMOUS = (
-    ("bitcoin", "BTC", "Bitcoin", "2017-01-01", "coin", ""),
-    ("ethereum", "ETH", "Ethereum", "2017-01-01", "coin", ""),
-    ("tron", "TRX", "TRON", "2017-09-13", "coin", ""),
-    ("tether", "USDT", "Tether", "2017-01-01", "stablecoin", ""),
-    ("usd-coin", "USDC", "USDC", "2018-10-08", "stablecoin", ""),
-    ("binance-usd", "BUSD", "Binance USD", "2019-09-20", "stablecoin", ""),
-    ("dai", "DAI", "Dai", "2019-11-18", "stablecoin", ""),
-    ("weth", "WETH", "WETH", "2018-06-01", "wrapped", "ethereum"),
-    ("wrapped-bitcoin", "WBTC", "Wrapped Bitcoin", "2019-01-30", "wrapped", "bitcoin"),
-)
-# beta, idio vol, drift per day, half-life of the noise in years, first price, turnover
-FAMOUS_COINS = {
-    "bitcoin": (1.0, 0.008, 0.0, 4.0, 998.0, 0.035),
-    "ethereum": (1.15, 0.025, 0.0003, 3.0, 8.2, 0.045),
-    "tron": (1.3, 0.03, 0.0004, 1.5, 0.0025, 0.08),
-}
-# stablecoin: (supply on listing, supply at its peak as a share of Bitcoin's
-# highest market cap until then, death date or "")
-STABLE_SUPPLY = {
-    "tether": (1.0e7, 0.07, ""),
-    "usd-coin": (1.5e8, 0.03, ""),
-    "binance-usd": (5.0e7, 0.02, "2024-12-31"),
-    "dai": (1.0e8, 0.005, ""),
-}
 # wrapped token: supply knots (days since listing, units of the underlying)
 WRAPPED_SUPPLY = {
     "wrapped-bitcoin": ((0, 300.0), (400, 2.0e4), (700, 2.3e5), (1500, 2.0e5), (2200, 1.3e5)),
     "weth": ((0, 2.0e4), (700, 3.0e5), (1200, 7.0e6), (2000, 4.0e6), (2500, 2.8e6)),
 }
 BITCOIN_HALVINGS = ("2020-05-11", "2024-04-20")
-
-_ONSETS = tuple("b c d f g h j k l m n p r s t v w z br cr dr fl gr kr pl pr sk st tr th x".split())
-_VOWELS = tuple("a e i o u a e i o ai ea io ia ou y".split())
-_CODAS = ("",) * 5 + tuple("n r x s l m k".split())
-_SUFFIXES = ("",) * 8 + (" Network", " Protocol", " Finance", " Chain", " Swap", " DAO", " AI")
 
 
 def demo_market(seed: int = 7) -> Market:
@@ -118,7 +87,7 @@ def demo_market(seed: int = 7) -> Market:
     rng = np.random.default_rng(seed)
     dates = pd.date_range(START, END, freq="D", name="date")
     market_return, regime, vol_multiplier = _market_factor(rng, len(dates))
-    plan = _plan_assets(rng, regime)
+    plan = plan_assets(rng, regime)
     # Panels are built as asset x day arrays (each asset's history contiguous)
     # and handed to pandas transposed, without a copy.
     log_price = _coin_log_prices(rng, plan, market_return, vol_multiplier)
@@ -148,11 +117,6 @@ def demo_market(seed: int = 7) -> Market:
         source=f"indexlab demo market (synthetic demo data, seed {seed})",
         synthetic=True,
     )
-
-
-def _row(date: str) -> int:
-    """The row of ``date`` in the demo calendar."""
-    return (pd.Timestamp(date) - pd.Timestamp(START)).days
 
 
 # ------------------------------------------------------------------ randomness
@@ -212,119 +176,6 @@ def _market_factor(
 
 
 # ---------------------------------------------------------------------- assets
-def _invent_names(rng: np.random.Generator, n: int, taken: set[str]) -> tuple[list, list]:
-    """``n`` invented coin names, each with a unique symbol not in ``taken``."""
-    names: list[str] = []
-    symbols: list[str] = []
-    stems: set[str] = set()
-    while len(names) < n:
-        batch = 2 * n
-        onset = rng.integers(len(_ONSETS), size=(batch, 3))
-        vowel = rng.integers(len(_VOWELS), size=(batch, 3))
-        coda = rng.integers(len(_CODAS), size=batch)
-        syllables = rng.integers(2, 4, size=batch)
-        suffix = rng.integers(len(_SUFFIXES), size=batch)
-        for k in range(batch):
-            parts = [_ONSETS[onset[k, j]] + _VOWELS[vowel[k, j]] for j in range(syllables[k])]
-            stem = ("".join(parts) + _CODAS[coda[k]])[:10].capitalize()
-            letters = stem.upper()
-            consonants = letters[0] + "".join(c for c in letters[1:] if c not in "AEIOUY")
-            options = (letters[:3], consonants[:3], letters[:4], consonants[:4], letters[:5])
-            symbol = next((s for s in options if len(s) >= 3 and s not in taken), None)
-            if symbol is None or stem in stems:
-                continue
-            stems.add(stem)
-            taken.add(symbol)
-            names.append(stem + _SUFFIXES[suffix[k]])
-            symbols.append(symbol)
-            if len(names) == n:
-                break
-    return names, symbols
-
-
-def _plan_assets(rng: np.random.Generator, regime: np.ndarray) -> pd.DataFrame:
-    """One row per asset, indexed and sorted by asset id, with its life's parameters."""
-    n_days = len(regime)
-    n_coins = N_GENESIS + N_LISTED
-    # Listings: the genesis coins on day 0, the rest spread over the period.
-    intensity = np.asarray(LISTINGS_PER_REGIME)[regime[1 : n_days - 90]]
-    later = 1 + rng.choice(n_days - 91, size=N_LISTED, p=intensity / intensity.sum())
-    listing_row = np.concatenate([np.zeros(N_GENESIS, dtype=np.int64), np.sort(later)])
-    # Caps at listing in "2017 dollars" (scaled later by the market level): Zipf
-    # by rank for the genesis coins (rank 1 is Bitcoin), Pareto for later ones.
-    genesis_cap = 9e8 * np.arange(2, N_GENESIS + 2) ** -1.35
-    listed_cap = 3e6 * (1.0 + rng.pareto(1.0, N_LISTED).clip(0, 400))
-    log_cap0 = np.log(np.concatenate([genesis_cap, listed_cap])) + rng.normal(0, 0.3, n_coins)
-    smallness = np.argsort(np.argsort(-log_cap0)) / (n_coins - 1)  # 0 largest .. 1 smallest
-    memecoin = (listing_row > 800) & (rng.random(n_coins) < 0.08)
-    names, symbols = _invent_names(
-        rng, n_coins, {f[1] for f in FAMOUS} | {f[0].upper() for f in FAMOUS}
-    )
-    names = [n.split(" ")[0] + " Inu" if m else n for n, m in zip(names, memecoin, strict=True)]
-
-    # Deaths: a hazard, higher for small coins and memecoins. A new coin lives at
-    # least 150 days; a genesis coin may already be bleeding out on the first day.
-    hazard_per_day = (0.04 + 0.12 * smallness) * (1 + 2 * memecoin) / 365.0
-    genesis = listing_row == 0
-    lifetime = np.where(genesis, 1, 150) + rng.exponential(1.0 / hazard_per_day).astype(np.int64)
-    death_row = listing_row + lifetime
-    fast = rng.random(n_coins) < 0.08
-    bleed_days = np.where(fast, rng.integers(2, 15, n_coins), rng.integers(90, 500, n_coins))
-    bleed_days = np.where(genesis, bleed_days, np.minimum(bleed_days, lifetime - 30))
-    coins = pd.DataFrame(
-        {
-            "symbol": symbols,
-            "name": names,
-            "kind": np.where(memecoin, "memecoin", "coin"),
-            "listing_row": listing_row,
-            "death_row": np.minimum(death_row, n_days - 1),
-            "dies": death_row < n_days - 1,
-            "bleed_days": bleed_days,
-            "bleed_move": rng.uniform(np.log(0.005), np.log(0.08), n_coins),
-            "beta": rng.normal(1.4, 0.3, n_coins).clip(0.6, 2.2),
-            "idio_vol": 0.028 * np.exp(rng.normal(0, 0.25, n_coins)) * (1 + smallness)
-            + 0.03 * memecoin,
-            "drift": rng.normal(-0.0002, 0.0003, n_coins) - 0.001 * memecoin,
-            "half_life_years": rng.uniform(1.0, 4.0, n_coins),
-            "log_cap0": log_cap0,
-            "log_price0": rng.uniform(np.log(1e-3), np.log(50.0), n_coins),
-            "supply_growth": rng.uniform(0.0, 0.2, n_coins),
-            "turnover": 0.05 * np.exp(rng.normal(0, 0.6, n_coins)),
-        },
-        index=[f"demo-coin-{i:03d}" for i in range(1, n_coins + 1)],
-    )
-    famous = pd.DataFrame(
-        [
-            {
-                "symbol": symbol,
-                "name": name,
-                "kind": kind,
-                "listing_row": _row(listed),
-                "death_row": n_days - 1,
-                "dies": False,
-                "underlying": underlying,
-                "turnover": {"stablecoin": 0.4, "wrapped": 0.02}.get(kind, 0.05),
-            }
-            for _, symbol, name, listed, kind, underlying in FAMOUS
-        ],
-        index=[f[0] for f in FAMOUS],
-    )
-    for asset, values in FAMOUS_COINS.items():
-        columns = ["beta", "idio_vol", "drift", "half_life_years", "log_price0", "turnover"]
-        famous.loc[asset, columns] = [*values[:4], np.log(values[4]), values[5]]
-    for asset, (_, _, death) in STABLE_SUPPLY.items():
-        if death:
-            famous.loc[asset, ["death_row", "dies"]] = [_row(death), True]
-    plan = pd.concat([famous, coins]).sort_index()
-    neutral = {"bleed_days": 1, "half_life_years": 1.0, "idio_vol": 0.01, "underlying": ""}
-    plan = plan.fillna(neutral).fillna(0.0).infer_objects()
-    integer = ["listing_row", "death_row", "bleed_days"]
-    plan[integer] = plan[integer].astype(np.int64)
-    plan["dies"] = plan["dies"].astype(bool)
-    plan.index.name = "asset"
-    return plan
-
-
 # ---------------------------------------------------------------------- prices
 def _coin_log_prices(
     rng: np.random.Generator,
@@ -380,11 +231,11 @@ def _coin_log_supply(
     log_supply += log_supply0[:, None]
 
     row = plan.index.get_loc
-    halvings = [_row(d) for d in BITCOIN_HALVINGS]
+    halvings = [row_of(d) for d in BITCOIN_HALVINGS]
     issuance = np.select([days < halvings[0], days < halvings[1]], [1800.0, 900.0], 450.0)
     log_supply[row("bitcoin")] = np.log(16.08e6 + np.cumsum(issuance) - issuance[0])
     log_supply[row("ethereum")] = _interp_log(
-        days, ((0, 83.1e6), (_row("2022-09-15"), 120.3e6), (days[-1], 120.6e6))
+        days, ((0, 83.1e6), (row_of("2022-09-15"), 120.3e6), (days[-1], 120.6e6))
     )
     tron_knots = (
         ("2017-09-13", 65.7e9),
@@ -395,7 +246,7 @@ def _coin_log_supply(
         ("2024-03-01", 87.7e9),
         (END, 94.9e9),
     )
-    log_supply[row("tron")] = _interp_log(days, [(_row(d), s) for d, s in tron_knots])
+    log_supply[row("tron")] = _interp_log(days, [(row_of(d), s) for d, s in tron_knots])
     return log_supply
 
 

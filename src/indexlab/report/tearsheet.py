@@ -157,9 +157,20 @@ def report_html(
     data = as_run_data(run)
     if images is None:
         images = render_figures(data)
+    blocks = _builtin_blocks(data, images)
+    for section in sections:
+        body = section.html + "".join(
+            _figure(f.png, f.alt or f.caption, f.caption) for f in section.figures
+        )
+        blocks.append((f"section-{section.key}", section.title, body))
+    return _page(data, blocks)
+
+
+def _builtin_blocks(data: RunData, images: dict[str, bytes]) -> list[tuple[str, str, str]]:
+    """(anchor, title, HTML) of each built-in section, in page order."""
     alt = dict(FIGURES)
     equity = data.equity.iloc[:, 0]
-    blocks = [
+    return [
         ("assumptions", "Assumptions", _assumptions_table(data.assumptions)),
         ("notes", "Notes on this run", _notes(data.notes)),
         ("performance", "Performance", _metrics_table(data.metrics, data.strategy)),
@@ -212,11 +223,10 @@ def report_html(
         ("allocation", "Allocation over time", _allocation(data, images)),
         ("rebalances", "Rebalances", _rebalances(data, images)),
     ]
-    for section in sections:
-        body = section.html + "".join(
-            _figure(f.png, f.alt or f.caption, f.caption) for f in section.figures
-        )
-        blocks.append((f"section-{section.key}", section.title, body))
+
+
+def _page(data: RunData, blocks: list[tuple[str, str, str]]) -> str:
+    """The whole HTML page: the title, the contents line, the blocks and the footer."""
     contents = " · ".join(f'<a href="#{key}">{escape(title)}</a>' for key, title, _ in blocks)
     body = "\n".join(
         [

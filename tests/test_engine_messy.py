@@ -4,6 +4,8 @@ last trade, one-way turnover and the share of wealth the costs took."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from panels import panel_market, random_panel
 
 import indexlab
 
+ROOT = Path(__file__).resolve().parents[1]
 DATES = pd.date_range("2021-03-01", periods=5, freq="D")
 nan = np.nan
 
@@ -177,3 +180,23 @@ def test_total_cost_is_the_share_of_wealth_the_costs_took(seed):
     total = with_costs.metrics().loc["s", "total_cost"]
     assert total == pytest.approx(lost, rel=1e-9)
     assert 0 < total < 1
+
+
+# ---------------------------------------------------------------- item 10
+def test_default_benchmarks_absent_from_the_data_are_skipped_with_a_note():
+    m = market({"BTCX": [1.0, 2.0, 3.0], "A": [1.0, 1.0, 1.0]})
+    m = indexlab.Market.from_panels(
+        m.close,
+        m.market_cap,
+        assets=pd.DataFrame({"symbol": ["BTC", "AAA"]}, index=["BTCX", "A"]),
+        source="hand case",
+    )
+    s = indexlab.Strategy(name="s", universe=indexlab.Universe(1, exclude=()), lag_days=0)
+    assert s.benchmarks_are_default
+    r = indexlab.run(s, m)
+    assert list(r.equity.columns) == ["s", "BTC"]
+    assert any("default benchmark TRX" in note and "skipped" in note for note in r.notes)
+    shipped = indexlab.Strategy.from_toml(ROOT / "strategies" / "top100-mcap-monthly.toml")
+    assert indexlab.run(shipped.replace(start=None), m).equity.columns[-1] == "BTC"
+    with pytest.raises(indexlab.SpecError, match="TRX"):
+        indexlab.run(s.replace(benchmarks=("TRX",)), m)

@@ -309,8 +309,10 @@ def trade_statistics(
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(did & (value_pre > 0), cost / value_pre, 0.0)
         one_way = np.where(did, turnover, 0.0)
-    first = np.argmax(did, axis=0)
-    initial = one_way[first, np.arange(did.shape[1])] if did.shape[0] else np.zeros(len(counts))
+    if did.shape[0] == 0:
+        zeros = np.zeros(did.shape[1])
+        return zeros, zeros.copy(), counts
+    initial = one_way[np.argmax(did, axis=0), np.arange(did.shape[1])]
     later = one_way.sum(axis=0) - np.where(counts > 0, initial, 0.0)
     avg_turnover = np.where(counts > 1, later / np.maximum(counts - 1, 1), 0.0)
     total_cost = 1.0 - np.prod(1.0 - share, axis=0)

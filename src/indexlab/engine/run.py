@@ -55,7 +55,7 @@ def _benchmarks(
     portfolios: dict[str, PortfolioRun] = {}
     assets: dict[str, str] = {}
     notes: list[str] = []
-    defaults = bool(getattr(strategy, "benchmarks_are_default", False))
+    defaults = strategy.benchmarks_are_default
     for entry in strategy.benchmarks:
         if entry.lower().replace("_", "-") == TOTAL_MARKET:
             if TOTAL_MARKET in assets:

@@ -161,20 +161,7 @@ def price_card(
     """
     asset_id = market.resolve_asset(asset)
     close = market.close[asset_id]
-    valid = close.dropna()
-    if valid.empty:
-        raise DataError(f"{market.source}: {asset_id!r} has no valid close")
-    day = valid.index[-1] if date is None else pd.Timestamp(date)
-    if not market.start <= day <= market.end:
-        raise DataError(
-            f"date {day.date()}: outside the data of {market.source} "
-            f"({market.start.date()} .. {market.end.date()})"
-        )
-    if day < valid.index[0]:
-        raise DataError(
-            f"{asset_id}: no valid close on or before {day.date()} (the first is on "
-            f"{valid.index[0].date()})"
-        )
+    day = _card_day(market, asset_id, close, date)
     price = _price_on(close, day)
     changes = {
         key: price / _price_on(close, day - pd.Timedelta(days=days)) - 1.0
@@ -186,46 +173,6 @@ def price_card(
     dominance = np.nan
     if market.total_market_cap is not None:
         dominance = float(market.market_cap.at[day, asset_id] / market.total_market_cap.loc[day])
-
-    flip: dict = {
-        "signal": None,
-        "signal_source": None,
-        "last_flip_date": None,
-        "last_flip_direction": None,
-        "return_since_last_flip": np.nan,
-        "flipped": False,
-        "pending_flip": None,
-        "score": np.nan,
-        "rating": None,
-    }
-    if signal is not None:
-        series = signal.series(asset_id, market.dates)
-        flip["signal_source"] = signal.source
-        flip["signal"] = direction_name(float(series.loc[day]))
-        score = float(signal.score_series(asset_id, market.dates).loc[day])
-        flip["score"] = score
-        if np.isfinite(score):
-            flip["rating"] = signal.bands.rate(pd.Series([score])).iloc[0]
-        if series.loc[:day].notna().any():
-            try:
-                analysis = analyze_flips(
-                    close, series, lag_days=lag_days, fee_bps=0.0, slippage_bps=0.0, end=day
-                )
-            except DataError:  # the signal is not traded yet on this date
-                analysis = None
-            if analysis is not None:
-                last = analysis.last_flip
-                pending = analysis.pending
-                flip.update(
-                    last_flip_date=last["date"],
-                    last_flip_direction=last["direction"],
-                    return_since_last_flip=analysis.return_since_last_flip,
-                    flipped=pd.notna(last["previous"]),
-                    pending_flip=None
-                    if pending is None
-                    else f"{pending['direction']} (signal of {pending['signal_date'].date()}, "
-                    f"traded at the close of {pending['date'].date()})",
-                )
     symbol, name = market.assets.at[asset_id, "symbol"], market.assets.at[asset_id, "name"]
     return PriceCard(
         asset=asset_id,
@@ -242,5 +189,79 @@ def price_card(
         dominance=dominance,
         data=data_label(market),
         synthetic=market.synthetic,
-        **flip,
+        **_signal_facts(market, asset_id, close, day, signal, lag_days),
     )
+
+
+def _card_day(
+    market: Market, asset_id: str, close: pd.Series, date: pd.Timestamp | str | None
+) -> pd.Timestamp:
+    """The card's date, checked: in the data, and on or after the asset's first close."""
+    valid = close.dropna()
+    if valid.empty:
+        raise DataError(f"{market.source}: {asset_id!r} has no valid close")
+    day = valid.index[-1] if date is None else pd.Timestamp(date)
+    if not market.start <= day <= market.end:
+        raise DataError(
+            f"date {day.date()}: outside the data of {market.source} "
+            f"({market.start.date()} .. {market.end.date()})"
+        )
+    if day < valid.index[0]:
+        raise DataError(
+            f"{asset_id}: no valid close on or before {day.date()} (the first is on "
+            f"{valid.index[0].date()})"
+        )
+    return day
+
+
+def _signal_facts(
+    market: Market,
+    asset_id: str,
+    close: pd.Series,
+    day: pd.Timestamp,
+    signal: Signal | None,
+    lag_days: int,
+) -> dict:
+    """The card's signal fields: the signal and score on ``day``, its rating, and its
+    last flip (none without a signal, or before the signal is first traded)."""
+    flip: dict = {
+        "signal": None,
+        "signal_source": None,
+        "last_flip_date": None,
+        "last_flip_direction": None,
+        "return_since_last_flip": np.nan,
+        "flipped": False,
+        "pending_flip": None,
+        "score": np.nan,
+        "rating": None,
+    }
+    if signal is None:
+        return flip
+    series = signal.series(asset_id, market.dates)
+    flip["signal_source"] = signal.source
+    flip["signal"] = direction_name(float(series.loc[day]))
+    score = float(signal.score_series(asset_id, market.dates).loc[day])
+    flip["score"] = score
+    if np.isfinite(score):
+        flip["rating"] = signal.bands.rate(pd.Series([score])).iloc[0]
+    if not series.loc[:day].notna().any():
+        return flip
+    try:
+        analysis = analyze_flips(
+            close, series, lag_days=lag_days, fee_bps=0.0, slippage_bps=0.0, end=day
+        )
+    except DataError:  # the signal is not traded yet on this date
+        return flip
+    last = analysis.last_flip
+    pending = analysis.pending
+    flip.update(
+        last_flip_date=last["date"],
+        last_flip_direction=last["direction"],
+        return_since_last_flip=analysis.return_since_last_flip,
+        flipped=pd.notna(last["previous"]),
+        pending_flip=None
+        if pending is None
+        else f"{pending['direction']} (signal of {pending['signal_date'].date()}, "
+        f"traded at the close of {pending['date'].date()})",
+    )
+    return flip

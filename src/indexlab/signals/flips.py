@@ -290,6 +290,26 @@ class FlipAnalysis:
         }
 
 
+def _first_held(held: pd.Series, values: pd.Series, lag: int, label: str, notes: list[str]) -> int:
+    """The first row of the window on which a signal is known and traded (a note says
+    so when it is not the first); an error when there is none."""
+    known = held.notna().to_numpy()
+    if not known.any():
+        first = values.first_valid_index()
+        detail = f"its first value is dated {first.date()}" if first is not None else "it is empty"
+        raise DataError(
+            f"{label}: the signal is known on no date from {held.index[0].date()} to "
+            f"{held.index[-1].date()} with lag_days={lag} ({detail})"
+        )
+    k0 = int(np.argmax(known))
+    if k0 > 0:
+        notes.append(
+            f"analysis starts on {held.index[k0].date()}, the first date a signal is known "
+            f"and traded (lag {lag})"
+        )
+    return k0
+
+
 def analyze_flips(
     price: pd.Series,
     signal: pd.Series,
@@ -327,20 +347,7 @@ def analyze_flips(
     life, notes = _window(price, start_ts, end_ts, label)
     values = _signal_on(signal, price.index)
     held = held_direction(values, lag).reindex(life.index)
-    known = held.notna().to_numpy()
-    if not known.any():
-        first = values.first_valid_index()
-        detail = f"its first value is dated {first.date()}" if first is not None else "it is empty"
-        raise DataError(
-            f"{label}: the signal is known on no date from {life.index[0].date()} to "
-            f"{life.index[-1].date()} with lag_days={lag} ({detail})"
-        )
-    k0 = int(np.argmax(known))
-    if k0 > 0:
-        notes.append(
-            f"analysis starts on {life.index[k0].date()}, the first date a signal is known "
-            f"and traded (lag {lag})"
-        )
+    k0 = _first_held(held, values, lag, label, notes)
     life = life.iloc[k0:]
     held = held.iloc[k0:]
     dates = pd.DatetimeIndex(life.index, name="date")

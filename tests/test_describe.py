@@ -408,7 +408,7 @@ def test_each_shipped_strategy_reads_as_its_design(path):
         assert phrase in words.get(section, ""), (section, words)
     assert words["Costs"] == "fee 10 bps + slippage 5 bps on traded notional"
     assert words["Capital"] == "10,000 (equity is reported in multiples of it)"
-    assert words["Benchmarks"] == "BTC, TRX"  # named in the file: not the defaults
+    assert words["Benchmarks"] == "BTC, TRX (the defaults; skipped when the data lack them)"
     # Sections that have nothing to say are left out, not filled with defaults.
     has = {section for section, _ in LIBRARY_WORDS[path.stem]}
     for optional in ("Screens", "Buffers", "Risk-off", "Ranking"):

@@ -10,9 +10,14 @@
   ``adjust=False``: ``ema_t = alpha * cap_t + (1 - alpha) * ema_prev``, starting from
   the first valid cap, where ``ema_prev`` is the value of the last valid day.
 
-A smoothed measure is defined only on days the market cap itself is valid: an asset
-must be alive on the snapshot day to be ranked or weighted. Each value uses data up
-to its own day only.
+- ``inverse_volatility``: 1 / the standard deviation (ddof = 1) of the daily returns
+  close_t / close_{t-1} - 1 over the last ``window_days`` days (returns between two
+  consecutive valid closes; at least two of them);
+- ``volume``: the mean of the valid daily volumes over the last ``window_days`` days.
+
+A market-cap measure is defined only on days the market cap itself is valid, the
+others on days the close is: an asset must be alive on the snapshot day to be ranked
+or weighted. Each value uses data up to its own day only.
 """
 
 from __future__ import annotations
@@ -20,8 +25,37 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from indexlab.errors import DataError
 from indexlab.market import Market
 from indexlab.spec.model import Measure
+
+
+def _alive_only(values: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    out = np.array(values, dtype=np.float64, copy=True)
+    out[~alive] = np.nan
+    return out
+
+
+def inverse_volatility(market: Market, window_days: int) -> np.ndarray:
+    """1 / std(daily returns over the last ``window_days`` days), ``NaN`` without a
+    close that day, with fewer than two returns, or with no variation."""
+    close = pd.DataFrame(market.close_values, copy=False)
+    returns = close / close.shift(1) - 1.0  # NaN unless both closes are valid
+    spread = returns.rolling(window_days, min_periods=2).std(ddof=1).to_numpy()
+    with np.errstate(divide="ignore"):
+        inverse = np.where(spread > 0, 1.0 / spread, np.nan)
+    return _alive_only(inverse, np.isfinite(market.close_values))
+
+
+def mean_volume(market: Market, window_days: int) -> np.ndarray:
+    """The mean valid daily volume over the last ``window_days`` days."""
+    if market.volume is None:
+        raise DataError(
+            f"{market.source}: weighting by liquidity needs volumes; the data have no "
+            "'volume' column"
+        )
+    volume = market.volume.rolling(window_days, min_periods=1).mean().to_numpy()
+    return _alive_only(volume, np.isfinite(market.close_values))
 
 
 def measure_values(market: Market, measure: Measure) -> np.ndarray:
@@ -29,6 +63,10 @@ def measure_values(market: Market, measure: Measure) -> np.ndarray:
     caps = market.market_cap_values
     if measure.kind == "market_cap":
         return caps
+    if measure.kind == "inverse_volatility":
+        return inverse_volatility(market, measure.window_days)
+    if measure.kind == "volume":
+        return mean_volume(market, measure.window_days)
     frame = pd.DataFrame(caps, copy=False)
     if measure.kind == "market_cap_sma":
         smooth = frame.rolling(measure.window_days, min_periods=1).mean()

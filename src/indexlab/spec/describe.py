@@ -28,7 +28,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from indexlab.spec import defaults
-from indexlab.spec.model import Measure, Rebalance, RiskOff, Schedule, Universe, Weighting
+from indexlab.spec.model import (
+    MEASURE_NAMES,
+    Measure,
+    Rebalance,
+    RiskOff,
+    Schedule,
+    Universe,
+    Weighting,
+)
 
 if TYPE_CHECKING:
     from indexlab.spec.strategy import Strategy
@@ -100,6 +108,8 @@ def measure_name(measure: Measure) -> str:
         if measure.halflife_days is not None:
             return f"smoothed market cap (EMA, half-life {measure.halflife_days:g} days)"
         return f"smoothed market cap (EMA, span {measure.window_days} days)"
+    if measure.kind != "market_cap":
+        return f"{MEASURE_NAMES[measure.kind]} over {measure.window_days} days"
     return "market cap"
 
 
@@ -119,6 +129,8 @@ def measure_words(measure: Measure) -> str:
             f"exponential moving average of market cap, {smoothing}, skipping missing days "
             "(pandas ewm, adjust=False)"
         )
+    if measure.kind != "market_cap":
+        return f"{MEASURE_NAMES[measure.kind]} over the last {w} days"
     if w != defaults.WINDOW_DAYS:
         return f"market cap on the snapshot day (window_days = {w} unused: not smoothed)"
     return "market cap on the snapshot day"

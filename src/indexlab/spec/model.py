@@ -25,8 +25,19 @@ from indexlab.spec.checks import (
     positive_number,
 )
 
-WEIGHTING_SCHEMES = ("market_cap", "sqrt_market_cap", "power", "equal", "file")
-MEASURES = ("market_cap", "market_cap_sma", "market_cap_ema")
+# What ranks or weights the members, with its name in words (for descriptions); the
+# arithmetic of each is in indexlab.rules.measures.
+MEASURE_NAMES = {
+    "market_cap": "market cap",
+    "market_cap_sma": "average market cap",
+    "market_cap_ema": "smoothed market cap",
+    "inverse_volatility": "inverse volatility of daily returns",
+    "volume": "average daily volume",
+}
+MEASURES = tuple(MEASURE_NAMES)
+# Schemes that weight by a measure of their own (w ~ that measure), and by which.
+SCHEME_MEASURES = {"inverse_volatility": "inverse_volatility", "liquidity": "volume"}
+WEIGHTING_SCHEMES = ("market_cap", "sqrt_market_cap", "power", "equal", "file", *SCHEME_MEASURES)
 FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "dates", "none")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ANCHORS = ("first", "last", "day")
@@ -203,7 +214,9 @@ class Weighting:
     ``scheme``: ``market_cap`` (w ~ m), ``sqrt_market_cap`` (w ~ m^0.5), ``power``
     (w ~ m^power), ``equal``, or ``file`` (weights read from ``weights_file``). ``m`` is
     ``measure`` (the market cap, or its moving average over ``window_days`` or with
-    half-life ``halflife_days``, as in :class:`Measure`).
+    half-life ``halflife_days``, as in :class:`Measure`). ``inverse_volatility`` (w ~ 1
+    / the standard deviation of daily returns over ``window_days``) and ``liquidity``
+    (w ~ the mean daily volume over ``window_days``) weight by a measure of their own.
     Bounds: ``cap`` on every member, ``cap_largest`` on the largest (two-tier caps),
     ``floor`` under every member; excess and shortfall are redistributed pro rata.
     ``fixed``: named assets at fixed weights, the rest weighted by the scheme.
@@ -233,7 +246,8 @@ class Weighting:
 
     @property
     def measure_spec(self) -> Measure:
-        return Measure(self.measure, self.window_days, self.halflife_days)
+        kind = SCHEME_MEASURES.get(self.scheme, self.measure)
+        return Measure(kind, self.window_days, self.halflife_days)
 
     def check(self) -> None:
         p = "weighting"
@@ -243,6 +257,12 @@ class Weighting:
                 raise fail(f"{p}.power", f"scheme 'power' needs power > 0, got {self.power!r}")
         elif self.power is not None:
             raise fail(f"{p}.power", f"goes with scheme 'power', not {self.scheme!r}")
+        if self.scheme in SCHEME_MEASURES and self.measure != "market_cap":
+            raise fail(
+                f"{p}.measure",
+                f"scheme {self.scheme!r} weights by its own measure; measure goes with "
+                "market_cap, sqrt_market_cap, power or equal",
+            )
         self.measure_spec.check(p)
         fraction(f"{p}.cap", self.cap)
         fraction(f"{p}.cap_largest", self.cap_largest)

@@ -66,11 +66,7 @@ NO_READERS = {
 # Edges that break the rules today, each to be removed: (importer, imported) for the
 # first two, (importer, module.name) for private names. A new violation fails the test,
 # and so does a line here whose import is gone: then delete the line.
-KNOWN_UPWARD = {
-    # being removed in issue 15 (engine rewrite): the risk-off rule should import the
-    # signal inputs (indexlab.signals.rules / .values / .exposure), not the package.
-    ("indexlab.rules.risk_off", "indexlab.signals"),
-}
+KNOWN_UPWARD: set[tuple[str, str]] = set()
 KNOWN_READERS: set[tuple[str, str]] = set()
 KNOWN_PRIVATE: set[tuple[str, str]] = set()
 

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexlab import DataError, SpecError
-from indexlab.engine import kernels
 from indexlab.signals import analyze_flips, exposure, follow_equity, parse_rule, post_trade_value
 
 DATES = pd.date_range("2024-01-01", periods=10, freq="D", name="date")
@@ -216,13 +215,19 @@ def test_a_short_that_loses_everything_stays_at_zero():
     st.sampled_from([-1.0, 0.0, 1.0]),
     st.floats(0.0, 0.3),
 )
-def test_the_cost_solution_is_the_engines(value, holding, weight, rate):
-    """The closed form for one asset equals the engine's Newton solver of
-    V' = V - c |V' w - h| (DESIGN section 3)."""
+def test_the_cost_solution_for_one_asset_long_flat_or_short(value, holding, weight, rate):
+    """The engine's solver of V' = V - c |V' w - h| (DESIGN section 3), which signals
+    use too, equals the closed form for one asset: the root of whichever linear branch
+    satisfies its own sign condition."""
     value = value + max(0.0, -holding)  # a value that can carry the holding
     ours = post_trade_value(value, holding, weight, rate)
-    engine = kernels.post_trade_value(value, np.array([holding]), np.array([weight]), rate)
-    assert ours == pytest.approx(engine, rel=1e-12, abs=1e-14)
+    rising = (value + rate * holding) / (1.0 + rate * weight)  # branch x w - h >= 0
+    closed = (
+        rising
+        if rising * weight - holding >= 0
+        else ((value - rate * holding) / (1.0 - rate * weight))
+    )
+    assert ours == pytest.approx(closed, rel=1e-12, abs=1e-14)
     assert ours == pytest.approx(value - rate * abs(ours * weight - holding), rel=1e-12, abs=1e-14)
 
 

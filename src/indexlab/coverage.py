@@ -8,6 +8,16 @@ import pandas as pd
 
 from indexlab.market import Market
 
+DEMO_LABEL = "synthetic demo data"
+
+
+def data_label(market: Market) -> str:
+    """The data source as every output states it: the market's source, and ``synthetic
+    demo data`` when it is (the one place that decides how data are named)."""
+    if market.synthetic and DEMO_LABEL not in market.source.lower():
+        return f"{market.source} ({DEMO_LABEL})"
+    return market.source
+
 
 def survivorship_notes(market: Market, window_days: int = 30) -> list[str]:
     """A note when almost no asset stops before the end: data holding only the coins

@@ -10,6 +10,7 @@ import pandas as pd
 
 from indexlab.coverage import (  # noqa: F401 (re-exported: inspect is where users look)
     coverage_notes,
+    data_label,
     late_end_notes,
     survivorship_notes,
 )
@@ -110,7 +111,7 @@ def describe(market: Market, date: pd.Timestamp | None = None, top: int = 10) ->
     ).value_counts()
     tags = pd.DataFrame({"tag": tag_counts.index, "assets": tag_counts.to_numpy()})
     summary = {
-        "source": market.source + (" (synthetic demo data)" if market.synthetic else ""),
+        "source": data_label(market),
         "dates": f"{market.start.date()} .. {market.end.date()} ({len(market.dates):,} days)",
         "assets": f"{len(market.asset_ids):,}",
         "assets alive on the last date": f"{int(closes[-1].sum()):,}",

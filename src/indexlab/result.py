@@ -10,11 +10,9 @@ import numpy as np
 import pandas as pd
 
 from indexlab import metrics
+from indexlab.coverage import DEMO_LABEL, data_label  # noqa: F401 (DEMO_LABEL re-exported)
 from indexlab.market import Market
 from indexlab.spec import Strategy
-
-DEMO_LABEL = "synthetic demo data"
-
 
 # Why a trade happened, by the kernel's TRADE_* codes.
 TRADE_REASONS = ("scheduled", "drift", "risk-off", "risk-on", "first price")
@@ -258,10 +256,7 @@ class Result:
     @property
     def data_label(self) -> str:
         """The data source as every output states it."""
-        source = self.market.source
-        if self.market.synthetic and DEMO_LABEL not in source.lower():
-            return f"{source} ({DEMO_LABEL})"
-        return source
+        return data_label(self.market)
 
     def assumptions(self, risk_free: float = 0.0) -> dict[str, str]:
         """The run's assumptions, as reports print them: the data and dates of the run,

@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from indexlab.coverage import data_label
 from indexlab.market import Market
 from indexlab.output import atomic_folder
 from indexlab.report import ReportFigure, ReportSection, signal_figure
@@ -32,7 +33,6 @@ from indexlab.report.figures import figure_png
 from indexlab.report.sections import table_html, text_html
 from indexlab.report.text import aligned, frame_text
 from indexlab.signals import FlipAnalysis, PriceCard, Signal, analyze_flips, price_card
-from indexlab.signals.card import data_label
 from indexlab.version import __version__
 
 FLIPS_SHOWN = 20  # rows of the flip table printed; flips.csv has them all

@@ -14,17 +14,18 @@ import pandas as pd
 
 from indexlab.errors import SpecError
 from indexlab.market import TOTAL_MARKET, Market
+from indexlab.signals.exposure import held_direction
+from indexlab.signals.rules import parse_rule
+from indexlab.signals.values import read_signal
 from indexlab.spec import Strategy
 
 
 def market_signal(strategy: Strategy, market: Market) -> pd.Series:
     """The risk-off signal on the market's calendar (+1, -1, 0, ``NaN`` = no value)."""
-    from indexlab import signals
-
     spec = strategy.risk_off
     total = spec.asset.lower().replace("_", "-") == TOTAL_MARKET
     if spec.rule is not None:
-        rule = signals.parse_rule(spec.rule)
+        rule = parse_rule(spec.rule)
         if total:
             if market.total_market_cap is None:
                 raise SpecError(
@@ -37,7 +38,7 @@ def market_signal(strategy: Strategy, market: Market) -> pd.Series:
             prices = market.close[asset]
         values = rule(prices)
     else:
-        signal = signals.read_signal(strategy.resolve_path(spec.signal_file), market)
+        signal = read_signal(strategy.resolve_path(spec.signal_file), market)
         name = (
             TOTAL_MARKET if total else market.resolve_asset(spec.asset, field_name="risk_off.asset")
         )
@@ -47,8 +48,6 @@ def market_signal(strategy: Strategy, market: Market) -> pd.Series:
 
 def risk_exposure(signal: pd.Series, lag_days: int) -> np.ndarray:
     """1.0 (invested) or 0.0 (cash) on each date of ``signal``'s calendar."""
-    from indexlab.signals import held_direction
-
     held = held_direction(signal, lag_days)  # last value on or before t - lag
     state = held.replace(0.0, np.nan).map({1.0: 1.0, -1.0: 0.0})
     return state.ffill().fillna(1.0).to_numpy(dtype=np.float64)

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from indexlab.coverage import data_label
 from indexlab.errors import DataError, SpecError
 from indexlab.market import Market
-from indexlab.result import DEMO_LABEL
 from indexlab.scenarios.arithmetic import grown_supply, ordinal
 from indexlab.scenarios.model import Scenario
 from indexlab.scenarios.parsing import (
@@ -159,11 +159,8 @@ def _shares(
 
 def _data_facts(market: Market, total: pd.Series | None) -> dict:
     """What a scenario states about its data: the source, the file, the total's source."""
-    data_source = market.source
-    if market.synthetic and DEMO_LABEL not in data_source.lower():
-        data_source = f"{data_source} ({DEMO_LABEL})"
     return {
-        "data_source": data_source,
+        "data_source": data_label(market),
         "data_path": market.source_path,
         "data_sha256": market.source_sha256,
         "total_source": "not given" if total is None else str(total.attrs.get("source") or "given"),

@@ -23,20 +23,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from indexlab.coverage import data_label
 from indexlab.errors import DataError
 from indexlab.market import Market
-from indexlab.result import DEMO_LABEL
 from indexlab.signals.flips import analyze_flips
 from indexlab.signals.values import Signal, direction_name
 
 RETURN_WINDOWS = {"change_7d": 7, "change_30d": 30, "change_1y": 365}
-
-
-def data_label(market: Market) -> str:
-    """The data source as every output states it (``synthetic demo data`` when so)."""
-    if market.synthetic and DEMO_LABEL not in market.source.lower():
-        return f"{market.source} ({DEMO_LABEL})"
-    return market.source
 
 
 @dataclass(frozen=True)

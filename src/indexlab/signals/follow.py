@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from indexlab.engine.policies import post_trade_value as solve_costs
 from indexlab.errors import SpecError
 
 
@@ -28,15 +29,10 @@ def cost_rate(fee_bps: float, slippage_bps: float) -> float:
 
 
 def post_trade_value(value: float, holding: float, weight: float, rate: float) -> float:
-    """Solve V' = V - c |V' w - h| for one asset (DESIGN section 3).
-
-    g(x) = x + c |x w - h| - V is strictly increasing (c |w| < 1), so its root is the
-    solution of whichever linear branch satisfies that branch's sign condition.
-    """
-    rising = (value + rate * holding) / (1.0 + rate * weight)  # branch x w - h >= 0
-    if rising * weight - holding >= 0.0:
-        return rising
-    return (value - rate * holding) / (1.0 - rate * weight)
+    """Solve V' = V - c |V' w - h| for one asset (DESIGN section 3) with the engine's
+    own solver, :func:`indexlab.engine.policies.post_trade_value` (one implementation
+    of the fee equation, long, flat or short)."""
+    return float(solve_costs(value, np.array([holding]), np.array([weight]), rate))
 
 
 def follow_equity(

@@ -142,7 +142,8 @@ class WindowArrays:
             assets=assets,
             close=readonly(close[rows], np.float64),
             prices=readonly(filled[rows], np.float64),
-            first_valid=np.where(first >= 0, first - window.start_pos, -(10**9)),
+            # An asset that never has a valid close gets the first row after the data.
+            first_valid=np.where(first >= 0, first, len(dates)).astype(np.int64) - window.start_pos,
             last_valid=readonly(np.asarray(last_valid) - window.start_pos, np.int64),
         )
 

@@ -11,9 +11,6 @@ LIST_LIMIT = 8
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    from indexlab.cli.options import parse_date
-    from indexlab.sources.coingecko import DAY_CONVENTIONS
-
     data = commands.add_parser(
         "data",
         help="import, inspect, validate and fetch market data",
@@ -22,6 +19,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     data.set_defaults(command_parser=data)
     actions = data.add_subparsers(dest="data_command", metavar="ACTION")
+    _add_import(actions)
+    _add_info(actions)
+    _add_validate(actions)
+    _add_fetch(actions)
+
+
+def _add_import(actions: argparse._SubParsersAction) -> None:
+    from indexlab.sources.coingecko import DAY_CONVENTIONS
 
     importer = actions.add_parser(
         "import",
@@ -57,6 +62,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     importer.set_defaults(handler=command_import)
 
+
+def _add_info(actions: argparse._SubParsersAction) -> None:
+    from indexlab.cli.options import parse_date
+
     info = actions.add_parser(
         "info",
         help="what a data file holds",
@@ -75,6 +84,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     info.add_argument("--total-market", metavar="FILE", help="total market cap, for dominance")
     info.set_defaults(handler=command_info)
 
+
+def _add_validate(actions: argparse._SubParsersAction) -> None:
     validate = actions.add_parser(
         "validate",
         help="errors and warnings of a data file",
@@ -86,6 +97,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     validate.add_argument("--all", action="store_true", help="list every warning")
     validate.set_defaults(handler=command_validate)
 
+
+def _add_fetch(actions: argparse._SubParsersAction) -> None:
     fetch = actions.add_parser(
         "fetch",
         help="download histories from CoinGecko's API",

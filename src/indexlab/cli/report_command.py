@@ -27,9 +27,12 @@ def _list(choices: tuple[str, ...], option: str):
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    from indexlab.export import FORMATS as EXPORT_FORMATS
-    from indexlab.report.marketing import DPI, FORMATS, KINDS
+    _add_report(commands)
+    _add_figure(commands)
+    _add_export(commands)
 
+
+def _add_report(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report",
         help="rebuild a run folder's report.html and figures",
@@ -42,6 +45,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     report.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by 'indexlab run'")
     report.add_argument("--quiet", action="store_true", help="print nothing but errors")
     report.set_defaults(handler=command_report)
+
+
+def _add_figure(commands: argparse._SubParsersAction) -> None:
+    from indexlab.report.marketing import DPI, FORMATS, KINDS
 
     figure = commands.add_parser(
         "figure",
@@ -88,6 +95,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     figure.add_argument("--out", metavar="DIR", help="output folder (default: RUN_DIR/marketing/)")
     figure.add_argument("--quiet", action="store_true", help="print nothing but errors")
     figure.set_defaults(handler=command_figure)
+
+
+def _add_export(commands: argparse._SubParsersAction) -> None:
+    from indexlab.export import FORMATS as EXPORT_FORMATS
 
     export = commands.add_parser(
         "export",

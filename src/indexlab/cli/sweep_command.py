@@ -8,11 +8,17 @@ import json
 import shutil
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from indexlab.errors import SpecError
+
+if TYPE_CHECKING:
+    from indexlab.market import Market
+    from indexlab.sweep import SweepSpec
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -62,27 +68,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def command_sweep(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from indexlab import demo_market, load_market
-    from indexlab.inspect import coverage_notes
-    from indexlab.report.figures import figure_png
     from indexlab.sources.total_market import load_total_market_cap
-    from indexlab.sweep import best, heatmap_table, read_sweep, sweep
-    from indexlab.sweep.entry import describe_entry_study, entry_study
-    from indexlab.sweep.figures import entry_figure, heatmap_figure
+    from indexlab.sweep import best, sweep
     from indexlab.sweep.runner import PARTS
 
-    spec = read_sweep(args.sweep_file)
-    if args.metric:
-        spec = replace(spec, metric=args.metric)
-    if args.top is not None:
-        spec = replace(spec, top=args.top)
-    if args.heatmap:
-        keys = tuple(k.strip() for k in args.heatmap.split(","))
-        if len(keys) != 2:
-            raise SpecError(f"--heatmap: give two grid keys X,Y, got {args.heatmap!r}")
-        spec = replace(spec, heatmap=keys)
+    spec = _spec(args)
     market = load_market(args.data) if args.data else demo_market()
     if args.total_market:
         market = market.with_total_market_cap(load_total_market_cap(args.total_market))
@@ -103,50 +94,101 @@ def command_sweep(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     seconds = time.perf_counter() - started
-    data = market.source
-    if market.synthetic and "synthetic demo data" not in data:
-        data += " (synthetic demo data)"
-    footer = (
-        f"Data: {data}  ·  base strategy {spec.base.name}  ·  {len(table)} configurations  ·  "
-        f"N = 365, risk-free rate 0"
-    )
-    # The entry study runs the base strategy alone: the sweep's count does not apply.
-    entry_footer = f"Data: {data}  ·  strategy {spec.base.name}  ·  N = 365, risk-free rate 0"
     top = best(table, spec.metric, spec.top)
     top.to_csv(out / "best.csv", index=False)
+    _write_heatmap(spec, table, market, out)
+    summary = _write_entry_study(spec, market, out)
+    manifest = _manifest(args, spec, table, market, seconds, summary)
+    text = json.dumps(manifest, indent=2, default=str) + "\n"
+    tmp = out / ".manifest.json.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out / "manifest.json")
+    if not args.quiet:
+        _print_summary(manifest, seconds, spec, top, market, out)
+    return 0
+
+
+def _spec(args: argparse.Namespace) -> SweepSpec:
+    """The sweep file, with the options that override it."""
+    from indexlab.sweep import read_sweep
+
+    spec = read_sweep(args.sweep_file)
+    if args.metric:
+        spec = replace(spec, metric=args.metric)
+    if args.top is not None:
+        spec = replace(spec, top=args.top)
+    if args.heatmap:
+        keys = tuple(k.strip() for k in args.heatmap.split(","))
+        if len(keys) != 2:
+            raise SpecError(f"--heatmap: give two grid keys X,Y, got {args.heatmap!r}")
+        spec = replace(spec, heatmap=keys)
+    return spec
+
+
+def _write_heatmap(spec: SweepSpec, table: pd.DataFrame, market: Market, out: Path) -> None:
+    """heatmap.png over the two heatmap keys (the file's, else its first two varied
+    keys); none when the grid varies fewer than two."""
+    from indexlab.coverage import data_label
+    from indexlab.report.figures import figure_png
+    from indexlab.sweep import heatmap_table
+    from indexlab.sweep.figures import heatmap_figure
+
     keys = spec.heatmap or tuple(k for k, v in spec.grid.items() if len(v) > 1)[:2]
-    if len(keys) == 2:
-        x, y = keys
-        cells = heatmap_table(table, x, y, spec.metric)
-        counts = table.pivot_table(index=y, columns=x, values="config_id", aggfunc="count")
-        figure = heatmap_figure(
-            cells,
-            x,
-            y,
-            spec.metric,
-            title=f"{spec.name}: {y} x {x}",
-            footer=footer,
-            synthetic=market.synthetic,
-            counts=counts,
-        )
-        (out / "heatmap.png").write_bytes(figure_png(figure))
-    summary = None
-    if spec.entry_study is not None:
-        study = entry_study(market, spec.base, spec.entry_study)
-        study.to_csv(out / "entry_study.csv", index=False)
-        summary = describe_entry_study(study)
-        figure = entry_figure(
-            study,
-            title=f"{spec.base.name}: every start date",
-            footer=entry_footer,
-            synthetic=market.synthetic,
-        )
-        (out / "entry_study.png").write_bytes(figure_png(figure))
-    errors = int(table["error"].notna().sum())
-    # What every run of this data prints (survivorship, files that stop early): a sweep
-    # is many runs of it.
-    notes = [*coverage_notes(market), *market.notes]
-    manifest = {
+    if len(keys) != 2:
+        return
+    x, y = keys
+    cells = heatmap_table(table, x, y, spec.metric)
+    counts = table.pivot_table(index=y, columns=x, values="config_id", aggfunc="count")
+    figure = heatmap_figure(
+        cells,
+        x,
+        y,
+        spec.metric,
+        title=f"{spec.name}: {y} x {x}",
+        footer=(
+            f"Data: {data_label(market)}  ·  base strategy {spec.base.name}  ·  {len(table)} "
+            "configurations  ·  N = 365, risk-free rate 0"
+        ),
+        synthetic=market.synthetic,
+        counts=counts,
+    )
+    (out / "heatmap.png").write_bytes(figure_png(figure))
+
+
+def _write_entry_study(spec: SweepSpec, market: Market, out: Path) -> dict | None:
+    """entry_study.csv and .png when the file asks for the study; its summary."""
+    from indexlab.coverage import data_label
+    from indexlab.report.figures import figure_png
+    from indexlab.sweep.entry import describe_entry_study, entry_study
+    from indexlab.sweep.figures import entry_figure
+
+    if spec.entry_study is None:
+        return None
+    study = entry_study(market, spec.base, spec.entry_study)
+    study.to_csv(out / "entry_study.csv", index=False)
+    figure = entry_figure(
+        study,
+        title=f"{spec.base.name}: every start date",
+        # The entry study runs the base strategy alone: the sweep's count does not apply.
+        footer=f"Data: {data_label(market)}  ·  strategy {spec.base.name}  ·  "
+        "N = 365, risk-free rate 0",
+        synthetic=market.synthetic,
+    )
+    (out / "entry_study.png").write_bytes(figure_png(figure))
+    return describe_entry_study(study)
+
+
+def _manifest(
+    args: argparse.Namespace,
+    spec: SweepSpec,
+    table: pd.DataFrame,
+    market: Market,
+    seconds: float,
+    summary: dict | None,
+) -> dict:
+    from indexlab.inspect import coverage_notes
+
+    return {
         "sweep": spec.name,
         "sweep_file": str(args.sweep_file),
         "base": spec.base.to_dict(),
@@ -156,7 +198,7 @@ def command_sweep(args: argparse.Namespace) -> int:
         },
         "constraints": list(spec.constraints),
         "configurations": len(table),
-        "errors": errors,
+        "errors": int(table["error"].notna().sum()),
         "metric": spec.metric,
         "data": {
             "source": market.source,
@@ -167,31 +209,33 @@ def command_sweep(args: argparse.Namespace) -> int:
         "memory": args.memory,
         "seconds": round(seconds, 3),
         "entry_study": summary,
-        "notes": notes,
+        # What every run of this data prints (survivorship, files that stop early): a
+        # sweep is many runs of it.
+        "notes": [*coverage_notes(market), *market.notes],
     }
-    text = json.dumps(manifest, indent=2, default=str) + "\n"
-    tmp = out / ".manifest.json.tmp"
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out / "manifest.json")
-    if not args.quiet:
-        shown = top[["config_id", *spec.grid, spec.metric, "cagr", "max_drawdown"]]
+
+
+def _print_summary(
+    manifest: dict, seconds: float, spec: SweepSpec, top: pd.DataFrame, market: Market, out: Path
+) -> None:
+    shown = top[["config_id", *spec.grid, spec.metric, "cagr", "max_drawdown"]]
+    print(
+        f"\n{spec.name}: {manifest['configurations']} configurations in "
+        f"{seconds:.1f} s ({manifest['errors']} with errors); best by {spec.metric}:"
+    )
+    print(shown.head(10).to_string(index=False))
+    for note in manifest["notes"]:
+        print(f"  note: {note}")
+    summary = manifest["entry_study"]
+    if summary is not None:
         print(
-            f"\n{spec.name}: {len(table)} configurations in {seconds:.1f} s "
-            f"({errors} with errors); best by {spec.metric}:"
+            f"\nEntry-date study: {int(summary['starts'])} starts; beat BTC from "
+            f"{summary['share_beating_btc']:.0%} of them; median CAGR "
+            f"{summary['median_cagr']:.1%} vs BTC {summary['median_btc_cagr']:.1%}"
         )
-        print(shown.head(10).to_string(index=False))
-        for note in notes:
-            print(f"  note: {note}")
-        if summary is not None:
-            print(
-                f"\nEntry-date study: {int(summary['starts'])} starts; beat BTC from "
-                f"{summary['share_beating_btc']:.0%} of them; median CAGR "
-                f"{summary['median_cagr']:.1%} vs BTC {summary['median_btc_cagr']:.1%}"
-            )
-        if market.synthetic:
-            print("Synthetic demo data: these numbers describe a generated market, not history.")
-        print(
-            f"Wrote {out}/ (sweep.parquet, best.csv, heatmap.png, manifest.json, ...)",
-            file=sys.stdout,
-        )
-    return 0
+    if market.synthetic:
+        print("Synthetic demo data: these numbers describe a generated market, not history.")
+    print(
+        f"Wrote {out}/ (sweep.parquet, best.csv, heatmap.png, manifest.json, ...)",
+        file=sys.stdout,
+    )

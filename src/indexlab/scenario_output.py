@@ -26,7 +26,8 @@ from matplotlib.ticker import (
 )
 from matplotlib.transforms import ScaledTranslation
 
-from indexlab.report import charts, style
+from indexlab.report import style
+from indexlab.report.frame import figure_footer, figure_title, synthetic_badge
 from indexlab.scenarios import (
     Scenario,
     format_amount,
@@ -286,7 +287,7 @@ def _legend_below(figure: Figure, ax: Axes, apart: bool, *, two_columns: bool) -
 
 def _frame(figure: Figure, result: Scenario) -> None:
     """The title, the footer with the data and the assumptions, and the demo badge."""
-    charts.figure_title(
+    figure_title(
         figure, f"{result.label}: price at total crypto market cap tiers", result.synthetic
     )
     footer = [
@@ -295,11 +296,11 @@ def _frame(figure: Figure, result: Scenario) -> None:
         f"Total market cap: {result.total_source}",
         "Scenario arithmetic, not a forecast: shares and supply are assumptions.",
     ]
-    charts.figure_footer(
+    figure_footer(
         figure, "\n".join(textwrap.fill(line, width=style.FOOTER_WRAP_CHARS) for line in footer)
     )
     if result.synthetic:
-        charts.synthetic_badge(figure)
+        synthetic_badge(figure)
 
 
 def _case_colors(n: int) -> list[str]:

@@ -21,6 +21,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from indexlab.report import charts, style, tables
 from indexlab.report.brand import HOUSE, Brand
+from indexlab.report.frame import figure_footer, figure_title, synthetic_badge
 from indexlab.report.rundata import RunData, as_run_data
 from indexlab.result import Result
 
@@ -265,8 +266,8 @@ def _finish(
         color=brand.muted,
         pad=8,
     )
-    charts.figure_title(figure, data.name, data.synthetic, color=brand.text)
-    charts.figure_footer(figure, footer_text(data), color=brand.muted)
+    figure_title(figure, data.name, data.synthetic, color=brand.text)
+    figure_footer(figure, footer_text(data), color=brand.muted)
     if data.synthetic:
-        charts.synthetic_badge(figure)
+        synthetic_badge(figure)
     charts.apply_font(figure, brand.font_family)

@@ -22,6 +22,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from indexlab.report import charts, style
+from indexlab.report.frame import figure_footer, figure_title, synthetic_badge
 from indexlab.signals.flips import BUY_AND_HOLD, SIGNAL, FlipAnalysis
 
 BULLISH_COLOR = "#2e7d4f"  # green, darker than the span so markers stand out on it
@@ -51,10 +52,10 @@ def signal_figure(
         ax.grid(True, which="major", axis="x", color=style.GRID, linewidth=0.6)
     charts.date_axis(bottom, analysis.price.index)
     top.tick_params(labelbottom=False)
-    charts.figure_title(figure, f"{analysis.name}: {signal_label}", synthetic)
-    charts.figure_footer(figure, _footer(analysis, data))
+    figure_title(figure, f"{analysis.name}: {signal_label}", synthetic)
+    figure_footer(figure, _footer(analysis, data))
     if synthetic:
-        charts.synthetic_badge(figure)
+        synthetic_badge(figure)
     charts.apply_font(figure, style.FONT_FAMILY)
     return figure
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 
 from indexlab.report import style
-from indexlab.report.charts import date_axis, frame_figure, percent_axis
+from indexlab.report.charts import date_axis, percent_axis
+from indexlab.report.frame import frame_figure
 from indexlab.report.tearsheet import format_metric
 
 PERCENT_METRICS = {
@@ -66,26 +69,48 @@ def heatmap_figure(
         for label in ax.get_xticklabels():
             label.set_rotation(45)
             label.set_ha("right")
-    small = len(cells.columns) * len(cells.index) <= 120
-    if small and finite.size:
-        for (row, column), value in np.ndenumerate(values):
-            if not np.isfinite(value):
-                continue
-            # White on dark cells, ink on light ones: by the cell colour's luminance.
-            red, green, blue, _ = image.cmap(image.norm(value))
-            strong = 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.5
-            ax.text(
-                column,
-                row,
-                format_metric(metric, value),
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="white" if strong else style.INK,
-            )
-    # A cell without a value (no configuration passed the constraints, or none ran):
-    # hatched, so that it does not read as the low end of the colour scale.
+    if len(cells.columns) * len(cells.index) <= 120 and finite.size:
+        _write_values(ax, image, values, metric)
     empty = ~np.isfinite(values)
+    _hatch(ax, empty)
+    bar = figure.colorbar(image, ax=ax, shrink=0.85, pad=0.02)
+    bar.ax.tick_params(labelsize=style.TICK_SIZE)
+    if metric in PERCENT_METRICS:
+        bar.ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
+    frame_figure(
+        figure,
+        ax,
+        title=title,
+        subtitle=f"{metric}: the median over the sweep's other parameters"
+        + _cells_note(cells, counts, empty.any()),
+        footer=footer,
+        synthetic=synthetic,
+    )
+    return figure
+
+
+def _write_values(ax: Axes, image: AxesImage, values: np.ndarray, metric: str) -> None:
+    """Each cell's value printed on it."""
+    for (row, column), value in np.ndenumerate(values):
+        if not np.isfinite(value):
+            continue
+        # White on dark cells, ink on light ones: by the cell colour's luminance.
+        red, green, blue, _ = image.cmap(image.norm(value))
+        strong = 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.5
+        ax.text(
+            column,
+            row,
+            format_metric(metric, value),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if strong else style.INK,
+        )
+
+
+def _hatch(ax: Axes, empty: np.ndarray) -> None:
+    """A cell without a value (no configuration passed the constraints, or none ran):
+    hatched, so that it does not read as the low end of the colour scale."""
     for row, column in zip(*np.nonzero(empty), strict=True):
         ax.add_patch(
             Rectangle(
@@ -98,30 +123,19 @@ def heatmap_figure(
                 linewidth=0,
             )
         )
-    bar = figure.colorbar(image, ax=ax, shrink=0.85, pad=0.02)
-    bar.ax.tick_params(labelsize=style.TICK_SIZE)
-    if metric in PERCENT_METRICS:
-        bar.ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
-    n = ""
-    if counts is not None:
-        per_cell = counts.reindex(index=cells.index, columns=cells.columns).to_numpy(dtype=float)
-        filled = per_cell[np.isfinite(per_cell) & (per_cell > 0)]
-        if filled.size:
-            low, high = int(filled.min()), int(filled.max())
-            n = f"{low}" if low == high else f"{low}-{high}"
-            n = f" ({n} configurations a cell"
-            n += "; hatched: no configuration)" if empty.any() else ")"
-    elif empty.any():
-        n = " (hatched: no configuration)"
-    frame_figure(
-        figure,
-        ax,
-        title=title,
-        subtitle=f"{metric}: the median over the sweep's other parameters{n}",
-        footer=footer,
-        synthetic=synthetic,
-    )
-    return figure
+
+
+def _cells_note(cells: pd.DataFrame, counts: pd.DataFrame | None, any_empty: bool) -> str:
+    """`` (2-3 configurations a cell; hatched: no configuration)``, or less."""
+    if counts is None:
+        return " (hatched: no configuration)" if any_empty else ""
+    per_cell = counts.reindex(index=cells.index, columns=cells.columns).to_numpy(dtype=float)
+    filled = per_cell[np.isfinite(per_cell) & (per_cell > 0)]
+    if not filled.size:
+        return ""
+    low, high = int(filled.min()), int(filled.max())
+    n = f"{low}" if low == high else f"{low}-{high}"
+    return f" ({n} configurations a cell" + ("; hatched: no configuration)" if any_empty else ")")
 
 
 def entry_figure(table: pd.DataFrame, *, title: str, footer: str, synthetic: bool) -> Figure:

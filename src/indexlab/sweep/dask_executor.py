@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import dask
 import pandas as pd
 from dask.utils import parse_timedelta
-from distributed import Client, LocalCluster, as_completed
+from distributed import Client, Future, LocalCluster, as_completed
 from distributed.comm import connect, get_address_host_port
 from distributed.scheduler import KilledWorker
 
@@ -132,17 +132,7 @@ def _run_chunks(
     sent = dataclasses.replace(market)
     todo = set(range(len(chunks)))
     for attempt in range(MARKET_RESENDS + 1):
-        try:
-            market_future = client.scatter(sent, broadcast=True, hash=False, timeout=timeout)
-        except (OSError, TimeoutError, *_CANCELLED) as exc:
-            if attempt == 0:
-                raise IndexlabError(
-                    f"{where}: cannot send the market to the workers: {_line(exc)}"
-                ) from None
-            raise IndexlabError(
-                f"{where}: lost the cluster ({_line(exc)}); rows written so far are kept: "
-                "run again to resume"
-            ) from None
+        market_future = _scatter(client, sent, where, timeout, again=attempt > 0)
         # A key per chunk: its first configuration's id, and a token of this submission
         # so that two sweeps on one cluster never share a task. A task run again after
         # its worker died keeps its key.
@@ -181,6 +171,21 @@ def _run_chunks(
         "was lost with the workers holding it, or the scheduler restarted); rows written "
         "so far are kept: run again to resume"
     )
+
+
+def _scatter(client: Client, market: Market, where: str, timeout: float, *, again: bool) -> Future:
+    """The market sent to every worker, once per (re)submission of the chunks."""
+    try:
+        return client.scatter(market, broadcast=True, hash=False, timeout=timeout)
+    except (OSError, TimeoutError, *_CANCELLED) as exc:
+        if not again:
+            raise IndexlabError(
+                f"{where}: cannot send the market to the workers: {_line(exc)}"
+            ) from None
+        raise IndexlabError(
+            f"{where}: lost the cluster ({_line(exc)}); rows written so far are kept: "
+            "run again to resume"
+        ) from None
 
 
 def _probe(address: str, timeout: float) -> None:

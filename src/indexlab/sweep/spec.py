@@ -284,14 +284,7 @@ def read_sweep(path: str | Path) -> SweepSpec:
                 f"{where}{key}: unknown key (valid: {', '.join(known)})"
                 + (f"; did you mean {hint[0]!r}?" if hint else "")
             )
-    base = data.get("base")
-    if isinstance(base, str):
-        base_path = (path.parent / base) if not Path(base).is_absolute() else Path(base)
-        strategy = Strategy.from_toml(base_path)
-    elif isinstance(base, dict):
-        strategy = Strategy.from_dict(base, origin=str(path), default_name=path.stem)
-    else:
-        raise SpecError(f"{where}base: give a strategy file (a path) or a [base] table")
+    strategy = _read_base(data.get("base"), path)
     grid = data.get("grid")
     if not isinstance(grid, dict) or not grid:
         raise SpecError(f"{where}grid: give a [grid] table of keys and lists of values")
@@ -299,21 +292,7 @@ def read_sweep(path: str | Path) -> SweepSpec:
     for key, items in grid.items():
         items = items if isinstance(items, list) else [items]
         values[key] = tuple(_grid_value(v, key, where) for v in items)
-    study = data.get("entry_study")
-    entry = None
-    if study is not None:
-        if not isinstance(study, dict) or set(study) - {"frequency", "horizon_days"}:
-            raise SpecError(f"{where}entry_study: keys are frequency and horizon_days")
-        frequency = study.get("frequency", "monthly")
-        if frequency not in ENTRY_FREQUENCIES:
-            raise SpecError(
-                f"{where}entry_study.frequency: {frequency!r} is not one of "
-                f"{', '.join(ENTRY_FREQUENCIES)}"
-            )
-        horizon = study.get("horizon_days")
-        if horizon is not None and (not isinstance(horizon, int) or horizon < 30):
-            raise SpecError(f"{where}entry_study.horizon_days: an integer >= 30, got {horizon!r}")
-        entry = EntryStudy(frequency, horizon)
+    entry = _read_entry_study(data.get("entry_study"), where)
     heatmap = data.get("heatmap")
     if heatmap is not None and (not isinstance(heatmap, list) or len(heatmap) != 2):
         raise SpecError(f'{where}heatmap: give two grid keys, e.g. ["universe.top_n", ...]')
@@ -331,3 +310,30 @@ def read_sweep(path: str | Path) -> SweepSpec:
         entry_study=entry,
         origin=str(path),
     )
+
+
+def _read_base(base: Any, path: Path) -> Strategy:
+    """The base strategy: a strategy file (relative to the sweep file) or a table."""
+    if isinstance(base, str):
+        base_path = (path.parent / base) if not Path(base).is_absolute() else Path(base)
+        return Strategy.from_toml(base_path)
+    if isinstance(base, dict):
+        return Strategy.from_dict(base, origin=str(path), default_name=path.stem)
+    raise SpecError(f"{path}: base: give a strategy file (a path) or a [base] table")
+
+
+def _read_entry_study(study: Any, where: str) -> EntryStudy | None:
+    if study is None:
+        return None
+    if not isinstance(study, dict) or set(study) - {"frequency", "horizon_days"}:
+        raise SpecError(f"{where}entry_study: keys are frequency and horizon_days")
+    frequency = study.get("frequency", "monthly")
+    if frequency not in ENTRY_FREQUENCIES:
+        raise SpecError(
+            f"{where}entry_study.frequency: {frequency!r} is not one of "
+            f"{', '.join(ENTRY_FREQUENCIES)}"
+        )
+    horizon = study.get("horizon_days")
+    if horizon is not None and (not isinstance(horizon, int) or horizon < 30):
+        raise SpecError(f"{where}entry_study.horizon_days: an integer >= 30, got {horizon!r}")
+    return EntryStudy(frequency, horizon)

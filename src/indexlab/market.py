@@ -31,6 +31,48 @@ def _frozen(values: np.ndarray) -> np.ndarray:
     return view
 
 
+@dataclass(frozen=True)
+class _PanelAxes:
+    """The dates and assets of the panels that :meth:`Market.from_panels` builds:
+    ``index``, the given panels' dates (UTC, tz-naive), onto the contiguous
+    ``calendar``; ``columns``, the asset ids, sorted."""
+
+    index: pd.DatetimeIndex
+    calendar: pd.DatetimeIndex
+    columns: pd.Index
+
+    def align(self, panel: pd.DataFrame, strict: bool) -> pd.DataFrame:
+        """``panel`` on the calendar and columns; values not finite and > 0 (``>= 0``
+        unless ``strict``) become ``NaN``."""
+        panel = panel.set_axis(self.index, axis=0).set_axis(panel.columns.map(str), axis=1)
+        if not (panel.index.equals(self.calendar) and panel.columns.equals(self.columns)):
+            panel = panel.reindex(index=self.calendar, columns=self.columns)
+        values = panel.to_numpy(dtype=np.float64, copy=True)
+        values[~(np.isfinite(values) & ((values > 0.0) if strict else (values >= 0.0)))] = np.nan
+        return pd.DataFrame(values, index=self.calendar, columns=self.columns, copy=False)
+
+    def names(self, assets: pd.DataFrame | None) -> pd.DataFrame:
+        """``symbol`` and ``name`` per asset, None where ``assets`` has none."""
+        meta = pd.DataFrame(index=self.columns, columns=["symbol", "name"], dtype=object)
+        if assets is not None:
+            given = assets.copy()
+            given.index = given.index.map(str)
+            for col in ("symbol", "name"):
+                if col in given.columns:
+                    meta[col] = given[col].reindex(self.columns)
+        return meta.where(meta.notna(), None)
+
+    def tags(
+        self, tags: Mapping[str, Iterable[str]], dated_tags: pd.DataFrame | None
+    ) -> dict[str, frozenset[str]]:
+        """The tags of the assets in the panels: ``tags`` and those of ``dated_tags``."""
+        tag_sets = {str(a): set(t) for a, t in tags.items()}
+        if dated_tags is not None:
+            for asset, tag in zip(dated_tags["asset"], dated_tags["tag"], strict=True):
+                tag_sets.setdefault(str(asset), set()).add(str(tag))
+        return {a: frozenset(t) for a, t in tag_sets.items() if a in self.columns}
+
+
 @dataclass(frozen=True, eq=False)
 class Market:
     """Point-in-time market data.
@@ -233,41 +275,16 @@ class Market:
         calendar = pd.date_range(index.min().normalize(), index.max().normalize(), freq="D")
         calendar.name = "date"
         columns = pd.Index(sorted(map(str, close.columns)), name="asset")
-
-        def align(panel: pd.DataFrame, minimum_ok: float, strict: bool) -> pd.DataFrame:
-            panel = panel.set_axis(index, axis=0).set_axis(panel.columns.map(str), axis=1)
-            if not (panel.index.equals(calendar) and panel.columns.equals(columns)):
-                panel = panel.reindex(index=calendar, columns=columns)
-            values = panel.to_numpy(dtype=np.float64, copy=True)
-            ok = np.isfinite(values) & ((values > minimum_ok) if strict else (values >= minimum_ok))
-            values[~ok] = np.nan
-            return pd.DataFrame(values, index=calendar, columns=columns, copy=False)
-
-        close_w = align(close, 0.0, strict=True)
-        cap_w = align(market_cap, 0.0, strict=True)
-        vol_w = align(volume, 0.0, strict=False) if volume is not None else None
-
-        meta = pd.DataFrame(index=columns, columns=["symbol", "name"], dtype=object)
-        if assets is not None:
-            given = assets.copy()
-            given.index = given.index.map(str)
-            for col in ("symbol", "name"):
-                if col in given.columns:
-                    meta[col] = given[col].reindex(columns)
-        meta = meta.where(meta.notna(), None)
-        tag_sets = {str(a): set(t) for a, t in (tags or {}).items()}
+        axes = _PanelAxes(index, calendar, columns)
         if dated_tags is not None:
             dated_tags = dated_tags[dated_tags["asset"].astype(str).isin(columns)]
             dated_tags = dated_tags.reset_index(drop=True)
-            for asset, tag in zip(dated_tags["asset"], dated_tags["tag"], strict=True):
-                tag_sets.setdefault(str(asset), set()).add(str(tag))
-        tag_map = {a: frozenset(t) for a, t in tag_sets.items() if a in columns}
         return cls(
-            close=close_w,
-            market_cap=cap_w,
-            volume=vol_w,
-            assets=meta,
-            tags=tag_map,
+            close=axes.align(close, strict=True),
+            market_cap=axes.align(market_cap, strict=True),
+            volume=axes.align(volume, strict=False) if volume is not None else None,
+            assets=axes.names(assets),
+            tags=axes.tags(tags or {}, dated_tags),
             source=source,
             synthetic=synthetic,
             source_path=source_path,

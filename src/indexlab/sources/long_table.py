@@ -159,6 +159,43 @@ def market_from_long(
         extra_tags: tags to add to the built-in taxonomy and the table's ``tags`` column.
     """
     frame = frame.reset_index(drop=True)
+    _check_columns(frame, origin)
+    dates = _parse_dates(frame["date"], origin, kind)
+    assets = frame["asset"].astype("string").str.strip()
+    empty = (assets.isna() | (assets == "")).to_numpy()
+    if empty.any():
+        i = _first_bad(empty)
+        raise DataError(f"{origin}, {_position(kind, i)}, column 'asset': missing asset id")
+    close = _closes(frame, assets, dates, origin, kind)
+    notes: list[str] = []
+    market_cap = _market_caps(frame, origin, kind, notes)
+    volume = _volumes(frame, origin, kind, notes) if "volume" in frame.columns else None
+    columns, day_code, asset_code, calendar = _cells(dates, assets, origin, kind)
+
+    def pivot(values: np.ndarray) -> pd.DataFrame:
+        panel = np.full((len(calendar), len(columns)), np.nan)
+        panel[day_code, asset_code] = values
+        return pd.DataFrame(panel, index=calendar, columns=columns, copy=False)
+
+    tags, row_dated = _tags(frame, assets, dates, extra_tags or {})
+    known = set(columns)
+    # The panels are aligned, sorted and valid by construction: no second pass.
+    return Market(
+        close=pivot(close),
+        market_cap=pivot(market_cap),
+        volume=None if volume is None else pivot(volume),
+        assets=_asset_names(frame, asset_code, columns),
+        tags={a: t for a, t in tags.items() if a in known},
+        source=source or origin,
+        synthetic=synthetic,
+        source_path=source_path,
+        source_sha256=source_sha256,
+        notes=tuple(notes),
+        dated_tags=row_dated,
+    )
+
+
+def _check_columns(frame: pd.DataFrame, origin: str) -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         found = ", ".join(map(str, frame.columns)) or "none"
@@ -169,13 +206,11 @@ def market_from_long(
     if len(frame) == 0:
         raise DataError(f"{origin}: the table has no rows")
 
-    dates = _parse_dates(frame["date"], origin, kind)
-    assets = frame["asset"].astype("string").str.strip()
-    empty = (assets.isna() | (assets == "")).to_numpy()
-    if empty.any():
-        i = _first_bad(empty)
-        raise DataError(f"{origin}, {_position(kind, i)}, column 'asset': missing asset id")
 
+def _closes(
+    frame: pd.DataFrame, assets: pd.Series, dates: pd.DatetimeIndex, origin: str, kind: str
+) -> np.ndarray:
+    """The ``close`` column; a close that is not a finite number > 0 is an error."""
     close = _numeric(frame, "close", origin, kind)
     bad_close = ~np.isfinite(close) | (close <= 0)
     if bad_close.any():
@@ -185,7 +220,12 @@ def market_from_long(
             "is not a valid price "
             f"for asset {assets.iloc[i]!r} on {dates[i].date()} (must be a finite number > 0)"
         )
-    notes: list[str] = []
+    return close
+
+
+def _market_caps(frame: pd.DataFrame, origin: str, kind: str, notes: list[str]) -> np.ndarray:
+    """The ``market_cap`` column, missing, zero or negative caps read as unknown (NaN)
+    and counted in ``notes``."""
     market_cap = _numeric(frame, "market_cap", origin, kind)
     unknown_cap = ~(np.isfinite(market_cap) & (market_cap > 0))
     market_cap[unknown_cap] = np.nan
@@ -194,16 +234,28 @@ def market_from_long(
             f"{origin}: {int(unknown_cap.sum())} of {len(frame)} market caps missing, zero or "
             f"negative, read as unknown (first at {_position(kind, _first_bad(unknown_cap))})"
         )
-    volume = _numeric(frame, "volume", origin, kind) if "volume" in frame.columns else None
-    if volume is not None:
-        bad_volume = np.isfinite(volume) & (volume < 0) | np.isinf(volume)
-        volume[bad_volume] = np.nan
-        if bad_volume.any():
-            notes.append(
-                f"{origin}: {int(bad_volume.sum())} negative or infinite volumes read as unknown "
-                f"(first at {_position(kind, _first_bad(bad_volume))})"
-            )
+    return market_cap
 
+
+def _volumes(frame: pd.DataFrame, origin: str, kind: str, notes: list[str]) -> np.ndarray:
+    """The ``volume`` column, negative or infinite volumes read as unknown (NaN) and
+    counted in ``notes``."""
+    volume = _numeric(frame, "volume", origin, kind)
+    bad_volume = np.isfinite(volume) & (volume < 0) | np.isinf(volume)
+    volume[bad_volume] = np.nan
+    if bad_volume.any():
+        notes.append(
+            f"{origin}: {int(bad_volume.sum())} negative or infinite volumes read as unknown "
+            f"(first at {_position(kind, _first_bad(bad_volume))})"
+        )
+    return volume
+
+
+def _cells(
+    dates: pd.DatetimeIndex, assets: pd.Series, origin: str, kind: str
+) -> tuple[pd.Index, np.ndarray, np.ndarray, pd.DatetimeIndex]:
+    """The panels' columns (asset ids, sorted), each row's day and asset position in
+    them, and the contiguous calendar; a duplicated (date, asset) is an error."""
     # Integer codes for (day, asset): the duplicate check and the pivot are then a
     # sort and a scatter into preallocated panels, linear in the number of rows.
     codes, uniques = pd.factorize(assets)
@@ -227,45 +279,33 @@ def market_from_long(
             f"{dates[same[0]].date()} appears at {where} ({n_rows} rows involved)"
         )
     calendar = pd.date_range(first_day, periods=n_days, freq="D", name="date")
+    return pd.Index(asset_ids, name="asset"), day_code, asset_code, calendar
 
-    columns = pd.Index(asset_ids, name="asset")
 
-    def pivot(values: np.ndarray) -> pd.DataFrame:
-        panel = np.full((n_days, len(asset_ids)), np.nan)
-        panel[day_code, asset_code] = values
-        return pd.DataFrame(panel, index=calendar, columns=columns, copy=False)
-
+def _asset_names(frame: pd.DataFrame, asset_code: np.ndarray, columns: pd.Index) -> pd.DataFrame:
+    """``symbol`` and ``name`` per asset: the last non-null value of each (None if none)."""
     meta = pd.DataFrame(index=columns, columns=["symbol", "name"], dtype=object)
     for column in ("symbol", "name"):
         if column in frame.columns:
             text = frame[column].astype("string")
             last = text.groupby(asset_code).last()  # the last non-null value per asset
-            meta[column] = last.reindex(range(len(asset_ids))).to_numpy(dtype=object)
-    meta = meta.where(meta.notna(), None)
+            meta[column] = last.reindex(range(len(columns))).to_numpy(dtype=object)
+    return meta.where(meta.notna(), None)
 
-    tags = merge_tags(builtin_tags(), extra_tags or {})
-    row_dated = None
-    if "tags" in frame.columns:
-        first = _first_row_tags(assets, frame["tags"], dates)
-        tags = merge_tags(tags, tag_map(first))
-        row_dated = _row_tag_dates(first, extra_tags or {})
-    known = set(asset_ids)
 
-    # The panels are aligned, sorted and valid by construction: no second pass.
-    market = Market(
-        close=pivot(close),
-        market_cap=pivot(market_cap),
-        volume=None if volume is None else pivot(volume),
-        assets=meta,
-        tags={a: t for a, t in tags.items() if a in known},
-        source=source or origin,
-        synthetic=synthetic,
-        source_path=source_path,
-        source_sha256=source_sha256,
-        notes=tuple(notes),
-        dated_tags=row_dated,
-    )
-    return market
+def _tags(
+    frame: pd.DataFrame,
+    assets: pd.Series,
+    dates: pd.DatetimeIndex,
+    extra_tags: dict[str, set[str]],
+) -> tuple[dict[str, frozenset[str]], pd.DataFrame | None]:
+    """Every asset's tags (the built-in taxonomy, ``extra_tags`` and the ``tags``
+    column), and the column's tags dated for ``Market.dated_tags`` (None without it)."""
+    tags = merge_tags(builtin_tags(), extra_tags)
+    if "tags" not in frame.columns:
+        return tags, None
+    first = _first_row_tags(assets, frame["tags"], dates)
+    return merge_tags(tags, tag_map(first)), _row_tag_dates(first, extra_tags)
 
 
 def _first_row_tags(assets: pd.Series, text: pd.Series, dates: pd.DatetimeIndex) -> pd.DataFrame:

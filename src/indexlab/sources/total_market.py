@@ -47,20 +47,7 @@ def load_total_market_cap(path: str | Path, *, day_convention: str = "snapshot")
             f"{path}: expected columns snapped_at,market_cap (CoinGecko's export) or "
             f"date,market_cap; found: {', '.join(map(str, frame.columns))}"
         )
-    raw = frame[time_column]
-    if pd.api.types.is_numeric_dtype(raw):
-        if raw.isna().any():
-            i = int(np.flatnonzero(raw.isna())[0])
-            raise DataError(f"{path}, line {i + 2}, column {time_column!r}: missing time")
-        stamps = pd.to_datetime(raw.astype(np.int64), unit="ms", utc=True)
-    else:
-        text = raw.astype("string").str.replace(" UTC", "", regex=False)
-        stamps = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
-        if stamps.isna().any():
-            i = int(np.flatnonzero(stamps.isna())[0])
-            raise DataError(
-                f"{path}, line {i + 2}, column {time_column!r}: cannot parse {raw.iloc[i]!r}"
-            )
+    stamps = _stamps(frame[time_column], path)
     values = pd.to_numeric(frame[value_column], errors="coerce")
     bad_text = values.isna() & frame[value_column].notna()
     if bad_text.any():
@@ -69,19 +56,7 @@ def load_total_market_cap(path: str | Path, *, day_convention: str = "snapshot")
             f"{path}, line {i + 2}, column {value_column!r}: "
             f"{frame[value_column].iloc[i]!r} is not a number"
         )
-    epoch = pd.Timestamp(0, tz="UTC")
-    ms = ((stamps - epoch) // pd.Timedelta(milliseconds=1)).to_numpy(dtype=np.int64)
-    midnight = ms % MS_PER_DAY == 0
-    day = ms // MS_PER_DAY
-    label = np.where(midnight & (day_convention == "previous"), day - 1, day)
-    order = np.lexsort((ms, midnight, label))
-    last_of_day = np.ones(len(order), dtype=bool)
-    last_of_day[:-1] = label[order][1:] != label[order][:-1]
-    kept = order[last_of_day]
-    dates = pd.DatetimeIndex(pd.to_datetime(label[kept], unit="D"), name="date")
-    series = pd.Series(
-        values.to_numpy(dtype=np.float64)[kept], index=dates, name="total_market_cap"
-    )
+    series = _one_a_day(stamps, values.to_numpy(dtype=np.float64), day_convention)
     invalid = ~(np.isfinite(series) & (series > 0))
     notes = []
     if invalid.any():
@@ -97,3 +72,36 @@ def load_total_market_cap(path: str | Path, *, day_convention: str = "snapshot")
     series.attrs["source"] = str(path)
     series.attrs["notes"] = notes
     return series
+
+
+def _stamps(raw: pd.Series, path: Path) -> pd.Series:
+    """The time column as UTC timestamps: Unix milliseconds, or text such as
+    ``2013-04-28 00:00:00 UTC``; errors name the line."""
+    if pd.api.types.is_numeric_dtype(raw):
+        if raw.isna().any():
+            i = int(np.flatnonzero(raw.isna())[0])
+            raise DataError(f"{path}, line {i + 2}, column {raw.name!r}: missing time")
+        return pd.to_datetime(raw.astype(np.int64), unit="ms", utc=True)
+    text = raw.astype("string").str.replace(" UTC", "", regex=False)
+    stamps = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+    if stamps.isna().any():
+        i = int(np.flatnonzero(stamps.isna())[0])
+        raise DataError(f"{path}, line {i + 2}, column {raw.name!r}: cannot parse {raw.iloc[i]!r}")
+    return stamps
+
+
+def _one_a_day(stamps: pd.Series, values: np.ndarray, day_convention: str) -> pd.Series:
+    """One value per labelled day: a 00:00 UTC snapshot stands for its own date or
+    (``previous``) the day before; of several points on a day the snapshot wins, else
+    the day's last point."""
+    epoch = pd.Timestamp(0, tz="UTC")
+    ms = ((stamps - epoch) // pd.Timedelta(milliseconds=1)).to_numpy(dtype=np.int64)
+    midnight = ms % MS_PER_DAY == 0
+    day = ms // MS_PER_DAY
+    label = np.where(midnight & (day_convention == "previous"), day - 1, day)
+    order = np.lexsort((ms, midnight, label))
+    last_of_day = np.ones(len(order), dtype=bool)
+    last_of_day[:-1] = label[order][1:] != label[order][:-1]
+    kept = order[last_of_day]
+    dates = pd.DatetimeIndex(pd.to_datetime(label[kept], unit="D"), name="date")
+    return pd.Series(values[kept], index=dates, name="total_market_cap")

@@ -290,9 +290,20 @@ class FlipAnalysis:
         }
 
 
-def _first_held(held: pd.Series, values: pd.Series, lag: int, label: str, notes: list[str]) -> int:
-    """The first row of the window on which a signal is known and traded (a note says
-    so when it is not the first); an error when there is none."""
+def _traded_window(
+    price: pd.Series,
+    signal: pd.Series,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+    lag: int,
+    label: str,
+) -> tuple[pd.Series, pd.Series, pd.Series, list[str]]:
+    """The price's life within [start, end] from the first date on which a signal is
+    known and traded (a note says so when that is later), the direction held on those
+    dates, the signal on the price's dates, and notes; an error when there is none."""
+    life, notes = _window(price, start, end, label)
+    values = _signal_on(signal, price.index)
+    held = held_direction(values, lag).reindex(life.index)
     known = held.notna().to_numpy()
     if not known.any():
         first = values.first_valid_index()
@@ -307,7 +318,7 @@ def _first_held(held: pd.Series, values: pd.Series, lag: int, label: str, notes:
             f"analysis starts on {held.index[k0].date()}, the first date a signal is known "
             f"and traded (lag {lag})"
         )
-    return k0
+    return life.iloc[k0:], held.iloc[k0:], values, notes
 
 
 def analyze_flips(
@@ -344,25 +355,12 @@ def analyze_flips(
     label = name or str(price.name or "price")
     start_ts = None if start is None else pd.Timestamp(start)
     end_ts = None if end is None else pd.Timestamp(end)
-    life, notes = _window(price, start_ts, end_ts, label)
-    values = _signal_on(signal, price.index)
-    held = held_direction(values, lag).reindex(life.index)
-    k0 = _first_held(held, values, lag, label, notes)
-    life = life.iloc[k0:]
-    held = held.iloc[k0:]
+    life, held, values, notes = _traded_window(price, signal, start_ts, end_ts, lag, label)
     dates = pd.DatetimeIndex(life.index, name="date")
     prices = life.to_numpy(dtype=np.float64)
-    directions = held.to_numpy(dtype=np.float64)
-    flips = _segments(dates, prices, directions, lag)
-
+    flips = _segments(dates, prices, held.to_numpy(dtype=np.float64), lag)
     weights = exposure(values, lag, short=short).reindex(dates).to_numpy(dtype=np.float64)
-    equity, trades, ruin = follow_equity(prices, weights, rate)
-    hold, _, _ = follow_equity(prices, np.ones_like(prices), rate)
-    if ruin is not None:
-        notes.append(f"the short lost the whole equity on {dates[ruin].date()}; it stays at 0")
-    trades.insert(0, "date", dates[trades.pop("row").to_numpy()])
-    frame = pd.DataFrame({SIGNAL: equity, BUY_AND_HOLD: hold}, index=dates)
-    frame.columns.name = "portfolio"
+    frame, trades = _follow(dates, prices, weights, rate, notes)
     return FlipAnalysis(
         name=label,
         price=life.rename(label).rename_axis("date"),
@@ -378,3 +376,18 @@ def analyze_flips(
         short=short,
         notes=tuple(notes),
     )
+
+
+def _follow(
+    dates: pd.DatetimeIndex, prices: np.ndarray, weights: np.ndarray, rate: float, notes: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The equity of following the signal (``weights``) and of buy and hold, both with
+    costs at ``rate``, and the signal's trades by date; a note if a short was ruined."""
+    equity, trades, ruin = follow_equity(prices, weights, rate)
+    hold, _, _ = follow_equity(prices, np.ones_like(prices), rate)
+    if ruin is not None:
+        notes.append(f"the short lost the whole equity on {dates[ruin].date()}; it stays at 0")
+    trades.insert(0, "date", dates[trades.pop("row").to_numpy()])
+    frame = pd.DataFrame({SIGNAL: equity, BUY_AND_HOLD: hold}, index=dates)
+    frame.columns.name = "portfolio"
+    return frame, trades

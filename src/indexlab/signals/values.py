@@ -313,38 +313,10 @@ def signal_from_long(
     are :class:`~indexlab.errors.DataError` naming ``origin``, the row and the column.
     """
     frame = frame.reset_index(drop=True)
-    value_column = next((c for c in ("signal", "score") if c in frame.columns), None)
-    missing = [c for c in ("date", "asset") if c not in frame.columns]
-    if value_column is None or missing:
-        need = missing[0] if missing else "signal"
-        found = ", ".join(map(str, frame.columns)) or "none"
-        raise DataError(
-            f"{origin}: missing column {need!r} (a signal file has columns date, asset, "
-            f"signal; a grades file date, asset, score; found: {found})"
-        )
-    if "signal" in frame.columns and "score" in frame.columns:
-        raise DataError(f"{origin}: has both 'signal' and 'score' columns; keep one")
-    if len(frame) == 0:
-        raise DataError(f"{origin}: the table has no rows")
+    value_column = _value_column(frame, origin)
     dates = _parse_file_dates(frame["date"], origin, kind)
     assets = _resolve_assets(frame["asset"].astype("string").str.strip(), market, origin, kind)
-    raw = frame[value_column]
-    if value_column == "signal":
-        values, first_bad = _directions(raw)
-        bad = np.isnan(values)
-        if first_bad is not None:
-            bad[first_bad] = True
-    else:
-        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = np.isnan(values) | ~((values >= 0) & (values <= 100))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        what = "a score from 0 to 100" if value_column == "score" else "a signal value"
-        raise DataError(
-            f"{origin}, {row_position(kind, i)}, column {value_column!r}: "
-            f"{quote_cell(raw.iloc[i])} is not {what}"
-            + ("" if value_column == "score" else f" (expected {VALID_VALUES})")
-        )
+    values = _cell_values(frame[value_column], origin, kind)
     keys = pd.DataFrame({"date": dates, "asset": assets})
     duplicated = keys.duplicated(keep=False).to_numpy()
     if duplicated.any():
@@ -362,6 +334,47 @@ def signal_from_long(
     if value_column == "score":
         return Signal.from_scores(table, threshold=threshold, bands=bands, source=origin)
     return Signal.from_values(table, source=origin)
+
+
+def _value_column(frame: pd.DataFrame, origin: str) -> str:
+    """``signal`` or ``score``: the column of values of a long table, checked with its
+    ``date`` and ``asset`` columns and its rows."""
+    value_column = next((c for c in ("signal", "score") if c in frame.columns), None)
+    missing = [c for c in ("date", "asset") if c not in frame.columns]
+    if value_column is None or missing:
+        need = missing[0] if missing else "signal"
+        found = ", ".join(map(str, frame.columns)) or "none"
+        raise DataError(
+            f"{origin}: missing column {need!r} (a signal file has columns date, asset, "
+            f"signal; a grades file date, asset, score; found: {found})"
+        )
+    if "signal" in frame.columns and "score" in frame.columns:
+        raise DataError(f"{origin}: has both 'signal' and 'score' columns; keep one")
+    if len(frame) == 0:
+        raise DataError(f"{origin}: the table has no rows")
+    return value_column
+
+
+def _cell_values(raw: pd.Series, origin: str, kind: str) -> np.ndarray:
+    """The ``signal`` column as +1 / -1 / 0, or the ``score`` column as numbers from 0
+    to 100; a missing or other value is an error naming its row."""
+    if raw.name == "signal":
+        values, first_bad = _directions(raw)
+        bad = np.isnan(values)
+        if first_bad is not None:
+            bad[first_bad] = True
+    else:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isnan(values) | ~((values >= 0) & (values <= 100))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        what = "a score from 0 to 100" if raw.name == "score" else "a signal value"
+        raise DataError(
+            f"{origin}, {row_position(kind, i)}, column {raw.name!r}: "
+            f"{quote_cell(raw.iloc[i])} is not {what}"
+            + ("" if raw.name == "score" else f" (expected {VALID_VALUES})")
+        )
+    return values
 
 
 def read_signal(

@@ -185,49 +185,75 @@ def likely_wrapped(
         ratio"``), ``days`` (common days) and ``tagged``
         (the asset already carries ``wrapped`` or ``staked``).
     """
-    close = market.close_values
-    log_close = np.log(close)
+    log_close = np.log(market.close_values)
     first = market.first_valid_positions()
     needed = min(min_days, drift_min_days) if drifting else min_days
-    eligible = np.isfinite(close).sum(axis=0) >= needed
-    _, _, _, whole, windowed = _near_peg(
-        close, peg_usd=1.0, tolerance=0.03, min_share=0.90, min_days=30, window_days=365
-    )
-    peg_like = whole | windowed | market.has_tag("stablecoin") | market.has_tag("pegged")
-    a, b, start, stop = candidate_pairs(
+    pairs = candidate_pairs(  # (a, b, start, stop): each an array, one item per pair
         log_close,
         first,
         market.last_valid_positions(),
-        eligible,
-        peg_like,
+        np.isfinite(market.close_values).sum(axis=0) >= needed,
+        _peg_like(market),
         min_days=needed,
         max_log_ratio=float(np.log(max_ratio)),
     )
     stats = pair_statistics(
         log_close,
-        a,
-        b,
-        start,
-        stop,
+        *pairs,
         tolerance=tolerance,
         drift_tolerance=drift_tolerance,
         window_days=window_days,
         min_days=min_days,
     )
+    drift = (drift_min_days, np.log1p(max_drift_per_year), np.log(max_ratio))
     criterion, share = pair_criteria(
         stats,
         min_days=min_days,
         min_share=min_share,
         window_days=window_days,
-        drift=(drift_min_days, np.log1p(max_drift_per_year), np.log(max_ratio))
-        if drifting
-        else None,
+        drift=drift if drifting else None,
     )
     found = np.flatnonzero(criterion != "")
-    pairs = (a[found], b[found], start[found], stop[found])
+    pairs = tuple(part[found] for part in pairs)
     follower, target, sign, pick = followers(market, first, *pairs)
     chosen = found[pick]
     median_gap = overlap_medians(log_close, *(part[pick] for part in pairs))
+    drift_per_year = np.where(
+        criterion[chosen] == "drifting ratio", np.expm1(sign * stats["slope"][chosen]), np.nan
+    )
+    return _wrapped_rows(
+        market,
+        follower,
+        target,
+        {
+            "criterion": criterion[chosen],
+            "share_tracking": share[chosen],
+            "median_ratio": np.exp(sign * median_gap),
+            "drift_per_year": drift_per_year,
+            "days": stats["days"][chosen].astype(np.int64),
+        },
+    )
+
+
+def _peg_like(market: Market) -> np.ndarray:
+    """Per asset: flagged by :func:`likely_stablecoins` with its defaults, or tagged
+    ``stablecoin`` or ``pegged``."""
+    _, _, _, whole, windowed = _near_peg(
+        market.close_values,
+        peg_usd=1.0,
+        tolerance=0.03,
+        min_share=0.90,
+        min_days=30,
+        window_days=365,
+    )
+    return whole | windowed | market.has_tag("stablecoin") | market.has_tag("pegged")
+
+
+def _wrapped_rows(
+    market: Market, follower: np.ndarray, target: np.ndarray, columns: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """The rows of :func:`likely_wrapped`, by asset id: each follower with its symbol,
+    name, the asset it tracks, ``columns`` and whether it is tagged already."""
     ids = market.asset_ids
     tagged = market.has_tag("wrapped") | market.has_tag("staked")
     frame = pd.DataFrame(
@@ -236,15 +262,7 @@ def likely_wrapped(
             "symbol": market.assets["symbol"].reindex(ids[follower]).to_numpy(dtype=object),
             "name": market.assets["name"].reindex(ids[follower]).to_numpy(dtype=object),
             "tracks": ids[target].astype(str),
-            "criterion": criterion[chosen],
-            "share_tracking": share[chosen],
-            "median_ratio": np.exp(sign * median_gap),
-            "drift_per_year": np.where(
-                criterion[chosen] == "drifting ratio",
-                np.expm1(sign * stats["slope"][chosen]),
-                np.nan,
-            ),
-            "days": stats["days"][chosen].astype(np.int64),
+            **columns,
             "tagged": tagged[follower],
         }
     )

@@ -61,6 +61,11 @@ def test_an_asset_with_no_close_yet_waits_for_its_first_and_the_run_says_so():
     np.testing.assert_allclose(r.equity["B"], [1.0, 1.0, bought, bought * 6 / 5], rtol=1e-14)
     assert r.portfolios["B"].trades["reason"].tolist() == ["scheduled", "first price"]
     assert any(f"no valid close before {DATES[3].date()}" in n for n in r.notes)
+    # The fill completes the first order: one rebalance, no turnover after the initial
+    # buy, and its cost is the wealth the costs took.
+    row = r.metrics().loc["B"]
+    assert (row["n_rebalances"], row["avg_turnover"]) == (1, 0)
+    assert row["total_cost"] == pytest.approx(1 - 1 / 1.01, rel=1e-12)
 
 
 def test_a_target_from_a_weights_file_waits_for_the_first_close(tmp_path):

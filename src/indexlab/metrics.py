@@ -297,18 +297,25 @@ METRIC_COLUMNS = (
 
 
 def trade_statistics(
-    traded: np.ndarray, turnover: np.ndarray, cost: np.ndarray, value_pre: np.ndarray
+    traded: np.ndarray,
+    turnover: np.ndarray,
+    cost: np.ndarray,
+    value_pre: np.ndarray,
+    fills: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """From (trades x K) arrays (``traded``: whether the row is a trade of that column;
-    one-way turnover, cost and value before trading): per column, the mean one-way
-    turnover of the trades after the first (the initial buy), the total cost
-    1 - prod_k (1 - cost_k / V_k) (the share of wealth the costs took: it equals
-    1 - E_T / E_T without costs on the same trades) and the number of trades."""
-    did = np.asarray(traded, dtype=bool)
-    counts = did.sum(axis=0)
+    one-way turnover, cost and value before trading; ``fills``: which trades complete an
+    earlier order at an asset's first close): per column, the mean one-way turnover of
+    the rebalances after the first (the initial buy), the total cost
+    1 - prod_k (1 - cost_k / V_k) over every trade (the share of wealth the costs took:
+    it equals 1 - E_T / E_T without costs on the same trades) and the number of
+    rebalances (trades that are not fills)."""
+    traded = np.asarray(traded, dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(did & (value_pre > 0), cost / value_pre, 0.0)
-        one_way = np.where(did, turnover, 0.0)
+        share = np.where(traded & (value_pre > 0), cost / value_pre, 0.0)
+    did = traded if fills is None else traded & ~np.asarray(fills, dtype=bool)
+    counts = did.sum(axis=0)
+    one_way = np.where(did, turnover, 0.0)
     if did.shape[0] == 0:
         zeros = np.zeros(did.shape[1])
         return zeros, zeros.copy(), counts
@@ -344,7 +351,10 @@ def summary(
         columns = [frame[c].to_numpy(dtype=np.float64)[:, None] for c in
                    ("turnover", "cost", "value_pre_trade")]  # fmt: skip
         traded = np.ones((len(frame), 1), dtype=bool)
-        stats[:, k] = [x[0] for x in trade_statistics(traded, *columns)]
+        fills = (
+            (frame["reason"] == "first price").to_numpy()[:, None] if "reason" in frame else None
+        )
+        stats[:, k] = [x[0] for x in trade_statistics(traded, *columns, fills)]
     reference = None
     if reference_equity is not None:
         reference = reference_equity.reindex(equity.index).to_numpy(dtype=np.float64)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from indexlab.engine import Configuration, configure
 from indexlab.engine.arrays import WindowArrays, run_kernel
+from indexlab.engine.kernels import TRADE_FIRST_PRICE
 from indexlab.engine.memo import BoundedMemo, forget_per_strategy
 from indexlab.engine.portfolio import hold_asset, reference_asset
 from indexlab.errors import IndexlabError
@@ -130,7 +131,7 @@ def _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity)
         drift_relative=np.array([s.rebalance.drift_mode == "relative" for s in strategies]),
     )
     avg_turnover, total_cost, counts = trade_statistics(
-        out.reason >= 0, out.turnover, out.cost, out.value_pre
+        out.reason >= 0, out.turnover, out.cost, out.value_pre, out.reason == TRADE_FIRST_PRICE
     )
     # BTC held with each portfolio's costs (for beta and correlation): the portfolios
     # sharing a rate are summarised together against theirs.

@@ -122,6 +122,7 @@ def configure(strategy: Strategy, market: Market, memo: dict | None = None) -> C
             f"switches, in cash on {int((exposure == 0).sum())} of {len(exposure)} days"
         )
     plan = plan_targets(strategy, market, window.start_pos, window.end_pos, switches, memo)
-    plan = _first_price_rows(plan, market, window)
+    if strategy.weighting.scheme == "file":  # ranked members always have a close
+        plan = _first_price_rows(plan, market, window)
     notes.extend(plan.notes)
     return Configuration(strategy, window, plan, exposure, tuple(notes))

@@ -20,7 +20,6 @@ from indexlab.engine.policies import (
     Log,
     clear_targets,
     drift_breached,
-    earliest_stop,
     execute_trade,
     fill_pending,
     has_pending_fill,
@@ -173,15 +172,15 @@ def simulate_batch(
                 drift_threshold[k], drift_relative[k],
             )  # fmt: skip
             if trade == TRADE_FIRST_PRICE:
-                fill = fill_pending(book, k, close_t, prices_t, cost_rate[k])
+                fill = fill_pending(book, k, close_t, prices_t, cost_rate[k], delist_row, n_rows)
             elif trade >= 0:
                 scale = 0.0 if trade == TRADE_RISK_OFF else 1.0
                 fill = execute_trade(
                     book, k, t, target_columns[j, k], target_values[j, k], scale,
-                    prices_t, delist_row, cost_rate[k], scratch,
+                    prices_t, delist_row, n_rows, cost_rate[k], drift_threshold[k] > 0.0, scratch,
                 )  # fmt: skip
             if trade >= 0:
-                first_stop[k] = earliest_stop(book, k, delist_row, n_rows)
+                first_stop[k] = fill.earliest_stop
                 reason[j, k] = trade
                 fills[0, j, k] = fill.value_pre
                 fills[1, j, k] = fill.notional

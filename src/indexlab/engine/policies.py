@@ -9,9 +9,10 @@ assets is a :class:`Book` of arrays:
 - ``cash`` (K);
 - ``held`` (K x N) and ``held_n`` (K): each portfolio's held assets as a list;
 - ``set_cols`` (K x N), ``set_vals`` (K x N), ``set_n`` (K): the target weights set at
-  the last trade (what drift is measured against; DESIGN section 3);
-- ``reserved`` (K x N): cash set aside for an order on an asset that had no valid close
-  yet (a pending order, filled at its first valid close).
+  the last trade (what drift is measured against; DESIGN section 3), kept only for
+  portfolios that check drift;
+- ``pend_cols`` (K x N), ``pend_n`` (K) and ``reserved`` (K x N): orders on assets that
+  had no valid close yet, and the cash set aside for each (filled at its first close).
 
 Prices: ``close`` (T x N) holds valid closes (``NaN`` elsewhere), ``prices`` (T x N) the
 last valid close up to each row (0 before an asset's first), ``delist_row`` (N) the first
@@ -37,6 +38,8 @@ class Book(NamedTuple):
     set_cols: np.ndarray
     set_vals: np.ndarray
     set_n: np.ndarray
+    pend_cols: np.ndarray
+    pend_n: np.ndarray
     reserved: np.ndarray
 
 
@@ -52,12 +55,14 @@ class Log(NamedTuple):
 
 
 class Fill(NamedTuple):
-    """What a trade did: value before it, traded notional, cost, one-way turnover."""
+    """What a trade did: value before it, traded notional, cost, one-way turnover; and
+    the first data stop among the positions held after it."""
 
     value_pre: float
     notional: float
     cost: float
     turnover: float
+    earliest_stop: int
 
 
 @numba.njit(cache=True)
@@ -70,6 +75,8 @@ def new_book(n_portfolios: int, n_assets: int) -> Book:
         np.zeros(n_portfolios, dtype=np.int64),
         np.empty((n_portfolios, n_assets), dtype=np.int64),
         np.zeros((n_portfolios, n_assets)),
+        np.zeros(n_portfolios, dtype=np.int64),
+        np.empty((n_portfolios, n_assets), dtype=np.int64),
         np.zeros(n_portfolios, dtype=np.int64),
         np.zeros((n_portfolios, n_assets)),
     )
@@ -196,8 +203,9 @@ def drift_breached(
 @numba.njit(cache=True)
 def clear_targets(book: Book, k: int) -> None:
     """Forget the targets set at the last trade and any pending order."""
-    for q in range(book.set_n[k]):
-        book.reserved[k, book.set_cols[k, q]] = 0.0
+    for q in range(book.pend_n[k]):
+        book.reserved[k, book.pend_cols[k, q]] = 0.0
+    book.pend_n[k] = 0
     book.set_n[k] = 0
 
 
@@ -215,16 +223,22 @@ def earliest_stop(book: Book, k: int, delist_row: np.ndarray, n_rows: int) -> in
 @numba.njit(cache=True)
 def has_pending_fill(book: Book, k: int, close_t: np.ndarray) -> bool:
     """Whether an order waiting for its asset's first valid close can fill today."""
-    for q in range(book.set_n[k]):
-        i = book.set_cols[k, q]
-        if book.reserved[k, i] > 0.0 and close_t[i] == close_t[i]:
+    for q in range(book.pend_n[k]):
+        i = book.pend_cols[k, q]
+        if close_t[i] == close_t[i]:
             return True
     return False
 
 
 @numba.njit(cache=True)
 def fill_pending(
-    book: Book, k: int, close_t: np.ndarray, prices_t: np.ndarray, cost_rate: float
+    book: Book,
+    k: int,
+    close_t: np.ndarray,
+    prices_t: np.ndarray,
+    cost_rate: float,
+    delist_row: np.ndarray,
+    n_rows: int,
 ) -> Fill:
     """Buy, at today's close, each asset whose order waited for its first valid close,
     with the cash set aside for it: notional x and cost c x spend the reserve R
@@ -233,11 +247,14 @@ def fill_pending(
     in_assets = value - book.cash[k]
     cash_before = book.cash[k]
     notional = 0.0
-    for q in range(book.set_n[k]):
-        i = book.set_cols[k, q]
-        reserve = min(book.reserved[k, i], book.cash[k])
-        if reserve <= 0.0 or close_t[i] != close_t[i]:
+    waiting = 0
+    for q in range(book.pend_n[k]):
+        i = book.pend_cols[k, q]
+        if close_t[i] != close_t[i]:
+            book.pend_cols[k, waiting] = i
+            waiting += 1
             continue
+        reserve = min(book.reserved[k, i], book.cash[k])
         bought = reserve / (1.0 + cost_rate)
         book.cash[k] -= reserve
         book.reserved[k, i] = 0.0
@@ -245,12 +262,13 @@ def fill_pending(
         book.held[k, book.held_n[k]] = i
         book.held_n[k] += 1
         notional += bought
+    book.pend_n[k] = waiting
     cost = notional * cost_rate
     after = value - cost
     # One-way turnover: half the sum of absolute weight changes, cash included.
     change = in_assets * abs(1.0 / after - 1.0 / value) + notional / after
     change += abs(book.cash[k] / after - cash_before / value)
-    return Fill(value, notional, cost, 0.5 * change)
+    return Fill(value, notional, cost, 0.5 * change, earliest_stop(book, k, delist_row, n_rows))
 
 
 class Scratch(NamedTuple):
@@ -312,7 +330,9 @@ def execute_trade(
     scale: float,
     prices_t: np.ndarray,
     delist_row: np.ndarray,
+    n_rows: int,
     cost_rate: float,
+    track: bool,
     s: Scratch,
 ) -> Fill:
     """Trade portfolio k at row t to the targets (``columns``, ``values`` times
@@ -321,8 +341,8 @@ def execute_trade(
     Every position is traded at its last valid close, with costs, whether or not the
     asset has a valid close today (DESIGN section 3). A target on an asset with no
     valid close yet stays in cash, set aside until its first close (a pending order);
-    a target on an asset whose data have stopped stays in cash. The targets become
-    the ones drift is measured against.
+    a target on an asset whose data have stopped stays in cash. With ``track`` (the
+    portfolio checks drift) the targets become the ones drift is measured against.
     """
     clear_targets(book, k)
     n_active = _gather_active(book, k, columns, values, s)
@@ -340,23 +360,28 @@ def execute_trade(
     notional = 0.0
     change = 0.0
     kept = 0
+    earliest = n_rows + 1
+    per_value = 1.0 / value if value > 0.0 else 0.0
     for q in range(n_active):
         i = s.active[q]
         target = new_value * s.weights[q]
         notional += abs(target - s.holdings[q])
-        if value > 0.0:
-            change += abs(s.weights[q] - s.holdings[q] / value)
+        change += abs(s.weights[q] - s.holdings[q] * per_value)
         goal = s.goals[q] * scale
         if s.weights[q] > 0.0:
             _set_units(book, k, i, target / prices_t[i])
             in_assets += target
             book.held[k, kept] = i
             kept += 1
+            if delist_row[i] < earliest and delist_row[i] < n_rows:
+                earliest = delist_row[i]
         else:
             _set_units(book, k, i, 0.0)
             if goal > 0.0 and prices_t[i] == 0.0 and t < delist_row[i]:
                 book.reserved[k, i] = new_value * goal  # waits for its first close
-        if s.weights[q] > 0.0 or book.reserved[k, i] > 0.0:
+                book.pend_cols[k, book.pend_n[k]] = i
+                book.pend_n[k] += 1
+        if track and (s.weights[q] > 0.0 or book.reserved[k, i] > 0.0):
             book.set_cols[k, book.set_n[k]] = i
             book.set_vals[k, book.set_n[k]] = goal
             book.set_n[k] += 1
@@ -365,7 +390,7 @@ def execute_trade(
     book.cash[k] = new_value - in_assets
     if value > 0.0 and new_value > 0.0:
         change += abs(book.cash[k] / new_value - cash_before / value)
-    return Fill(value, notional, value - new_value, 0.5 * change)
+    return Fill(value, notional, value - new_value, 0.5 * change, earliest)
 
 
 @numba.njit(cache=True)

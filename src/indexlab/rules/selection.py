@@ -24,6 +24,7 @@ review, and returns the new members:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -310,24 +311,33 @@ def select_members(
 class Members:
     """The selection step's output, per review: the member columns (reviews x slots,
     -1 padded) and the number of candidates. When the members are the first ``top``
-    ranks of ``order`` (a top-N rule without history), both are kept, so that weights
-    can be read off shared prefix sums."""
+    ranks of ``order`` (a top-N rule without history), the ranking is kept instead, so
+    that weights can be read off shared prefix sums, and the columns are made only
+    when asked for."""
 
-    columns: np.ndarray
+    explicit: np.ndarray | None
     n_candidates: np.ndarray
     order: np.ndarray | None = None
     top: int | None = None
 
-    @property
+    @cached_property
+    def columns(self) -> np.ndarray:
+        if self.explicit is not None:
+            return self.explicit
+        width = min(self.top, self.order.shape[1])
+        used = np.arange(width)[None, :] < self.counts[:, None]
+        return np.where(used, self.order[:, :width], -1)
+
+    @cached_property
     def counts(self) -> np.ndarray:
-        return (self.columns >= 0).sum(axis=1)
+        if self.explicit is None:
+            return np.minimum(self.n_candidates, self.top)
+        return (self.explicit >= 0).sum(axis=1)
 
 
 def prefix_members(order: np.ndarray, n_candidates: np.ndarray, top: int) -> Members:
     """The first ``top`` ranks of each review's ``order`` (or all its candidates)."""
-    width = min(top, order.shape[1])
-    used = np.arange(width)[None, :] < np.minimum(n_candidates, top)[:, None]
-    return Members(np.where(used, order[:, :width], -1), n_candidates, order, top)
+    return Members(None, n_candidates, order, top)
 
 
 def select(

@@ -148,7 +148,7 @@ def simulate_batch(
         np.empty(capacity),
         np.empty(capacity),
     )
-    book = new_book(n_portfolios, n_assets)
+    book = new_book(n_portfolios, n_assets, target_columns.shape[2])
     scratch = new_scratch(n_assets)
     never = n_rows + 1
     first_stop = np.full(n_portfolios, never, dtype=np.int64)

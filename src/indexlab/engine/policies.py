@@ -7,12 +7,16 @@ assets is a :class:`Book` of arrays:
 - ``units`` (K x N) and ``units_by_asset`` (N x K): units held, kept in step (the
   second is the layout the valuation's matrix product reads fastest);
 - ``cash`` (K);
-- ``held`` (K x N) and ``held_n`` (K): each portfolio's held assets as a list;
-- ``set_cols`` (K x N), ``set_vals`` (K x N), ``set_n`` (K): the target weights set at
+- ``held`` (K x M) and ``held_n`` (K): each portfolio's held assets as a list (at most
+  the M target slots of a trade);
+- ``set_cols`` (K x M), ``set_vals`` (K x M), ``set_n`` (K): the target weights set at
   the last trade (what drift is measured against; DESIGN section 3), kept only for
   portfolios that check drift;
-- ``pend_cols`` (K x N), ``pend_n`` (K) and ``reserved`` (K x N): orders on assets that
+- ``pend_cols`` (K x M), ``pend_vals`` (K x M), ``pend_n`` (K): orders on assets that
   had no valid close yet, and the cash set aside for each (filled at its first close).
+
+Only units are dense over the N assets (the valuation's matrix product needs them);
+the lists are as long as a trade's M target slots, usually far fewer than N.
 
 Prices: ``close`` (T x N) holds valid closes (``NaN`` elsewhere), ``prices`` (T x N) the
 last valid close up to each row (0 before an asset's first), ``delist_row`` (N) the first
@@ -39,8 +43,8 @@ class Book(NamedTuple):
     set_vals: np.ndarray
     set_n: np.ndarray
     pend_cols: np.ndarray
+    pend_vals: np.ndarray
     pend_n: np.ndarray
-    reserved: np.ndarray
 
 
 class Log(NamedTuple):
@@ -66,19 +70,20 @@ class Fill(NamedTuple):
 
 
 @numba.njit(cache=True)
-def new_book(n_portfolios: int, n_assets: int) -> Book:
+def new_book(n_portfolios: int, n_assets: int, n_slots: int) -> Book:
+    k, m = n_portfolios, max(n_slots, 1)
     return Book(
-        np.zeros((n_portfolios, n_assets)),
-        np.zeros((n_assets, n_portfolios)),
-        np.ones(n_portfolios),
-        np.empty((n_portfolios, n_assets), dtype=np.int64),
-        np.zeros(n_portfolios, dtype=np.int64),
-        np.empty((n_portfolios, n_assets), dtype=np.int64),
-        np.zeros((n_portfolios, n_assets)),
-        np.zeros(n_portfolios, dtype=np.int64),
-        np.empty((n_portfolios, n_assets), dtype=np.int64),
-        np.zeros(n_portfolios, dtype=np.int64),
-        np.zeros((n_portfolios, n_assets)),
+        np.zeros((k, n_assets)),
+        np.zeros((n_assets, k)),
+        np.ones(k),
+        np.empty((k, m), dtype=np.int64),
+        np.zeros(k, dtype=np.int64),
+        np.empty((k, m), dtype=np.int64),
+        np.empty((k, m)),
+        np.zeros(k, dtype=np.int64),
+        np.empty((k, m), dtype=np.int64),
+        np.empty((k, m)),
+        np.zeros(k, dtype=np.int64),
     )
 
 
@@ -203,8 +208,6 @@ def drift_breached(
 @numba.njit(cache=True)
 def clear_targets(book: Book, k: int) -> None:
     """Forget the targets set at the last trade and any pending order."""
-    for q in range(book.pend_n[k]):
-        book.reserved[k, book.pend_cols[k, q]] = 0.0
     book.pend_n[k] = 0
     book.set_n[k] = 0
 
@@ -252,12 +255,12 @@ def fill_pending(
         i = book.pend_cols[k, q]
         if close_t[i] != close_t[i]:
             book.pend_cols[k, waiting] = i
+            book.pend_vals[k, waiting] = book.pend_vals[k, q]
             waiting += 1
             continue
-        reserve = min(book.reserved[k, i], book.cash[k])
+        reserve = min(book.pend_vals[k, q], book.cash[k])
         bought = reserve / (1.0 + cost_rate)
         book.cash[k] -= reserve
-        book.reserved[k, i] = 0.0
         _set_units(book, k, i, bought / close_t[i])
         book.held[k, book.held_n[k]] = i
         book.held_n[k] += 1
@@ -368,6 +371,7 @@ def execute_trade(
         notional += abs(target - s.holdings[q])
         change += abs(s.weights[q] - s.holdings[q] * per_value)
         goal = s.goals[q] * scale
+        waits = False
         if s.weights[q] > 0.0:
             _set_units(book, k, i, target / prices_t[i])
             in_assets += target
@@ -377,11 +381,12 @@ def execute_trade(
                 earliest = delist_row[i]
         else:
             _set_units(book, k, i, 0.0)
-            if goal > 0.0 and prices_t[i] == 0.0 and t < delist_row[i]:
-                book.reserved[k, i] = new_value * goal  # waits for its first close
+            waits = goal > 0.0 and prices_t[i] == 0.0 and t < delist_row[i]
+            if waits:  # set aside until its first close
                 book.pend_cols[k, book.pend_n[k]] = i
+                book.pend_vals[k, book.pend_n[k]] = new_value * goal
                 book.pend_n[k] += 1
-        if track and (s.weights[q] > 0.0 or book.reserved[k, i] > 0.0):
+        if track and (s.weights[q] > 0.0 or waits):
             book.set_cols[k, book.set_n[k]] = i
             book.set_vals[k, book.set_n[k]] = goal
             book.set_n[k] += 1

@@ -11,6 +11,8 @@ cash, for its first close. The policies are in :mod:`indexlab.engine.policies`.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import NamedTuple
 
 import numba
@@ -32,6 +34,23 @@ from indexlab.engine.policies import (
 )
 
 __all__ = ["KernelRecord", "post_trade_value", "simulate_batch"]
+
+
+def _follow_the_policies() -> None:
+    """numba keys its disk cache of a function by the stamp of the file that defines it,
+    not by the files it calls into (numba issue #8396): edited policies would leave a
+    stale simulate_batch in the cache. When policies.py is newer than this file, this
+    file's stamp moves forward, before the kernel below is decorated, so the cache is
+    rebuilt once. (Nothing changes in an installed copy, where neither file changes.)"""
+    here = Path(__file__)
+    try:
+        if here.with_name("policies.py").stat().st_mtime > here.stat().st_mtime:
+            os.utime(here)
+    except OSError:
+        pass  # a read-only install: its files do not change either
+
+
+_follow_the_policies()
 
 TRADE_SCHEDULED = 0
 TRADE_DRIFT = 1

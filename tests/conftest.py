@@ -6,6 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run, so CI cannot turn red on a new
+# random draw that a local run never saw; INDEXLAB_HYPOTHESIS=explore draws fresh ones
+# (run it before adding a property, and now and then to look for new failures).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("INDEXLAB_HYPOTHESIS", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 

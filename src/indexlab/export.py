@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from indexlab.cells import FORMULA_STARTS, neutralise_cells
 from indexlab.errors import IndexlabError
 from indexlab.report import tables
 from indexlab.report.rundata import RunData, as_run_data
@@ -87,6 +88,7 @@ def to_csv(run: Result | RunData | str | Path, folder: str | Path) -> list[Path]
     """One ``<table>.csv`` per table in ``folder``."""
 
     def write(frame: pd.DataFrame, path: Path) -> None:
+        frame = neutralise_cells(frame)  # no text cell starts a formula (indexlab.cells)
         frame.to_csv(path, index=_keeps_index(frame), float_format="%.12g")
 
     return _each_table(run, folder, "csv", write)
@@ -119,11 +121,28 @@ def to_excel(run: Result | RunData | str | Path, path: str | Path) -> Path:
                 continue
             frame.to_excel(writer, sheet_name=name, index=_keeps_index(frame))
             sheet = writer.sheets[name]
+            _cells_as_text(sheet)
             sheet.freeze_panes = "B2" if _keeps_index(frame) else "A2"
             for column in sheet.columns:  # wide enough for dates and headings
                 width = max(len(str(cell.value or "")) for cell in column[:50])
                 sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)
     return path
+
+
+def _cells_as_text(sheet) -> None:
+    """Every text cell of ``sheet`` stored as text, never as a formula or an error value.
+
+    openpyxl turns a string that starts with ``=`` into a live formula (and ``#N/A``
+    into an error), and nothing indexlab writes is meant as one: every such cell came
+    from data (an asset id, a symbol, a strategy name). Text that a spreadsheet would
+    re-read as a formula when edited gets Excel's quote prefix as well.
+    """
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type in ("f", "e"):
+                cell.data_type = "s"
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                cell.quotePrefix = True
 
 
 def export(

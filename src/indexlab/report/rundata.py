@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from indexlab import metrics
+from indexlab.cells import restore_cells
 from indexlab.errors import IndexlabError
 from indexlab.result import Result
 from indexlab.version import __version__
@@ -149,7 +150,7 @@ def _need(folder: Path, name: str) -> Path:
 def _csv(folder: Path, name: str, **kwargs) -> pd.DataFrame:
     path = _need(folder, name)
     try:
-        return pd.read_csv(path, **kwargs)
+        return restore_cells(pd.read_csv(path, **kwargs))  # undo indexlab.cells.neutralise
     except (ValueError, pd.errors.ParserError) as exc:
         raise IndexlabError(f"{path}: cannot be read ({exc})") from None
 

@@ -1,0 +1,115 @@
+"""Issue 13, what files say: names that look like spreadsheet formulas (item 3), saved
+report sections with markup (item 6) and hand-edited or truncated run folders (item 10).
+Each test names a row of docs/bad-input.md."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from report_runs import STRATEGY_TOML, small_market_table
+
+from indexlab import cli
+from indexlab.cells import neutralise, neutralise_cells, restore
+from indexlab.export import export
+from indexlab.report import read_run
+
+EVIL_ID = '=HYPERLINK("http://evil.example","click")'
+EVIL_SYMBOL = "@SUM(1+1)"
+MINUS_ID = "-2+3"
+EVIL_NAME = "+top4"
+
+
+@pytest.fixture(scope="module")
+def evil_run(tmp_path_factory) -> Path:
+    """A run whose asset ids, a symbol and the strategy name look like formulas."""
+    inputs = tmp_path_factory.mktemp("evil-inputs")
+    table = small_market_table()
+    table.loc[table["asset"] == "alpha-coin", "symbol"] = EVIL_SYMBOL
+    table = table.replace({"asset": {"alpha-coin": EVIL_ID, "beta-coin": MINUS_ID}})
+    table.to_csv(inputs / "market.csv", index=False)
+    strategy = inputs / "evil.toml"
+    strategy.write_text(STRATEGY_TOML.replace('"small-top4"', f'"{EVIL_NAME}"'), encoding="utf-8")
+    out = tmp_path_factory.mktemp("evil-runs") / "evil"
+    args = ["run", str(strategy), "--data", str(inputs / "market.csv"), "--out", str(out)]
+    assert cli.main([*args, "--quiet"]) == 0
+    held = pd.read_csv(out / "weights.csv")["asset"].map(restore)
+    assert {EVIL_ID, MINUS_ID} <= set(held)  # the run holds both
+    return out
+
+
+# ---------------------------------------------------------------- item 3: formulas
+def test_xlsx_export_writes_cells_from_data_as_text_never_as_formulas(evil_run, tmp_path):
+    import openpyxl
+
+    (book_path,) = export(evil_run, tmp_path, formats=("xlsx",))
+    book = openpyxl.load_workbook(book_path)
+    found = set()
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if cell.value in (EVIL_ID, MINUS_ID, EVIL_NAME, EVIL_SYMBOL):
+                    assert cell.data_type == "s" and cell.quotePrefix, cell.coordinate
+                    found.add(cell.value)
+    assert {EVIL_ID, MINUS_ID, EVIL_NAME} <= found
+    # Numbers stay numbers: the worst drawdown is a negative float, not text.
+    depth = pd.read_excel(book_path, sheet_name="drawdowns")["depth"]
+    assert pd.api.types.is_float_dtype(depth) and (depth < 0).all()
+
+
+def test_csv_export_puts_a_quote_before_text_that_starts_a_formula(evil_run, tmp_path):
+    export(evil_run, tmp_path, formats=("csv",))
+    weights = pd.read_csv(tmp_path / "csv" / "weights.csv")
+    assert {"'" + EVIL_ID, "'" + MINUS_ID} <= set(weights["asset"])
+    assert not weights["asset"].str.startswith(("=", "+", "-", "@")).any()
+    equity = pd.read_csv(tmp_path / "csv" / "equity.csv", index_col="date")
+    assert equity.columns[0] == "'" + EVIL_NAME
+    metrics = pd.read_csv(tmp_path / "csv" / "metrics.csv", index_col=0)
+    assert metrics.index[0] == "'" + EVIL_NAME
+    # Numeric columns are untouched: negative returns and drawdowns are numbers.
+    returns = pd.read_csv(tmp_path / "csv" / "returns.csv", index_col="date")
+    assert (
+        all(pd.api.types.is_float_dtype(returns[c]) for c in returns) and (returns < 0).any().all()
+    )
+    assert pd.api.types.is_float_dtype(metrics["max_drawdown"])
+
+
+def test_a_neutralised_run_folder_reads_back_the_same_names(evil_run, tmp_path):
+    """The run folder's CSVs, written with the quote (indexlab.cells), read back exactly."""
+    before = read_run(evil_run)
+    copy = tmp_path / "run"
+    shutil.copytree(evil_run, copy)
+    for name in ("equity.csv", "metrics.csv", "weights.csv", "assets.csv", "trades.csv"):
+        frame = pd.read_csv(copy / name, dtype=str, keep_default_na=False)
+        neutralise_cells(frame).to_csv(copy / name, index=False)
+    assert "'" + EVIL_ID in set(pd.read_csv(copy / "weights.csv")["asset"])
+    after = read_run(copy)
+    assert list(after.equity.columns) == list(before.equity.columns) == [EVIL_NAME, "BTC", "TRX"]
+    assert list(after.metrics.index) == list(before.metrics.index)
+    assert list(after.weights.columns) == list(before.weights.columns)
+    assert {EVIL_ID, MINUS_ID} <= set(after.weights.columns)
+    assert after.asset_labels == before.asset_labels
+    assert after.label(EVIL_ID) == EVIL_SYMBOL
+    pd.testing.assert_frame_equal(after.equity, before.equity)
+
+
+@given(st.text(max_size=12))
+def test_restore_undoes_neutralise_and_nothing_starts_a_formula(text):
+    safe = neutralise(text)
+    assert restore(safe) == text
+    if safe.startswith(("=", "+", "-", "@", "\t", "\r")):
+        float(safe)  # only a plain number may keep its sign
+
+
+def test_neutralise_examples():
+    assert neutralise("=1+2") == "'=1+2"
+    assert neutralise("-0.05") == "-0.05"
+    assert neutralise("-2+3") == "'-2+3"
+    assert neutralise("'x") == "''x"
+    assert neutralise("bitcoin") == "bitcoin"
+    assert neutralise("\t=x") == "'\t=x"

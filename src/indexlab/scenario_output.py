@@ -26,6 +26,7 @@ from matplotlib.ticker import (
 )
 from matplotlib.transforms import ScaledTranslation
 
+from indexlab.paths import safe_component
 from indexlab.report import style
 from indexlab.report.frame import figure_footer, figure_title, synthetic_badge
 from indexlab.scenarios import (
@@ -40,6 +41,12 @@ SUBTITLE_CHARS = 115  # at SUBTITLE_SIZE, about the width of the plot
 LEGEND_DROP_IN = 0.46  # from the bottom of the plot to the top of the legend, in inches
 TICK_LINE_IN = 0.16  # a second line of tick labels
 MANIFEST = "manifest.json"  # marks the folder as indexlab's, so a new run may replace it
+
+
+def default_out_dir(asset: str) -> Path:
+    """``runs/scenario-ASSET``, the asset id made one safe path component (an id from a
+    data file never chooses where files go: docs/bad-input.md)."""
+    return Path("runs") / f"scenario-{safe_component(asset, fallback='asset')}"
 
 
 def write_scenario(result: Scenario, out_dir: str | Path) -> Path:

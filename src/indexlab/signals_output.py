@@ -17,7 +17,6 @@ market say "synthetic demo data". (The arithmetic is in :mod:`indexlab.signals`.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from matplotlib.figure import Figure
 from indexlab.coverage import data_label
 from indexlab.market import Market
 from indexlab.output import atomic_folder
+from indexlab.paths import safe_component, section_key
 from indexlab.report import ReportFigure, ReportSection, signal_figure
 from indexlab.report.figures import figure_png
 from indexlab.report.sections import table_html, text_html
@@ -100,7 +100,7 @@ def study_signal(
 
 def default_out_dir(asset: str) -> Path:
     """``runs/signals-ASSET``, the asset id made safe as one path component."""
-    return Path("runs") / f"signals-{_safe(asset)}"
+    return Path("runs") / f"signals-{safe_component(asset, fallback='asset')}"
 
 
 def write_signals(
@@ -135,10 +135,9 @@ def signals_section(study: SignalStudy) -> ReportSection:
             flips[column] = flips[column].map(_price_text)
         elif pd.api.types.is_datetime64_any_dtype(flips[column]):
             flips[column] = flips[column].map(_day)
-    key = _safe(study.asset).lower().replace("_", "-").replace(".", "-")
     caption = f"{study.title}: price, signal spans and flips"
     return ReportSection(
-        key=f"signals-{key}"[:63],
+        key=section_key("signals", study.asset),
         title=f"Signal flips: {study.title} ({study.label})",
         html=text_html(summary_text(study))
         + table_html(flips, f"The last {SECTION_FLIPS} segments"),
@@ -246,10 +245,6 @@ def _write_tables(folder: Path, card: PriceCard, analysis: FlipAnalysis) -> None
     )
     equity.index = equity.index.strftime("%Y-%m-%d")
     equity.to_csv(folder / "equity.csv", index_label="date", float_format="%.12g")
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "asset"
 
 
 def _percent(value: float) -> str:

@@ -56,6 +56,7 @@ def command_run(args: argparse.Namespace) -> int:
     from indexlab import demo_market, load_market, run
     from indexlab.cli.text import metrics_text
     from indexlab.output import write_run
+    from indexlab.paths import safe_component
     from indexlab.sources.total_market import load_total_market_cap
     from indexlab.spec import Strategy
 
@@ -75,7 +76,7 @@ def command_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = run(strategy, market)
     elapsed = time.perf_counter() - started
-    out = Path(args.out) if args.out else Path("runs") / strategy.name
+    out = Path(args.out) if args.out else Path("runs") / safe_component(strategy.name)
     write_run(result, out, run_seconds=elapsed)
     if not args.quiet:
         say = print

@@ -115,7 +115,7 @@ def _add_data_options(command: argparse.ArgumentParser) -> None:
 
 def command_scenario(args: argparse.Namespace) -> int:
     from indexlab import demo_market, load_market
-    from indexlab.scenario_output import write_scenario
+    from indexlab.scenario_output import default_out_dir, write_scenario
     from indexlab.scenarios import (
         parse_rate,
         parse_shares,
@@ -151,16 +151,16 @@ def command_scenario(args: argparse.Namespace) -> int:
         horizon=args.horizon,
         targets=targets,
     )
-    out = Path(args.out) if args.out else Path("runs") / f"scenario-{result.asset}"
+    out = Path(args.out) if args.out else default_out_dir(result.asset)
     write_scenario(result, out)
     if args.into:
+        from indexlab.paths import section_key
         from indexlab.report import ReportFigure, ReportSection, add_to_run
         from indexlab.report.sections import text_html
         from indexlab.scenario_output import scenario_figure
 
-        key = "scenario-" + "".join(c if c.isalnum() else "-" for c in result.asset.lower())
         section = ReportSection(
-            key=key[:63],
+            key=section_key("scenario", result.asset),
             title=f"Scenario price bands: {result.asset}",
             html=text_html(scenario_text(result)),
             figures=(ReportFigure.of(scenario_figure(result), "Price at total market cap tiers"),),

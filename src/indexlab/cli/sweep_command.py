@@ -69,6 +69,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def command_sweep(args: argparse.Namespace) -> int:
     from indexlab import demo_market, load_market
+    from indexlab.paths import safe_component
     from indexlab.sources.total_market import load_total_market_cap
     from indexlab.sweep import best, sweep
     from indexlab.sweep.runner import PARTS
@@ -77,7 +78,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     market = load_market(args.data) if args.data else demo_market()
     if args.total_market:
         market = market.with_total_market_cap(load_total_market_cap(args.total_market))
-    out = Path(args.out) if args.out else Path("runs") / f"sweep-{spec.name}"
+    out = Path(args.out) if args.out else Path("runs") / f"sweep-{safe_component(spec.name)}"
     if out.exists() and not out.is_dir():
         raise SpecError(f"--out {out}: is a file")
     if args.fresh and (out / PARTS).is_dir():

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from indexlab.errors import SpecError
+from indexlab.paths import name_problem
 from indexlab.spec import defaults
 from indexlab.spec.model import (
     Costs,
@@ -77,10 +78,9 @@ class Strategy:
             raise
 
     def _check(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise fail("name", "must be a non-empty string")
-        if any(ch in self.name for ch in '/\\:*?"<>|') or self.name.startswith("."):
-            raise fail("name", f"{self.name!r} cannot be used as a folder name")
+        problem = name_problem(self.name)
+        if problem is not None:
+            raise fail("name", problem)
         self.ranking.check("ranking")
         lag = self.lag_days
         if isinstance(lag, bool) or not isinstance(lag, int) or lag < 0:

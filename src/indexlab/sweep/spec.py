@@ -45,6 +45,7 @@ import pandas as pd
 
 from indexlab.errors import SpecError
 from indexlab.metrics import METRIC_COLUMNS
+from indexlab.paths import name_problem
 from indexlab.spec import Strategy
 
 TOP_LEVEL_KEYS = ("lag_days", "start", "end", "initial_capital")
@@ -85,6 +86,9 @@ class SweepSpec:
 
     def __post_init__(self) -> None:
         where = f"{self.origin}: " if self.origin else ""
+        problem = name_problem(self.name)
+        if problem is not None:  # it names the sweep's folder, as a strategy's does
+            raise SpecError(f"{where}name: {problem}")
         if self.metric not in METRIC_COLUMNS:
             raise SpecError(
                 f"{where}metric: {self.metric!r} is not one of {', '.join(METRIC_COLUMNS)}"
@@ -302,7 +306,7 @@ def read_sweep(path: str | Path) -> SweepSpec:
     return SweepSpec(
         base=strategy,
         grid=values,
-        name=str(data.get("name", path.stem)),
+        name=data.get("name", path.stem),
         constraints=tuple(constraints),
         metric=str(data.get("metric", "sharpe")),
         top=data.get("top", 20),

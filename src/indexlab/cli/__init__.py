@@ -15,9 +15,10 @@ from indexlab.cli.options import parse_date
 from indexlab.errors import IndexlabError
 from indexlab.version import __version__
 
-__all__ = ["EXIT_ERROR", "main", "parse_date"]
+__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "main", "parse_date"]
 
 EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,6 +58,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` arose from a Ctrl-C: C code that saw the KeyboardInterrupt while
+    returning (numba's dispatcher: "SystemError: ... returned a result with an exception
+    set") chains it as the cause or context."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -78,8 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("indexlab: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: still one line, with the way to see more
+        if _caused_by_interrupt(exc):
+            print("indexlab: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
         if args.debug:
             raise
         print(

@@ -10,6 +10,7 @@ import pandas as pd
 
 from indexlab.engine import kernels
 from indexlab.errors import SpecError
+from indexlab.interrupts import deferred_interrupt
 from indexlab.market import Market
 from indexlab.spec import Strategy
 
@@ -173,21 +174,22 @@ def run_kernel(
     relative = np.zeros(k, dtype=bool) if drift_relative is None else drift_relative
     capacity = int(arrays.close.shape[1]) + 16
     while True:
-        out = kernels.simulate_batch(
-            arrays.close,
-            arrays.prices,
-            arrays.last_valid,
-            readonly(rows, np.int64),
-            readonly(columns, np.int64),
-            readonly(values, np.float64),
-            readonly(forced, np.bool_),
-            readonly(_ALWAYS_INVESTED if exposure is None else exposure, np.float64),
-            readonly(threshold, np.float64),
-            readonly(relative, np.bool_),
-            readonly(cost_rate, np.float64),
-            record,
-            capacity,
-        )
+        with deferred_interrupt():  # Ctrl-C while numba boxes the result crashes CPython
+            out = kernels.simulate_batch(
+                arrays.close,
+                arrays.prices,
+                arrays.last_valid,
+                readonly(rows, np.int64),
+                readonly(columns, np.int64),
+                readonly(values, np.float64),
+                readonly(forced, np.bool_),
+                readonly(_ALWAYS_INVESTED if exposure is None else exposure, np.float64),
+                readonly(threshold, np.float64),
+                readonly(relative, np.bool_),
+                readonly(cost_rate, np.float64),
+                record,
+                capacity,
+            )
         if out.n_liq <= capacity or not record:
             return out
         capacity = out.n_liq

@@ -26,6 +26,9 @@ LAYERS = {
     "indexlab.version": "base",
     "indexlab.spec": "base",  # typed specs and TOML; the rules and the engine read them
     "indexlab.metrics": "base",  # pure array math; a Result summarises itself with it
+    "indexlab.paths": "base",  # names made safe as one path component
+    "indexlab.cells": "base",  # text cells neutralised for spreadsheets, and restored
+    "indexlab.interrupts": "base",  # Ctrl-C held until a kernel returns
     # data: the Market and where it comes from
     "indexlab.market": "data",
     "indexlab.taxonomy": "data",
@@ -33,6 +36,7 @@ LAYERS = {
     "indexlab.inspect": "data",
     "indexlab.detectors": "data",
     "indexlab.coverage": "data",
+    "indexlab.quality": "data",  # value ranges, dates and bad prints of market data
     "indexlab.signals.values": "data",  # a signal file is data beside the market
     # rules: schedule, universe, selection, weights, the risk-off signal
     "indexlab.rules": "rules",

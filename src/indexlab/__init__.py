@@ -4,7 +4,8 @@
 >>> market = indexlab.demo_market()
 >>> strategy = indexlab.Strategy.from_toml("strategies/top100-mcap-monthly.toml")
 >>> result = indexlab.run(strategy, market)
->>> result.metrics()
+>>> result.metrics()          # or just ``result`` in a notebook; result.plot("growth")
+>>> indexlab.compare([result, other]).stats()
 
 Beyond backtests: ``indexlab.signals`` (signal flips, price cards),
 ``indexlab.scenario`` (price bands at total-market tiers), ``indexlab.report``
@@ -14,8 +15,10 @@ Beyond backtests: ``indexlab.signals`` (signal flips, price cards),
 
 from indexlab import metrics, signals, sweep
 from indexlab.engine import run
-from indexlab.errors import DataError, IndexlabError, SpecError, UniverseError
+from indexlab.errors import DataError, IndexlabError, IndexlabWarning, SpecError, UniverseError
 from indexlab.market import Market
+from indexlab.report import notebook as _notebook  # noqa: F401  (how a Result shows itself)
+from indexlab.report.compare import Comparison, compare
 from indexlab.result import Result
 from indexlab.scenarios import Scenario, scenario
 from indexlab.sources import demo_market, load_market
@@ -23,9 +26,11 @@ from indexlab.spec import Costs, Rebalance, Strategy, Universe, Weighting
 from indexlab.version import __version__
 
 __all__ = [
+    "Comparison",
     "Costs",
     "DataError",
     "IndexlabError",
+    "IndexlabWarning",
     "Market",
     "Rebalance",
     "Result",
@@ -36,6 +41,7 @@ __all__ = [
     "UniverseError",
     "Weighting",
     "__version__",
+    "compare",
     "demo_market",
     "load_market",
     "metrics",

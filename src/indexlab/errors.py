@@ -21,3 +21,14 @@ class SpecError(IndexlabError):
 
 class UniverseError(IndexlabError):
     """A strategy whose rules select nothing on the data it is run on."""
+
+
+class IndexlabWarning(UserWarning):
+    """What a run or a load says about its data and assumptions (survivorship, defaults,
+    skipped benchmarks, dropped rows): the same text as the Result's ``notes``, emitted
+    with :func:`warnings.warn` so that a notebook shows it. The CLI prints notes itself
+    and silences these; ``warnings.simplefilter("ignore", IndexlabWarning)`` does too."""
+
+
+class RunFolderError(IndexlabError):
+    """A run folder that cannot be read: a missing, truncated or hand-edited file."""

@@ -17,6 +17,23 @@ from indexlab.spec import Strategy
 # Why a trade happened, by the kernel's TRADE_* codes.
 TRADE_REASONS = ("scheduled", "drift", "risk-off", "risk-on", "first price")
 
+# How a Result shows itself (HTML in a notebook, formatted stats, figures): that is the
+# report layer's work, above this one, so the report installs it here when imported
+# (``import indexlab`` does), the way pandas finds its plotting backend.
+_PRESENTERS: list = []
+
+
+def install_presenter(presenter) -> None:
+    """Make ``presenter`` (an object with ``html(result)``, ``stats(result, risk_free)``
+    and ``plot(result, kind, **options)``) the way every Result shows itself."""
+    _PRESENTERS[:] = [presenter]
+
+
+def _presenter():
+    if not _PRESENTERS:  # only while ``indexlab`` itself is still being imported
+        raise RuntimeError("indexlab.report is not imported yet: import indexlab first")
+    return _PRESENTERS[0]
+
 
 @dataclass(frozen=True, eq=False)
 class PortfolioRun:
@@ -276,6 +293,21 @@ class Result:
             f"{risk_free_words(risk_free)}",
             "Benchmarks": ", ".join(self.benchmark_assets) or "none",
         }
+
+    def stats(self, risk_free: float = 0.0) -> pd.DataFrame:
+        """:meth:`metrics` as the report prints them: one row per metric (its heading),
+        one column per portfolio, values as text (percentages, ratios, days)."""
+        return _presenter().stats(self, risk_free)
+
+    def plot(self, kind: str = "growth", **options):
+        """One of the tearsheet's figures as a ``matplotlib.figure.Figure``: ``growth``,
+        ``drawdown``, ``rolling``, ``annual``, ``monthly``, ``allocation`` or
+        ``rebalances`` (``options``: ``brand=`` a :class:`~indexlab.report.Brand`)."""
+        return _presenter().plot(self, kind, **options)
+
+    def _repr_html_(self) -> str:
+        """How a notebook shows a Result: what ran, its notes and the metrics table."""
+        return _presenter().html(self)
 
     def __repr__(self) -> str:
         return (

@@ -4,6 +4,7 @@ the same engine over the same dates with the same costs."""
 from __future__ import annotations
 
 import functools
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from indexlab.engine.portfolio import (
     reference_asset,
     simulate,
 )
-from indexlab.errors import SpecError
+from indexlab.errors import IndexlabWarning, SpecError
 from indexlab.market import TOTAL_MARKET, Market
 from indexlab.result import PortfolioRun, Result
 from indexlab.spec import Strategy
@@ -89,8 +90,13 @@ def _benchmarks(
     return portfolios, assets, notes
 
 
-def run(strategy: Strategy, market: Market) -> Result:
-    """Backtest ``strategy`` on ``market`` and its benchmarks over the same dates and costs."""
+def run(strategy: Strategy, market: Market, *, warn: bool = True) -> Result:
+    """Backtest ``strategy`` on ``market`` and its benchmarks over the same dates and costs.
+
+    The run's notes (survivorship of the data, defaults used, benchmarks skipped, rows
+    dropped at loading, ...) are kept in ``Result.notes`` and, unless ``warn=False``,
+    also emitted as :class:`~indexlab.errors.IndexlabWarning` so a notebook shows them.
+    """
     config = configure(strategy, market)
     window = config.window
     dates = market.dates[window.start_pos : window.end_pos + 1]
@@ -113,6 +119,9 @@ def run(strategy: Strategy, market: Market) -> Result:
             reference = functools.partial(
                 held_equity, market, btc, window, strategy.costs.rate, dates
             )
+    if warn:
+        for note in notes:
+            warnings.warn(note, IndexlabWarning, stacklevel=2)
     return Result(
         strategy=strategy,
         market=market,

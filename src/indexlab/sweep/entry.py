@@ -68,7 +68,7 @@ def entry_study(market: Market, strategy: Strategy, study: EntryStudy) -> pd.Dat
     for start in entry_dates(market, strategy, study):
         one = strategy.replace(start=start, end=run_end(strategy, study, start), benchmarks=(btc,))
         try:
-            result = run(one, market)
+            result = run(one, market, warn=False)  # the study states its own notes
         except UniverseError:
             continue
         metrics = result.metrics()

@@ -74,7 +74,7 @@ def command_run(args: argparse.Namespace) -> int:
     if args.total_market:
         market = market.with_total_market_cap(load_total_market_cap(args.total_market))
     started = time.perf_counter()
-    result = run(strategy, market)
+    result = run(strategy, market, warn=False)  # the notes are printed below
     elapsed = time.perf_counter() - started
     out = Path(args.out) if args.out else Path("runs") / safe_component(strategy.name)
     write_run(result, out, run_seconds=elapsed)

@@ -157,3 +157,21 @@ def test_compare_wants_results(market):
         indexlab.compare([])
     with pytest.raises(indexlab.SpecError, match="compare"):
         indexlab.compare(["not a result"])
+
+
+def test_a_strategy_prints_one_line_per_section_with_what_is_set():
+    strategy = indexlab.Strategy(
+        name="top20",
+        universe=indexlab.Universe(top_n=20, exit_rank=25),
+        costs=indexlab.Costs(25.0, 0.0),
+        lag_days=0,
+    )
+    text = repr(strategy)
+    lines = text.splitlines()
+    assert lines[0] == "Strategy('top20',"
+    assert "    universe=Universe(top_n=20, exit_rank=25)," in lines  # default exclusions
+    assert "    costs=Costs(fee_bps=25.0, slippage_bps=0.0)," in lines
+    assert "    lag_days=0," in lines
+    assert "    rebalance=Rebalance(frequency='monthly')," in lines
+    assert "seasoning_reviews" not in text and "initial_capital" not in text  # defaults
+    assert lines[-1] == ")"

@@ -23,6 +23,7 @@ from indexlab.spec.model import (
     Weighting,
     fail,
 )
+from indexlab.spec.text import strategy_repr
 
 
 class DefaultBenchmarks(tuple):
@@ -59,6 +60,8 @@ class Strategy:
     end: pd.Timestamp | None = None
     benchmarks: tuple[str, ...] = DefaultBenchmarks(defaults.BENCHMARKS)
     origin: str = field(default="", compare=False, repr=False)
+
+    __repr__ = strategy_repr  # multi-line, the keys that differ from their defaults
 
     def __post_init__(self) -> None:
         for key in ("start", "end"):

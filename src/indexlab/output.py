@@ -151,7 +151,9 @@ def write_run(result: Result, out_dir: str | Path, *, run_seconds: float | None 
     out_dir = Path(out_dir)
     with atomic_folder(out_dir) as staging:
         _write_tables(result, staging)
-        text = json.dumps(manifest(result, run_seconds=run_seconds), indent=2, default=str)
+        text = json.dumps(
+            manifest(result, run_seconds=run_seconds), indent=2, default=str, allow_nan=False
+        )
         (staging / MANIFEST).write_text(text + "\n", encoding="utf-8")
         report.write_report(staging, staging)  # looked up here, so a test can replace it
     return out_dir

@@ -3,6 +3,9 @@ would be valid."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Mapping
 from typing import Any
 
 from indexlab.errors import SpecError
@@ -48,3 +51,25 @@ def positive_number(key: str, value: Any) -> None:
 def choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise fail(key, f"{value!r} is not one of {', '.join(repr(c) for c in choices)}")
+
+
+def finite(key: str, value: Any) -> None:
+    """A float that is not finite (``inf``, ``nan``: TOML has both) is an error; lists
+    and tables are checked entry by entry (``weighting.fixed.bitcoin``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise fail(key, f"must be a finite number, got {value!r}")
+    if isinstance(value, Mapping):
+        for name, item in value.items():
+            finite(f"{key}.{name}", item)
+    elif isinstance(value, tuple | list):
+        for item in value:
+            finite(key, item)
+
+
+def finite_fields(section: str, spec: Any) -> None:
+    """Every number in the fields of dataclass ``spec`` is finite (keys named
+    ``section.field``, or ``field`` at the top level): a spec checks this before its
+    other checks, which compare numbers and would let ``inf`` through ``>= 0``."""
+    for item in dataclasses.fields(spec):
+        if item.init and not dataclasses.is_dataclass(getattr(spec, item.name)):
+            finite(f"{section}.{item.name}" if section else item.name, getattr(spec, item.name))

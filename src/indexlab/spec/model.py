@@ -18,6 +18,7 @@ from indexlab.spec import defaults
 from indexlab.spec.checks import (
     choice,
     fail,
+    finite_fields,
     fraction,
     is_int,
     non_negative,
@@ -79,6 +80,7 @@ class Measure:
     halflife_days: float | None = None
 
     def check(self, section: str) -> None:
+        finite_fields(section, self)
         choice(f"{section}.measure", self.kind, MEASURES)
         positive_int(f"{section}.window_days", self.window_days)
         if self.halflife_days is None:
@@ -165,6 +167,7 @@ class Universe:
 
     def check(self) -> None:
         p = "universe"
+        finite_fields(p, self)
         rules = [k for k in ("top_n", "rank_band", "coverage") if getattr(self, k) is not None]
         if len(rules) > 1:
             raise fail(p, f"give one count rule, not {' and '.join(rules)}")
@@ -251,6 +254,7 @@ class Weighting:
 
     def check(self) -> None:
         p = "weighting"
+        finite_fields(p, self)
         choice(f"{p}.scheme", self.scheme, WEIGHTING_SCHEMES)
         if self.scheme == "power":
             if self.power is None or isinstance(self.power, bool) or not self.power > 0:
@@ -313,6 +317,7 @@ class Schedule:
     section = "rebalance"
 
     def check(self, p: str) -> None:
+        finite_fields(p, self)
         choice(f"{p}.frequency", self.frequency, FREQUENCIES)
         if self.weekday is not None:
             if self.frequency != "weekly":
@@ -381,6 +386,7 @@ class Costs:
     slippage_bps: float = defaults.SLIPPAGE_BPS
 
     def __post_init__(self) -> None:
+        finite_fields("costs", self)
         for key in ("fee_bps", "slippage_bps"):
             value = getattr(self, key)
             if (

@@ -13,6 +13,7 @@ import pandas as pd
 from indexlab.errors import SpecError
 from indexlab.paths import name_problem
 from indexlab.spec import defaults
+from indexlab.spec.checks import finite_fields
 from indexlab.spec.model import (
     Costs,
     Measure,
@@ -84,6 +85,7 @@ class Strategy:
         problem = name_problem(self.name)
         if problem is not None:
             raise fail("name", problem)
+        finite_fields("", self)  # initial_capital = inf, nan (issue 13, item 9)
         self.ranking.check("ranking")
         lag = self.lag_days
         if isinstance(lag, bool) or not isinstance(lag, int) or lag < 0:

@@ -182,21 +182,34 @@ class Market:
         """Row position of each asset's first valid close (-1 if it never has one)."""
         return self._valid_bounds[0]
 
-    def with_total_market_cap(self, series: pd.Series, source: str | None = None) -> Market:
+    def with_total_market_cap(
+        self, series: pd.Series, source: str | None = None, bad_prints: str = "note"
+    ) -> Market:
         """This market with the total market cap beside it, on the market's calendar.
 
-        Days of the market that the series does not cover stay ``NaN``.
+        Days of the market that the series does not cover stay ``NaN``. An asset's
+        market cap above the total on the same day is a bad print in one or the other:
+        noted, or with ``bad_prints="drop"`` read as unknown, or with ``"error"``
+        refused (:mod:`indexlab.quality`).
         """
+        from indexlab.quality import caps_above_total, check_policy
+
+        check_policy(bad_prints)
         aligned = series.reindex(self.dates).astype(np.float64).rename("total_market_cap")
         covered = int(aligned.notna().sum())
+        name = source or series.attrs.get("source", "") or "the total market cap"
         if covered == 0:
             raise DataError(
-                f"{source or series.attrs.get('source', 'the total market cap')}: no date in "
+                f"{name}: no date in "
                 f"common with {self.source} ({self.start.date()} .. {self.end.date()})"
             )
         aligned.attrs = {"source": source or series.attrs.get("source", "")}
-        notes = [*self.notes, *series.attrs.get("notes", [])]
-        return replace(self, total_market_cap=aligned, notes=tuple(notes))
+        above, found = caps_above_total(self, aligned, name)
+        if found and bad_prints == "error":
+            raise DataError(found[0])
+        market_cap = self.market_cap.mask(above) if bad_prints == "drop" else self.market_cap
+        notes = [*self.notes, *series.attrs.get("notes", []), *found]
+        return replace(self, market_cap=market_cap, total_market_cap=aligned, notes=tuple(notes))
 
     @property
     def dominance(self) -> pd.DataFrame:

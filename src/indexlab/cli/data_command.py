@@ -8,6 +8,11 @@ import time
 from pathlib import Path
 
 LIST_LIMIT = 8
+BAD_PRINTS_HELP = (
+    "what to do with bad prints (a close or market cap x1000 away from the day before that "
+    "comes back within 30 days; docs/design-notes.md): note = keep them with a note, drop = "
+    "read them as missing, error = refuse the file"
+)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -60,6 +65,11 @@ def _add_import(actions: argparse._SubParsersAction) -> None:
         metavar="N",
         help="flag runs of at least N identical daily prices (default 14)",
     )
+    importer.add_argument(
+        "--bad-prints",
+        choices=("note", "drop", "error"),
+        help=BAD_PRINTS_HELP + " (default: not checked here; every read of the file notes them)",
+    )
     importer.set_defaults(handler=command_import)
 
 
@@ -95,6 +105,12 @@ def _add_validate(actions: argparse._SubParsersAction) -> None:
     )
     validate.add_argument("path", metavar="PATH", help="a long table (CSV or Parquet)")
     validate.add_argument("--all", action="store_true", help="list every warning")
+    validate.add_argument(
+        "--bad-prints",
+        choices=("note", "drop", "error"),
+        default="note",
+        help=BAD_PRINTS_HELP + " (default: note)",
+    )
     validate.set_defaults(handler=command_validate)
 
 
@@ -150,9 +166,17 @@ def command_import(args: argparse.Namespace) -> int:
         day_convention=args.day_convention,
         dead_feed_days=args.dead_feed_days,
     )
+    notes: list[str] = []
+    if args.bad_prints:
+        from indexlab.quality import screen_long_table
+
+        frame, notes = screen_long_table(frame, args.bad_prints, str(args.source))
+        summary.rows_written = len(frame)
     path = write_long_table(frame, args.out, summary)
     for line in summary.lines():
         print(line)
+    for note in notes:
+        print(f"note: {note}")
     print(f"wrote {path} in {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -205,7 +229,7 @@ def command_info(args: argparse.Namespace) -> int:
 def command_validate(args: argparse.Namespace) -> int:
     from indexlab import inspect, load_market
 
-    market = load_market(args.path)  # errors raise here: one line, exit 1
+    market = load_market(args.path, bad_prints=args.bad_prints)  # errors: one line, exit 1
     found = inspect.validate(market)
     total = sum(len(v) for v in found.values())
     print(f"{args.path}: no errors; {total} warning(s)")

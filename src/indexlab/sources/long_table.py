@@ -1,10 +1,11 @@
 """The long input table (DESIGN section 2) in CSV or Parquet, validated into a Market.
 
-One row per (date, asset): ``date`` (UTC calendar day), ``asset`` (unique id),
-``close`` (USD, > 0), ``market_cap`` (USD; missing, zero or negative means
-"unknown that day"), optional ``volume``, ``symbol``, ``name`` and ``tags``
-(tags separated by ``;``). Every problem is reported with the file, the row and
-the column at fault.
+One row per (date, asset): ``date`` (UTC calendar day, 2009-01-03 .. today),
+``asset`` (unique id), ``close`` (USD, in (0, 1e12]), ``market_cap`` (USD, at most
+1e15; missing, zero or negative means "unknown that day"), optional ``volume`` (USD,
+at most 1e15), ``symbol``, ``name`` and ``tags`` (tags separated by ``;``). Every
+problem is reported with the file, the row and the column at fault; bad prints (x1000
+and back) are noted, dropped or refused (:mod:`indexlab.quality`).
 
 Tags in the ``tags`` column are point in time: a tag holds for an asset from the
 date of the first row of that asset that carries it, on every later date, whether or
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from indexlab import quality
 from indexlab.errors import DataError
 from indexlab.market import Market
 from indexlab.taxonomy import (
@@ -116,6 +118,7 @@ def _parse_dates(raw: pd.Series, origin: str, kind: str) -> pd.DatetimeIndex:
     if missing.any():
         i = _first_bad(missing)
         raise DataError(f"{origin}, {_position(kind, i)}, column 'date': missing date")
+    quality.check_date_range(dates, lambda i: f"{origin}, {_position(kind, i)}, column 'date'")
     intraday = np.asarray(dates != dates.normalize())
     if intraday.any():
         i = _first_bad(intraday)
@@ -148,6 +151,7 @@ def market_from_long(
     source_path: str | None = None,
     source_sha256: str | None = None,
     extra_tags: dict[str, set[str]] | None = None,
+    bad_prints: str = "note",
 ) -> Market:
     """Validate a long table and pivot it into a Market.
 
@@ -157,7 +161,10 @@ def market_from_long(
         kind: ``"line"`` when row ``i`` is on line ``i + 2`` of a CSV file, else ``"row"``.
         source: the data source written into outputs (defaults to ``origin``).
         extra_tags: tags to add to the built-in taxonomy and the table's ``tags`` column.
+        bad_prints: what to do with bad prints (:mod:`indexlab.quality`): ``"note"``
+            keeps them with a note, ``"drop"`` reads them as missing, ``"error"`` raises.
     """
+    quality.check_policy(bad_prints)
     frame = frame.reset_index(drop=True)
     _check_columns(frame, origin)
     dates = _parse_dates(frame["date"], origin, kind)
@@ -180,7 +187,7 @@ def market_from_long(
     tags, row_dated = _tags(frame, assets, dates, extra_tags or {})
     known = set(columns)
     # The panels are aligned, sorted and valid by construction: no second pass.
-    return Market(
+    market = Market(
         close=pivot(close),
         market_cap=pivot(market_cap),
         volume=None if volume is None else pivot(volume),
@@ -193,6 +200,7 @@ def market_from_long(
         notes=tuple(notes),
         dated_tags=row_dated,
     )
+    return quality.screen_bad_prints(market, bad_prints)
 
 
 def _check_columns(frame: pd.DataFrame, origin: str) -> None:
@@ -220,13 +228,25 @@ def _closes(
             "is not a valid price "
             f"for asset {assets.iloc[i]!r} on {dates[i].date()} (must be a finite number > 0)"
         )
+    _check_range(frame, close, "close", origin, kind)
     return close
+
+
+def _check_range(
+    frame: pd.DataFrame, values: np.ndarray, column: str, origin: str, kind: str
+) -> None:
+    """An infinite value or one above the column's limit is an error naming the row."""
+    i = quality.first_above_range(values, column)
+    if i is not None:
+        where = f"{origin}, {_position(kind, i)}, column '{column}'"
+        raise DataError(f"{where}: {_show(frame[column].iloc[i])} {quality.RANGES[column]}")
 
 
 def _market_caps(frame: pd.DataFrame, origin: str, kind: str, notes: list[str]) -> np.ndarray:
     """The ``market_cap`` column, missing, zero or negative caps read as unknown (NaN)
     and counted in ``notes``."""
     market_cap = _numeric(frame, "market_cap", origin, kind)
+    _check_range(frame, market_cap, "market_cap", origin, kind)
     unknown_cap = ~(np.isfinite(market_cap) & (market_cap > 0))
     market_cap[unknown_cap] = np.nan
     if unknown_cap.any():
@@ -238,9 +258,10 @@ def _market_caps(frame: pd.DataFrame, origin: str, kind: str, notes: list[str]) 
 
 
 def _volumes(frame: pd.DataFrame, origin: str, kind: str, notes: list[str]) -> np.ndarray:
-    """The ``volume`` column, negative or infinite volumes read as unknown (NaN) and
-    counted in ``notes``."""
+    """The ``volume`` column, negative volumes read as unknown (NaN) and counted in
+    ``notes``; an infinite one is an error."""
     volume = _numeric(frame, "volume", origin, kind)
+    _check_range(frame, volume, "volume", origin, kind)
     bad_volume = np.isfinite(volume) & (volume < 0) | np.isinf(volume)
     volume[bad_volume] = np.nan
     if bad_volume.any():
@@ -346,6 +367,7 @@ def load_market(
     *,
     tags: dict[str, set[str]] | None = None,
     total_market: str | Path | None = None,
+    bad_prints: str = "note",
 ) -> Market:
     """Read a long table (CSV or Parquet) into a validated Market.
 
@@ -353,6 +375,8 @@ def load_market(
     CSV file, counting the header as line 1) and the column at fault. ``tags`` adds to
     the built-in taxonomy; ``total_market`` is a total market cap file to load beside
     the market (see :func:`indexlab.sources.total_market.load_total_market_cap`).
+    ``bad_prints``: ``"note"``, ``"drop"`` or ``"error"`` (:mod:`indexlab.quality`,
+    docs/design-notes.md, "Bad prints and dates").
     """
     path = Path(path)
     frame, kind = _read_table(path)
@@ -364,9 +388,12 @@ def load_market(
         source_path=str(path.resolve()),
         source_sha256=_sha256(path),
         extra_tags=tags,
+        bad_prints=bad_prints,
     )
     if total_market is not None:
         from indexlab.sources.total_market import load_total_market_cap
 
-        market = market.with_total_market_cap(load_total_market_cap(total_market))
+        market = market.with_total_market_cap(
+            load_total_market_cap(total_market), bad_prints=bad_prints
+        )
     return market

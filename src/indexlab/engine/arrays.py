@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from indexlab.engine import kernels
+from indexlab.engine.threads import kernel_threads
 from indexlab.errors import SpecError
 from indexlab.interrupts import deferred_interrupt
 from indexlab.market import Market
@@ -174,7 +175,8 @@ def run_kernel(
     relative = np.zeros(k, dtype=bool) if drift_relative is None else drift_relative
     capacity = int(arrays.close.shape[1]) + 16
     while True:
-        with deferred_interrupt():  # Ctrl-C while numba boxes the result crashes CPython
+        # Ctrl-C while numba boxes the result crashes CPython; BLAS threads: threads.py
+        with deferred_interrupt(), kernel_threads():
             out = kernels.simulate_batch(
                 arrays.close,
                 arrays.prices,

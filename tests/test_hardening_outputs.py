@@ -113,3 +113,98 @@ def test_neutralise_examples():
     assert neutralise("'x") == "''x"
     assert neutralise("bitcoin") == "bitcoin"
     assert neutralise("\t=x") == "'\t=x"
+
+
+# ---------------------------------------------------------------- item 10: run folders
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory) -> Path:
+    from report_runs import write_inputs
+
+    data, strategy = write_inputs(tmp_path_factory.mktemp("good-inputs"))
+    out = tmp_path_factory.mktemp("good-runs") / "small"
+    assert cli.main(["run", str(strategy), "--data", str(data), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def _cut(name: str, size: int):
+    def edit(folder: Path) -> None:
+        content = (folder / name).read_bytes()
+        (folder / name).write_bytes(content[:size])
+
+    return edit
+
+
+def _replace_line(name: str, number: int, change):
+    def edit(folder: Path) -> None:
+        lines = (folder / name).read_text().splitlines(keepends=True)
+        lines[number - 1] = change(lines[number - 1])
+        (folder / name).write_text("".join(lines))
+
+    return edit
+
+
+def _manifest(key: str, value):
+    def edit(folder: Path) -> None:
+        import json
+
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest[key] = value
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    return edit
+
+
+def _second_field(text: str):
+    return lambda line: ",".join([line.split(",")[0], text, *line.split(",")[2:]])
+
+
+BROKEN_FOLDERS = {  # case -> (edit, what the one line says)
+    "truncated equity.csv": (_cut("equity.csv", 3000), "equity.csv line 57: 1 field(s) where"),
+    "non-numeric equity cell": (
+        _replace_line("equity.csv", 5, _second_field("abc")),
+        "equity.csv line 5, column 'small-top4': 'abc' is not a number > 0",
+    ),
+    "missing column": (
+        _replace_line("equity.csv", 1, lambda line: line.replace("date", "day", 1)),
+        "equity.csv: no column 'date' (it has: day,",
+    ),
+    "truncated manifest.json": (
+        _cut("manifest.json", 200),
+        ("manifest.json line ", " column ", ": not valid JSON (Unterminated string"),
+    ),
+    "bad manifest value": (
+        _manifest("periods_per_year", "abc"),
+        "manifest.json: key 'periods_per_year' should be a whole number > 0",
+    ),
+    "bad weight": (
+        _replace_line("weights.csv", 3, lambda line: line.rsplit(",", 1)[0] + ",xyz\n"),
+        "weights.csv line 3, column 'weight': 'xyz' is not a finite number",
+    ),
+    "truncated trades.csv": (_cut("trades.csv", 500), "trades.csv line 6: 3 field(s) where"),
+    "metrics row removed": (
+        _replace_line("metrics.csv", 2, lambda line: ""),
+        "metrics.csv: no row for portfolio 'small-top4' of equity.csv",
+    ),
+    "truncated parquet": (
+        _cut("daily_weights.parquet", 100),
+        "daily_weights.parquet: not a readable Parquet file",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_FOLDERS))
+def test_a_broken_run_folder_is_one_line_naming_file_and_line(case, good_run, tmp_path, capsys):
+    edit, message = BROKEN_FOLDERS[case]
+    folder = tmp_path / "run"
+    shutil.copytree(good_run, folder)
+    edit(folder)
+    for command in (
+        ["report", str(folder)],
+        ["figure", str(folder), "--kind", "all", "--out", str(tmp_path / "m")],
+        ["export", str(folder), "--format", "csv,xlsx", "--out", str(tmp_path / "e")],
+    ):
+        assert cli.main(command) == 1, command
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "internal error" not in err, err
+        for part in message if isinstance(message, tuple) else (message,):
+            assert part in err, err

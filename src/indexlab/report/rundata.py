@@ -14,15 +14,15 @@ chart) and ``assets.csv`` (symbols and names of the assets held, for labels).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from indexlab import metrics
-from indexlab.cells import restore_cells
-from indexlab.errors import IndexlabError
+from indexlab.errors import RunFolderError
+from indexlab.report import runfiles
 from indexlab.result import Result
 from indexlab.version import __version__
 
@@ -138,23 +138,6 @@ def as_run_data(run: Result | RunData | str | Path) -> RunData:
 
 
 # ---------------------------------------------------------------- reading a folder
-def _need(folder: Path, name: str) -> Path:
-    path = folder / name
-    if not path.is_file():
-        raise IndexlabError(
-            f"{path}: missing; {folder} should be a run folder written by 'indexlab run'"
-        )
-    return path
-
-
-def _csv(folder: Path, name: str, **kwargs) -> pd.DataFrame:
-    path = _need(folder, name)
-    try:
-        return restore_cells(pd.read_csv(path, **kwargs))  # undo indexlab.cells.neutralise
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise IndexlabError(f"{path}: cannot be read ({exc})") from None
-
-
 def _wide(long: pd.DataFrame) -> pd.DataFrame:
     """``date, asset, weight`` rows as a date x asset frame (0 where not held)."""
     if long.empty:
@@ -166,43 +149,125 @@ def _wide(long: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _read_equity(folder: Path) -> pd.DataFrame:
+    path = runfiles.need_file(folder, "equity.csv")
+    table = runfiles.read_table(path, {"date": "date"}, others="positive")
+    if table.shape[1] < 2 or table.empty:
+        raise RunFolderError(f"{path}: needs a date column, a portfolio column and a row")
+    dates = pd.DatetimeIndex(table["date"])
+    later = np.flatnonzero(np.diff(dates.asi8) <= 0)
+    if len(later):
+        raise RunFolderError(
+            f"{runfiles.line_of(path, table, int(later[0]) + 1)}: date "
+            f"{dates[later[0] + 1].date()} does not follow {dates[later[0]].date()}"
+        )
+    equity = table.drop(columns="date").set_axis(pd.DatetimeIndex(dates, name="date"))
+    equity.columns.name = "portfolio"
+    return equity
+
+
+def _read_metrics(folder: Path, portfolios: pd.Index) -> pd.DataFrame:
+    path = runfiles.need_file(folder, "metrics.csv")
+    table = runfiles.read_table(path, {"portfolio": "name"}, others="number")
+    twice = table["portfolio"].duplicated()
+    if twice.any():
+        row = int(np.flatnonzero(twice)[0])
+        raise RunFolderError(
+            f"{runfiles.line_of(path, table, row)}: portfolio {table['portfolio'][row]!r} twice"
+        )
+    missing = [p for p in portfolios if p not in set(table["portfolio"])]
+    if missing:
+        raise RunFolderError(f"{path}: no row for portfolio {missing[0]!r} of equity.csv")
+    return table.set_index("portfolio")
+
+
+def _within(path: Path, table: pd.DataFrame, dates: pd.DatetimeIndex) -> None:
+    """Every date of ``table`` lies within the run's dates (``dates``)."""
+    outside = (table["date"] < dates[0]) | (table["date"] > dates[-1])
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0])
+        raise RunFolderError(
+            f"{runfiles.line_of(path, table, row)}: date {table['date'][row].date()} is outside "
+            f"equity.csv's dates ({dates[0].date()} to {dates[-1].date()})"
+        )
+
+
+def _read_trades(folder: Path, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    path = runfiles.need_file(folder, "trades.csv")
+    schema = {
+        "date": "date",
+        "turnover": "finite",
+        "cost": "finite",
+        "value_pre_trade": "positive",
+        "n_assets": "count",
+    }
+    optional = {"turnover_two_way": "finite", "traded_notional": "finite", "reason": "text"}
+    table = runfiles.read_table(path, schema, optional=optional, others="number")
+    _within(path, table, dates)
+    return table.set_index("date")
+
+
+def _read_weights(folder: Path, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    path = runfiles.need_file(folder, "weights.csv")
+    schema = {"date": "date", "asset": "name", "weight": "finite"}
+    table = runfiles.read_table(path, schema)
+    _within(path, table, dates)
+    twice = table.duplicated(["date", "asset"])
+    if twice.any():
+        row = int(np.flatnonzero(twice)[0])
+        raise RunFolderError(
+            f"{runfiles.line_of(path, table, row)}: asset {table['asset'][row]!r} twice on "
+            f"{table['date'][row].date()}"
+        )
+    return _wide(table[["date", "asset", "weight"]])
+
+
+def _read_daily_weights(folder: Path, dates: pd.DatetimeIndex) -> pd.DataFrame | None:
+    path = folder / DAILY_WEIGHTS
+    if not path.is_file():
+        return None
+    try:
+        long = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise RunFolderError(f"{path}: not a readable Parquet file ({exc})") from None
+    missing = [c for c in ("date", "asset", "weight") if c not in long.columns]
+    if missing:
+        raise RunFolderError(f"{path}: no column {missing[0]!r}")
+    weight = pd.to_numeric(long["weight"], errors="coerce")
+    if not np.isfinite(weight.astype(float)).all():
+        raise RunFolderError(f"{path}: column 'weight' holds a value that is not a finite number")
+    try:
+        return _wide(long).reindex(dates, fill_value=0.0)
+    except (ValueError, TypeError) as exc:
+        raise RunFolderError(f"{path}: cannot be read as date, asset, weight ({exc})") from None
+
+
 def read_run(folder: str | Path) -> RunData:
-    """Read a run folder written by ``indexlab run`` (or :func:`indexlab.output.write_run`)."""
+    """Read a run folder written by ``indexlab run`` (or :func:`indexlab.output.write_run`),
+    checking every file: a missing, truncated or hand-edited one is a
+    :class:`~indexlab.errors.RunFolderError` naming the file, line and column."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise IndexlabError(f"{folder}: not a folder; give a run folder written by 'indexlab run'")
-    manifest_path = _need(folder, MANIFEST)
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise IndexlabError(f"{manifest_path}: not valid JSON ({exc})") from None
-    if "assumptions" not in manifest:
-        raise IndexlabError(
-            f"{manifest_path}: has no 'assumptions' (written by an older indexlab); "
-            "rerun 'indexlab run' to make a folder the report can read"
-        )
-    equity = _csv(folder, "equity.csv", index_col="date", parse_dates=["date"])
-    equity.columns.name = "portfolio"
-    table = _csv(folder, "metrics.csv", index_col="portfolio")
-    table.index = table.index.astype(str)
-    trades = _csv(folder, "trades.csv", index_col="date", parse_dates=["date"])
-    weights = _wide(_csv(folder, "weights.csv", parse_dates=["date"]))
-    daily = None
-    if (folder / DAILY_WEIGHTS).is_file():
-        daily = _wide(pd.read_parquet(folder / DAILY_WEIGHTS)).reindex(equity.index, fill_value=0.0)
+        raise RunFolderError(f"{folder}: not a folder; give a run folder written by 'indexlab run'")
+    manifest = runfiles.read_manifest(runfiles.need_file(folder, MANIFEST))
+    equity = _read_equity(folder)
+    dates = pd.DatetimeIndex(equity.index)
     labels = {}
     if (folder / ASSETS).is_file():
-        labels = _labels(_csv(folder, ASSETS, dtype={"asset": str, "symbol": str, "name": str}))
+        schema = {"asset": "name", "symbol": "text", "name": "text"}
+        assets = runfiles.read_table(folder / ASSETS, schema)
+        assets["symbol"] = assets["symbol"].where(assets["symbol"] != "")
+        labels = _labels(assets)
     strategy = manifest.get("strategy", {})
     data = manifest.get("data", {})
     return RunData(
         name=str(strategy.get("name", equity.columns[0])),
         equity=equity,
-        metrics=table,
-        trades=trades,
-        weights=weights,
+        metrics=_read_metrics(folder, equity.columns),
+        trades=_read_trades(folder, dates),
+        weights=_read_weights(folder, dates),
         assumptions={str(k): str(v) for k, v in manifest["assumptions"].items()},
-        daily_weights=daily,
+        daily_weights=_read_daily_weights(folder, dates),
         asset_labels=labels,
         notes=tuple(manifest.get("notes", ())),
         description=str(strategy.get("description") or ""),

@@ -35,7 +35,9 @@ def _parse(value: str | int | None) -> int | None:
     except (TypeError, ValueError):
         threads = 0
     if threads < 1:
-        raise SpecError(f"{ENVIRONMENT}: {value!r} is not a thread count (a number >= 1 or 'default')")
+        raise SpecError(
+            f"{ENVIRONMENT}: {value!r} is not a thread count (a number >= 1 or 'default')"
+        )
     return threads
 
 

@@ -164,7 +164,10 @@ def test_a_configuration_that_cannot_run_is_reported_and_the_others_run(market):
             'base = "B"\n[grid]\n"universes.top_n" = [1]\n',
             "'universes' is not a strategy section; did you mean 'universe'",
         ),
-        ('base = "B"\n[grid]\nfee_bps = [1]\n', "grid.fee_bps: not a strategy key to vary"),
+        (
+            'base = "B"\n[grid]\nfee_bps = [1]\n',
+            "grid.fee_bps: unknown key at the top level of a grid .* did you mean 'costs.fee_bps'",
+        ),
         ('base = "B"\n[grid]\n"universe.top_n" = [0]\n', "universe.top_n: must be an integer >= 1"),
         (
             'base = "B"\nheatmap = ["lag_days", "start"]\n[grid]\n"universe.top_n" = [1]\n',

@@ -121,7 +121,9 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     raise SpecError(f"{key}: unsupported value {value!r}")  # pragma: no cover
 
 
-def _unknown(key: str, where: str, valid: list[str]) -> SpecError:
+def unknown_key(key: str, where: str, valid: list[str]) -> SpecError:
+    """The error of a typo'd key, "unknown key WHERE (valid: ...); did you mean ...?",
+    in a strategy file and in a sweep's grid or constraints."""
     hint = difflib.get_close_matches(key, valid, n=1)
     suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
     return SpecError(f"unknown key {where} (valid: {', '.join(sorted(valid))}){suggestion}")
@@ -133,6 +135,12 @@ def _fields_by_key(cls: type, section: str) -> dict[str, str]:
     return {to_key.get(f.name, f.name): f.name for f in dataclasses.fields(cls) if f.init}
 
 
+def section_keys(section: str) -> dict[str, str]:
+    """The keys of strategy section ``section`` in a file (``measure``), each with its
+    dataclass field (``kind``)."""
+    return _fields_by_key(SECTIONS[section], section)
+
+
 def section_kwargs(cls: type, section: str, values: Mapping[str, Any]) -> dict[str, Any]:
     """``values`` by file key (``measure``) or field name (``kind``) as keyword arguments
     of the section's dataclass; an unknown key is an error naming ``section.key``."""
@@ -141,7 +149,7 @@ def section_kwargs(cls: type, section: str, values: Mapping[str, Any]) -> dict[s
     kwargs = {}
     for key, value in values.items():
         if key not in by_key and key not in fields:
-            raise SpecError(f"{section}.{key}: {_unknown(key, f'in [{section}]', list(by_key))}")
+            raise SpecError(f"{section}.{key}: {unknown_key(key, f'in [{section}]', list(by_key))}")
         kwargs[by_key.get(key, key)] = value
     return kwargs
 
@@ -158,7 +166,7 @@ def _section(cls: type, data: Any, section: str) -> Any:
     kwargs = {}
     for key, value in data.items():
         if key not in by_key:
-            raise SpecError(f"{section}.{key}: {_unknown(key, f'in [{section}]', list(by_key))}")
+            raise SpecError(f"{section}.{key}: {unknown_key(key, f'in [{section}]', list(by_key))}")
         kwargs[by_key[key]] = _coerce(value, hints[by_key[key]], f"{section}.{key}")
     return cls(**kwargs)
 
@@ -177,7 +185,7 @@ def strategy_from_mapping(
                 kwargs[key] = _coerce(value, hints[key], key)
             else:
                 valid = [*TOP_LEVEL, *SECTIONS]
-                raise SpecError(f"{key}: {_unknown(key, 'at the top level', valid)}")
+                raise SpecError(f"{key}: {unknown_key(key, 'at the top level', valid)}")
         return cls(**kwargs)
     except SpecError as exc:
         message = str(exc)

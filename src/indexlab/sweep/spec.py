@@ -29,14 +29,14 @@ sweep resumes without running anything twice.
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import itertools
 import json
-import operator
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,8 @@ from indexlab.errors import SpecError
 from indexlab.metrics import METRIC_COLUMNS
 from indexlab.paths import name_problem
 from indexlab.spec import Strategy
+from indexlab.spec.reader import section_keys, unknown_key
+from indexlab.sweep.constraints import GRAMMAR, Constraint, ConstraintError, parse_constraint
 
 TOP_LEVEL_KEYS = ("lag_days", "start", "end", "initial_capital")
 SECTIONS = ("universe", "ranking", "weighting", "rebalance", "reconstitution", "risk_off", "costs")
@@ -102,10 +104,10 @@ class SweepSpec:
                 if key not in self.grid:
                     raise SpecError(
                         f"{where}heatmap: {key!r} is not a grid key "
-                        f"(grid keys: {', '.join(self.grid)})"
+                        f"(grid keys: {', '.join(self.grid)}){_did_you_mean(key, self.grid)}"
                     )
-        for expression in self.constraints:
-            _parse(expression, where)
+        for text in self.constraints:
+            _constraint(text, where)
         if not isinstance(self.top, int) or self.top < 1:
             raise SpecError(f"{where}top: must be an integer >= 1, got {self.top!r}")
 
@@ -120,11 +122,18 @@ class SweepSpec:
                 strategy = self.base.replace(name=self.base.name, **params)
             except SpecError as exc:
                 raise SpecError(f"{where}grid {_show(params)}: {exc}") from None
-            if all(_evaluate(c, strategy, where) for c in self.constraints):
+            if all(self._holds(text, strategy, params) for text in self.constraints):
                 out.append(Config(config_id(params), params, strategy))
         if not out:
             raise SpecError(f"{where}no configuration passes the constraints")
         return out
+
+    def _holds(self, text: str, strategy: Strategy, params: dict[str, Any]) -> bool:
+        where = f"{self.origin}: " if self.origin else ""
+        try:
+            return _constraint(text, where).holds(functools.partial(_key_value, strategy))
+        except ConstraintError as exc:
+            raise SpecError(f"{where}constraints: {exc} (configuration {_show(params)})") from None
 
 
 def config_id(params: dict[str, Any]) -> str:
@@ -144,116 +153,71 @@ def _show(params: dict[str, Any]) -> str:
 
 
 def _check_key(key: str, where: str) -> None:
+    """A grid key is a top-level key or section.key, with the strategy reader's words
+    (and did-you-mean) for a typo."""
     head, _, rest = key.partition(".")
     if not rest:
         if key not in TOP_LEVEL_KEYS:
-            raise SpecError(
-                f"{where}grid.{key}: not a strategy key to vary (top level: "
-                f"{', '.join(TOP_LEVEL_KEYS)}; or section.key such as universe.top_n)"
-            )
+            message = str(unknown_key(key, "at the top level of a grid", list(TOP_LEVEL_KEYS)))
+            if "did you mean" not in message:
+                message += _did_you_mean(key, _KEYS) or "; or section.key, e.g. universe.top_n"
+            raise SpecError(f"{where}grid.{key}: {message}")
     elif head not in SECTIONS:
-        hint = difflib.get_close_matches(head, SECTIONS, n=1)
         raise SpecError(
-            f"{where}grid.{key}: {head!r} is not a strategy section"
-            + (f"; did you mean {hint[0]!r}?" if hint else "")
+            f"{where}grid.{key}: {head!r} is not a strategy section{_did_you_mean(head, SECTIONS)}"
         )
+    elif rest not in section_keys(head) and rest not in section_keys(head).values():
+        error = unknown_key(rest, f"in [{head}]", list(section_keys(head)))
+        raise SpecError(f"{where}grid.{key}: {error}")
+
+
+def _did_you_mean(key: str, valid: Iterable[str]) -> str:
+    hint = difflib.get_close_matches(key, list(valid), n=1)
+    return f"; did you mean {hint[0]!r}?" if hint else ""
 
 
 # ---------------------------------------------------------------- constraints
-_OPERATORS = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.USub: operator.neg,
-    ast.Not: operator.not_,
-}
+# Every key a constraint may name: the top-level keys a grid varies, and each section's
+# keys, as in a file (ranking.measure) or by field (ranking.kind).
+_KEYS = (
+    *TOP_LEVEL_KEYS,
+    *(
+        f"{section}.{name}"
+        for section in SECTIONS
+        for name in dict.fromkeys([*section_keys(section), *section_keys(section).values()])
+    ),
+)
 
 
-def _parse(expression: str, where: str) -> ast.Expression:
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> Constraint:
+    """A constraint parsed once (a grid evaluates it once per combination)."""
+    return parse_constraint(text, _key_problem)
+
+
+def _constraint(text: Any, where: str) -> Constraint:
+    if not isinstance(text, str):
+        raise SpecError(f"{where}constraints: {text!r} is not a constraint; write it as a string")
     try:
-        tree = ast.parse(expression, mode="eval")
-    except SyntaxError:
-        raise SpecError(f"{where}constraints: cannot parse {expression!r}") from None
-    for node in ast.walk(tree):
-        allowed = (
-            ast.Expression,
-            ast.BoolOp,
-            ast.And,
-            ast.Or,
-            ast.BinOp,
-            ast.UnaryOp,
-            ast.Compare,
-            ast.Name,
-            ast.Attribute,
-            ast.Constant,
-            ast.Load,
-            *_OPERATORS,
-        )
-        if not isinstance(node, allowed):
-            raise SpecError(
-                f"{where}constraints: {expression!r} may use strategy keys "
-                "(universe.top_n), numbers, none, arithmetic, comparisons, and/or/not only"
-            )
-    return tree
+        return _parsed(text)
+    except ConstraintError as exc:
+        raise SpecError(f"{where}constraints: {exc}") from None
 
 
-def _evaluate(expression: str, strategy: Strategy, where: str) -> bool:
-    def value(node: ast.AST) -> Any:
-        if isinstance(node, ast.Expression):
-            return value(node.body)
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name):
-            if node.id == "none":
-                return None
-            if node.id in TOP_LEVEL_KEYS or node.id in SECTIONS:
-                return getattr(strategy, node.id)
-            raise SpecError(f"{where}constraints: unknown name {node.id!r} in {expression!r}")
-        if isinstance(node, ast.Attribute):
-            owner = value(node.value)
-            if owner is None or not hasattr(owner, node.attr):
-                raise SpecError(f"{where}constraints: unknown key {node.attr!r} in {expression!r}")
-            return getattr(owner, node.attr)
-        if isinstance(node, ast.BoolOp):
-            parts = [value(v) for v in node.values]
-            return all(parts) if isinstance(node.op, ast.And) else any(parts)
-        if isinstance(node, ast.UnaryOp):
-            return _OPERATORS[type(node.op)](value(node.operand))
-        if isinstance(node, ast.BinOp):
-            left, right = value(node.left), value(node.right)
-            if left is None or right is None:
-                return None
-            return _OPERATORS[type(node.op)](left, right)
-        if isinstance(node, ast.Compare):
-            left = value(node.left)
-            for op, comparator in zip(node.ops, node.comparators, strict=True):
-                right = value(comparator)
-                if (left is None or right is None) and not isinstance(op, ast.Eq | ast.NotEq):
-                    return False
-                if not _OPERATORS[type(op)](left, right):
-                    return False
-                left = right
-            return True
-        raise SpecError(f"{where}constraints: cannot evaluate {expression!r}")  # pragma: no cover
-
-    return bool(value(_parsed(expression, where)))
+def _key_problem(name: str) -> str | None:
+    if name in _KEYS:
+        return None
+    return f"{name!r} is not a strategy key" + (_did_you_mean(name, _KEYS) or f"; {GRAMMAR}")
 
 
-_TREES: dict[str, ast.Expression] = {}
-
-
-def _parsed(expression: str, where: str) -> ast.Expression:
-    """The checked tree of a constraint, parsed once (a grid evaluates it per combination)."""
-    if expression not in _TREES:
-        _TREES[expression] = _parse(expression, where)
-    return _TREES[expression]
+def _key_value(strategy: Strategy, name: str) -> Any:
+    """The value of key ``name`` (checked by :func:`_key_problem`) in ``strategy``; None
+    for a key of a section the strategy leaves out (reconstitution, risk_off)."""
+    head, _, rest = name.partition(".")
+    if not rest:
+        return getattr(strategy, head)
+    section = getattr(strategy, head)
+    return None if section is None else getattr(section, section_keys(head).get(rest, rest))
 
 
 # ---------------------------------------------------------------- reading files

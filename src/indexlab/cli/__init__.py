@@ -8,7 +8,9 @@ never a traceback (``--debug`` shows it).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+import warnings
 from collections.abc import Sequence
 
 from indexlab.cli.options import parse_date
@@ -58,6 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_note(others, message, category, filename, lineno, file=None, line=None) -> None:
+    """indexlab's own warnings as one line, ``indexlab: note: ...``; ``others`` shows
+    the rest as usual."""
+    if category.__module__.split(".")[0] != "indexlab":
+        others(message, category, filename, lineno, file, line)
+        return
+    print(f"indexlab: note: {message}", file=sys.stderr if file is None else file)
+
+
 def _caused_by_interrupt(exc: BaseException) -> bool:
     """Whether ``exc`` arose from a Ctrl-C: C code that saw the KeyboardInterrupt while
     returning (numba's dispatcher: "SystemError: ... returned a result with an exception
@@ -79,7 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         (getattr(args, "command_parser", None) or parser).print_help()
         return EXIT_ERROR
     try:
-        return handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = functools.partial(_show_note, warnings.showwarning)
+            return handler(args)
     except IndexlabError as exc:
         if args.debug:
             raise

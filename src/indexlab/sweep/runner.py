@@ -98,15 +98,29 @@ def make_executor(name: str, scheduler: str | None = None, workers: int | None =
 
 # ---------------------------------------------------------------- the dataset
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    from indexlab.output import temporary_prefix, umask_mode
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=temporary_prefix(path.name), dir=path.parent)
     os.close(handle)
     try:
+        os.chmod(temporary, umask_mode(0o666))  # mkstemp makes it 0600, private to its owner
         frame.to_parquet(temporary, index=False)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Delete the temporary files that killed sweeps left in ``out`` and ``out/parts``
+    (their process gone; see :func:`indexlab.output.stale_temporaries`)."""
+    from indexlab.output import stale_temporaries
+
+    for folder in (out, out / PARTS):
+        for _, path in stale_temporaries(folder, r"part-[0-9a-f]+\.parquet|sweep\.parquet"):
+            if path.is_file():
+                path.unlink(missing_ok=True)
 
 
 def read_parts(out: Path) -> pd.DataFrame:
@@ -219,6 +233,8 @@ def sweep(
     runner = make_executor(executor, scheduler, workers) if isinstance(executor, str) else executor
     configs = spec.configs()
     out_dir = Path(out) if out is not None else None
+    if out_dir is not None:
+        _remove_stale_temporaries(out_dir)
     done = read_parts(out_dir) if out_dir is not None else pd.DataFrame()
     done_ids = set(done["config_id"]) if len(done) else set()
     todo = sorted((c for c in configs if c.id not in done_ids), key=_locality)

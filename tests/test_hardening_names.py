@@ -99,6 +99,7 @@ def test_safe_names_are_kept(name):
         ("a\x00b", "control character U+0000"),
         ("two\nlines", "control character U+000A"),
         ("tab\there", "control character U+0009"),
+        ("evil\u202etxt", "invisible character U+202E"),
         ("../evil", "cannot be used as a folder name"),
         ("a/b", "cannot be used as a folder name"),
         ("..", "cannot be used as a folder name"),

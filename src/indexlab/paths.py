@@ -81,9 +81,11 @@ def name_problem(name: object) -> str | None:
     if not isinstance(name, str) or not name.strip():
         return "must be a non-empty string"
     for char in name:
-        if unicodedata.category(char) in _INVISIBLE:
+        category = unicodedata.category(char)
+        if category in _INVISIBLE:
+            kind = "control" if category == "Cc" else "invisible"
             return (
-                f"{name!r} holds the control character U+{ord(char):04X}; a name is one "
+                f"{name!r} holds the {kind} character U+{ord(char):04X}; a name is one "
                 "line of visible text"
             )
     if any(char in name for char in '/\\:*?"<>|') or name.startswith("."):

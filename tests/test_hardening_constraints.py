@@ -53,7 +53,11 @@ def sweep_with(tmp_path: Path, constraint: str, grid: str = GRID) -> Path:
         ("lambda: 1", 7, "unexpected ':'"),
         ("universe.top_n ** 2 > 1", 17, "unexpected '*'"),
         ("1e999 > universe.top_n", 1, "1e999 is too large a number"),
-        ("(" * 5000 + "1" + ")" * 5000, 33, "nested too deeply"),
+        ("(" * 40 + "1" + ")" * 40 + " > 0", 33, "nested too deeply (at most 32 levels)"),
+        ("-" * 40 + "1 > 0", 33, "nested too deeply (at most 32 levels)"),
+        ("not " * 40 + "1 > 0", 129, "nested too deeply (at most 32 levels)"),
+        ("1" + " + 1" * 5000 + " > 0", 401, "too long (at most 200 numbers, keys and operators"),
+        ("(" * 5000 + "1" + ")" * 5000, 201, "too long (at most 200"),
         ("", 1, "empty"),
     ],
 )
@@ -239,3 +243,11 @@ def test_the_parser_agrees_with_python_on_the_safe_grammar(text):
             constraint.holds(VALUES.__getitem__)
         return
     assert constraint.holds(VALUES.__getitem__) is expected
+
+
+def test_one_constraint_given_as_a_string_in_python_is_one_constraint():
+    from indexlab.spec import Strategy
+    from indexlab.sweep import SweepSpec
+
+    spec = SweepSpec(Strategy(), {"universe.top_n": (3, 5)}, constraints="universe.top_n > 3")
+    assert [c.params["universe.top_n"] for c in spec.configs()] == [5]

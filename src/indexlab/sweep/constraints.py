@@ -35,6 +35,7 @@ import pandas as pd
 from indexlab.errors import SpecError
 
 MAX_DEPTH = 32  # nested parentheses, "not" and signs: a constraint, not a program
+MAX_TOKENS = 200  # numbers, keys and operators: bounds the depth of the tree as well
 MAX_MAGNITUDE = 1e300  # numbers and results beyond it are refused, never computed on
 GRAMMAR = (
     "a constraint may use strategy keys (universe.top_n), numbers, none, true, false, "
@@ -131,6 +132,11 @@ def parse_constraint(
     parser = _Parser(text, tokens, check_key)
     if not tokens:
         raise parser.error(1, "the constraint is empty")
+    if len(tokens) > MAX_TOKENS:
+        raise parser.error(
+            tokens[MAX_TOKENS][2],
+            f"too long (at most {MAX_TOKENS} numbers, keys and operators; split it in two)",
+        )
     tree = parser.disjunction()
     if parser.position < len(tokens):
         kind, word, column = tokens[parser.position]
@@ -145,7 +151,7 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
         match = _TOKEN.match(text, position)
         if match is None:
             raise ConstraintError(
-                f"cannot parse {text!r} at column {position + 1}: unexpected "
+                f"cannot parse {_shown(text)} at column {position + 1}: unexpected "
                 f"{text[position]!r}; {GRAMMAR}"
             )
         if match.lastgroup != "space":
@@ -163,7 +169,7 @@ class _Parser:
         self.position, self.depth = 0, 0
 
     def error(self, column: int, detail: str) -> ConstraintError:
-        return ConstraintError(f"cannot parse {self.text!r} at column {column}: {detail}")
+        return ConstraintError(f"cannot parse {_shown(self.text)} at column {column}: {detail}")
 
     def peek(self) -> tuple[str, str, int]:
         if self.position < len(self.tokens):
@@ -301,7 +307,7 @@ class _Evaluation:
         self.text, self.lookup = text, lookup
 
     def error(self, column: int, detail: str) -> ConstraintError:
-        return ConstraintError(f"cannot evaluate {self.text!r} at column {column}: {detail}")
+        return ConstraintError(f"cannot evaluate {_shown(self.text)} at column {column}: {detail}")
 
     def value(self, node: Node) -> Any:
         if isinstance(node, Literal | Text):
@@ -400,3 +406,8 @@ def _start(node: Node) -> int:
     if isinstance(node, Operation) and len(node.operands) > 1:
         return _start(node.operands[0])
     return node.column
+
+
+def _shown(text: str) -> str:
+    """A constraint as an error quotes it: cut after 100 characters."""
+    return repr(text if len(text) <= 100 else text[:100] + "...")

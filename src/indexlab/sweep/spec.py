@@ -88,6 +88,8 @@ class SweepSpec:
 
     def __post_init__(self) -> None:
         where = f"{self.origin}: " if self.origin else ""
+        if isinstance(self.constraints, str):  # one constraint, not a list of letters
+            object.__setattr__(self, "constraints", (self.constraints,))
         problem = name_problem(self.name)
         if problem is not None:  # it names the sweep's folder, as a strategy's does
             raise SpecError(f"{where}name: {problem}")

@@ -3,8 +3,10 @@
 Requests are paced (a minimum interval between their starts, longer after each 429),
 retried with exponential backoff and jitter on 408, 429, 5xx, dropped connections,
 timeouts and truncated bodies (honouring ``Retry-After``), and fail fast on any other
-4xx. The API key travels in a header and never appears in a message. HTTP is the
-standard library's. Used by :func:`indexlab.sources.coingecko_fetch.fetch_coingecko`.
+4xx, on a host name that does not resolve and on a refused connection (no retry would
+change those: without a network, ``data fetch`` fails in a second, not after minutes).
+The API key travels in a header and never appears in a message. HTTP is the standard
+library's. Used by :func:`indexlab.sources.coingecko_fetch.fetch_coingecko`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import http.client
 import json
 import math
 import random
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -117,7 +120,10 @@ class CoinGeckoClient:
             try:
                 status, headers, body = self._send(url)
             except (OSError, http.client.HTTPException, EOFError, zlib.error) as exc:
-                last = _describe_exception(exc)  # refused, reset, timed out, truncated
+                unreachable = _unreachable(exc, url)
+                if unreachable is not None:  # every retry would fail the same way
+                    raise RequestFailed(what, unreachable) from None
+                last = _describe_exception(exc)  # reset, timed out, truncated
             else:
                 if status == 200:
                     try:
@@ -253,6 +259,26 @@ def _retry_after_s(value: str | None) -> float | None:
             when = when.replace(tzinfo=dt.UTC)
         seconds = (when - dt.datetime.now(dt.UTC)).total_seconds()
     return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def _unreachable(exc: BaseException, url: str) -> str | None:
+    """Why no retry could reach the host of ``url`` (its name does not resolve, or it
+    refuses the connection), or None when a retry may succeed."""
+    if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException):
+        exc = exc.reason
+    host = urllib.parse.urlsplit(url).hostname or url
+    if isinstance(exc, socket.gaierror):
+        detail = exc.strerror or str(exc)
+        return (
+            f"cannot resolve {host} ({detail}): no network connection or DNS, or a wrong "
+            "base URL; not retried"
+        )
+    if isinstance(exc, ConnectionRefusedError):
+        return (
+            f"{host} refused the connection (nothing listens there: check the base URL or "
+            "proxy); not retried"
+        )
+    return None
 
 
 def _describe_exception(exc: BaseException) -> str:

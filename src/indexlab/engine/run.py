@@ -13,6 +13,7 @@ from indexlab.coverage import coverage_notes
 from indexlab.engine.arrays import Window, WindowArrays
 from indexlab.engine.configure import configure
 from indexlab.engine.explain import explain
+from indexlab.engine.first_use import compile_notice
 from indexlab.engine.portfolio import (
     held_equity,
     hold_asset,
@@ -97,6 +98,11 @@ def run(strategy: Strategy, market: Market, *, warn: bool = True) -> Result:
     dropped at loading, ...) are kept in ``Result.notes`` and, unless ``warn=False``,
     also emitted as :class:`~indexlab.errors.IndexlabWarning` so a notebook shows them.
     """
+    with compile_notice():
+        return _run(strategy, market, warn)
+
+
+def _run(strategy: Strategy, market: Market, warn: bool) -> Result:
     config = configure(strategy, market)
     window = config.window
     dates = market.dates[window.start_pos : window.end_pos + 1]
@@ -121,7 +127,7 @@ def run(strategy: Strategy, market: Market, *, warn: bool = True) -> Result:
             )
     if warn:
         for note in notes:
-            warnings.warn(note, IndexlabWarning, stacklevel=2)
+            warnings.warn(note, IndexlabWarning, stacklevel=3)  # the caller of run()
     return Result(
         strategy=strategy,
         market=market,

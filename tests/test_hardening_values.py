@@ -129,6 +129,19 @@ def test_market_caps_of_1e308_are_an_error_in_python_too(tmp_path):
         market_from_long(frame)
 
 
+def test_market_caps_of_1e308_in_panels_are_an_error():
+    # Market.from_panels reads non-finite values as missing (its contract), but a
+    # finite 1e308 is no market cap: it used to make the index 100 % cash silently.
+    dates = pd.date_range("2021-01-01", periods=3, name="date")
+    close = pd.DataFrame({"a": [1.0, 1.1, 1.2], "b": [2.0, 2.1, 2.2]}, index=dates)
+    caps = close * 1e9
+    caps.iloc[1, 1] = 1e308
+    with pytest.raises(DataError, match=r"market_cap of 'b' on 2021-01-02: 1e\+308 is outside"):
+        indexlab.Market.from_panels(close, caps)
+    caps.iloc[1, 1] = np.inf
+    assert np.isnan(indexlab.Market.from_panels(close, caps).market_cap.iloc[1, 1])
+
+
 def test_tiny_but_real_prices_load(tmp_path):
     # 1e-8 meme coins and sub-1e-12 prints are prices, not errors.
     m = indexlab.load_market(

@@ -41,14 +41,25 @@ class _PanelAxes:
     calendar: pd.DatetimeIndex
     columns: pd.Index
 
-    def align(self, panel: pd.DataFrame, strict: bool) -> pd.DataFrame:
+    def align(self, panel: pd.DataFrame, strict: bool, name: str, source: str) -> pd.DataFrame:
         """``panel`` on the calendar and columns; values not finite and > 0 (``>= 0``
-        unless ``strict``) become ``NaN``."""
+        unless ``strict``) become ``NaN``; a finite value above the limit of ``name``
+        (:data:`indexlab.quality.LIMITS`: 1e300 is no price) is an error."""
         panel = panel.set_axis(self.index, axis=0).set_axis(panel.columns.map(str), axis=1)
         if not (panel.index.equals(self.calendar) and panel.columns.equals(self.columns)):
             panel = panel.reindex(index=self.calendar, columns=self.columns)
         values = panel.to_numpy(dtype=np.float64, copy=True)
         values[~(np.isfinite(values) & ((values > 0.0) if strict else (values >= 0.0)))] = np.nan
+        from indexlab.quality import LIMITS, RANGES
+
+        with np.errstate(invalid="ignore"):
+            above = values > LIMITS[name]
+        if above.any():
+            t, j = (int(k[0]) for k in np.nonzero(above))
+            raise DataError(
+                f"{source}: {name} of {self.columns[j]!r} on {self.calendar[t].date()}: "
+                f"{values[t, j]:g} {RANGES[name]}"
+            )
         return pd.DataFrame(values, index=self.calendar, columns=self.columns, copy=False)
 
     def names(self, assets: pd.DataFrame | None) -> pd.DataFrame:
@@ -293,9 +304,9 @@ class Market:
             dated_tags = dated_tags[dated_tags["asset"].astype(str).isin(columns)]
             dated_tags = dated_tags.reset_index(drop=True)
         return cls(
-            close=axes.align(close, strict=True),
-            market_cap=axes.align(market_cap, strict=True),
-            volume=axes.align(volume, strict=False) if volume is not None else None,
+            close=axes.align(close, True, "close", source),
+            market_cap=axes.align(market_cap, True, "market_cap", source),
+            volume=axes.align(volume, False, "volume", source) if volume is not None else None,
             assets=axes.names(assets),
             tags=axes.tags(tags or {}, dated_tags),
             source=source,

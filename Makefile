@@ -11,19 +11,23 @@ export INDEXLAB_SHARED_DATA
 .PHONY: run test bench lint clean
 
 $(BIN)/python:
+	@echo "make: creating the virtual environment $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Reinstall when the dependencies change; the stamp records the last install.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	@echo "make: installing indexlab and its dependencies into $(VENV) (a minute or two the first time)"
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	@echo "make: installing indexlab with its test dependencies into $(VENV) (a few minutes the first time)"
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
+	@echo "make: indexlab run $(STRATEGY) (the first run compiles the engine: up to a minute)"
 	$(BIN)/indexlab run $(STRATEGY)
 
 test: $(VENV)/.installed-test

@@ -200,7 +200,7 @@ def clean_stale_temporaries(target: str | Path) -> None:
                 f"{target}: a run into this folder was killed before it landed; the "
                 f"previous run it had moved aside ({folder.name}) is restored",
                 FolderNote,
-                stacklevel=3,
+                stacklevel=4,  # the ``with atomic_folder(...)`` line
             )
         elif previous.is_dir() and target.is_dir():
             _keep_additions(previous, target)
@@ -296,7 +296,7 @@ def _keep_additions(previous: Path, new: Path) -> None:
         f"of the new run: moved to {kept}/ (see {NOTE} there), as they describe the "
         "previous run",
         FolderNote,
-        stacklevel=4,
+        stacklevel=5,  # the ``with atomic_folder(...)`` line
     )
 
 

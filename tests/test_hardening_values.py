@@ -246,7 +246,7 @@ def test_bad_print_check_is_vectorised_on_a_large_panel():
     bad_print_mask(panel)  # warm up
     started = time.perf_counter()
     mask = bad_print_mask(panel)
-    assert time.perf_counter() - started < 3.0
+    assert time.perf_counter() - started < 5.0  # 0.6 s here; a loop over cells: minutes
     assert mask.sum() == 1 and mask[100, 7]
 
 

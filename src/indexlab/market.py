@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from indexlab.errors import DataError, SpecError
+from indexlab.fill import fill_and_bounds
 
 # The name of the total crypto market cap, beside the assets (a benchmark, a signal).
 TOTAL_MARKET = "total-market"
@@ -164,34 +165,30 @@ class Market:
         return _frozen(self.close.to_numpy(dtype=np.float64))
 
     @cached_property
+    def _filled(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The close panel filled forward and each asset's first and last valid row, in
+        one pass (:func:`indexlab.fill.fill_and_bounds`), made once."""
+        filled, first, last = fill_and_bounds(self.close_values)
+        return _frozen(filled), _frozen(first), _frozen(last)
+
+    @property
     def close_ffill_values(self) -> np.ndarray:
-        """The last valid close up to each date (0 before an asset's first), made once:
-        what a holding is worth on a day without a valid close."""
-        filled = pd.DataFrame(self.close_values, copy=False).ffill().to_numpy(copy=True)
-        filled[np.isnan(filled)] = 0.0
-        return _frozen(filled)
+        """The last valid close up to each date (0 before an asset's first): what a
+        holding is worth on a day without a valid close."""
+        return self._filled[0]
 
     @cached_property
     def market_cap_values(self) -> np.ndarray:
         """``market_cap`` as a read-only C-ordered (date x asset) array, made once."""
         return _frozen(self.market_cap.to_numpy(dtype=np.float64))
 
-    @cached_property
-    def _valid_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        valid = ~np.isnan(self.close_values)
-        n_rows = valid.shape[0]
-        ever = valid.any(axis=0)
-        first = np.where(ever, np.argmax(valid, axis=0), -1).astype(np.int64)
-        last = np.where(ever, n_rows - 1 - np.argmax(valid[::-1], axis=0), -1).astype(np.int64)
-        return _frozen(first), _frozen(last)
-
     def last_valid_positions(self) -> np.ndarray:
         """Row position of each asset's last valid close (-1 if it never has one)."""
-        return self._valid_bounds[1]
+        return self._filled[2]
 
     def first_valid_positions(self) -> np.ndarray:
         """Row position of each asset's first valid close (-1 if it never has one)."""
-        return self._valid_bounds[0]
+        return self._filled[1]
 
     def with_total_market_cap(
         self, series: pd.Series, source: str | None = None, bad_prints: str = "note"

@@ -208,3 +208,75 @@ def test_a_broken_run_folder_is_one_line_naming_file_and_line(case, good_run, tm
         assert err.count("\n") == 1 and "internal error" not in err, err
         for part in message if isinstance(message, tuple) else (message,):
             assert part in err, err
+
+
+# ---------------------------------------------------------------- item 6: sections
+HOSTILE_SECTIONS = {  # html -> what the one line names
+    "<p>fine</p><script>alert(1)</script>": "<script>",
+    '<img src="x" onerror="alert(1)">': "<img>",
+    '<a href="javascript:alert(1)">click</a>': "attribute href='javascript:alert(1)' on <a>",
+    '<p onclick="alert(1)">x</p>': "attribute onclick=",
+    '<a href="https://evil.example/">x</a>': "attribute href='https://evil.example/'",
+    '<p style="background:url(https://evil.example/x.png)">x</p>': "attribute style=",
+    "<iframe src=data:text/html,x></iframe>": "<iframe>",
+}
+
+
+def _save_section(folder: Path, html: str, **extra) -> Path:
+    import json
+
+    path = folder / "sections" / "hostile.json"
+    path.parent.mkdir(exist_ok=True)
+    record = {"title": "<b>t</b>", "order": 5, "html": html, "figures": [], **extra}
+    path.write_text(json.dumps(record))
+    return path
+
+
+@pytest.mark.parametrize("html", list(HOSTILE_SECTIONS))
+def test_a_saved_section_with_scripts_or_outside_links_is_refused(html, good_run, tmp_path, capsys):
+    folder = tmp_path / "run"
+    shutil.copytree(good_run, folder)
+    before = (folder / "report.html").read_text()
+    path = _save_section(folder, html)
+    assert cli.main(["report", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(path) in err and "line 1 column" in err, err
+    assert HOSTILE_SECTIONS[html] in err and "not allowed in a report section" in err, err
+    assert (folder / "report.html").read_text() == before  # the previous report is kept
+
+
+def test_a_section_is_written_out_from_its_parse_and_the_page_forbids_scripts(good_run, tmp_path):
+    folder = tmp_path / "run"
+    shutil.copytree(good_run, folder)
+    html = (
+        '<p class="x">a &lt; b &amp; <em>c</em><!-- gone --></p>'
+        '<table><tr style="text-align: right;"><td colspan=2>1</td></tr>'
+        '<a href="#performance">up</a><ul><li>unclosed'
+    )
+    _save_section(folder, html)
+    assert cli.main(["report", str(folder), "--quiet"]) == 0
+    page = (folder / "report.html").read_text()
+    body = page.split('<section id="section-hostile">', 1)[1].split("</section>", 1)[0]
+    assert "<h2>&lt;b&gt;t&lt;/b&gt;</h2>" in body
+    assert (
+        '<p class="x">a &lt; b &amp; <em>c</em></p><table><tr style="text-align: right;">'
+        '<td colspan="2">1</td></tr><a href="#performance">up</a><ul><li>unclosed</li></ul>'
+        "</table>"
+    ) in body
+    head = page.split("</head>", 1)[0]
+    assert (
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'\">"
+    ) in head
+    assert "<script" not in page.lower()
+
+
+def test_a_saved_section_cannot_pull_in_a_file_from_elsewhere(good_run, tmp_path, capsys):
+    folder = tmp_path / "run"
+    shutil.copytree(good_run, folder)
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG\r\n\x1a\nsecret")
+    figure = {"file": "../../secret.png", "caption": "c"}
+    path = _save_section(folder, "<p>x</p>", figures=[figure])
+    assert cli.main(["report", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert str(path) in err and "must be a file name in" in err and err.count("\n") == 1

@@ -14,9 +14,13 @@ An analysis of a run (signal flips, scenario bands, ...) adds a section to the r
 
       section.save(run_dir)      # run_dir/sections/signals.json and signals-1.png
 
-A section's ``html`` is a fragment that the page includes as it is: escape any text
-from data or specs in it (``html.escape``) and link to nothing outside the page. Its
-title is escaped by the report. Sections appear after the built-in ones, ordered by
+A section's ``html`` is a fragment of text, tables and lists: build it with
+:func:`text_html` and :func:`table_html`, or escape any text from data yourself
+(``html.escape``). It is checked against an allow-list (:mod:`indexlab.report.fragment`:
+no scripts, images, styles, event handlers or links that leave the page) and written
+out anew, when the section is made and when it is loaded from a file; markup not on the
+list is an error naming the section file. The title, captions and alt texts are text,
+escaped by the report. Sections appear after the built-in ones, ordered by
 ``order`` then ``key``; a section passed in Python replaces a saved one of the same key.
 """
 
@@ -36,6 +40,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from indexlab.errors import IndexlabError
+from indexlab.report.fragment import safe_fragment
 
 SECTIONS_DIR = "sections"
 KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -82,6 +87,7 @@ class ReportSection:
                 f"section key {self.key!r}: use lower case letters, digits and dashes "
                 "(at most 63), starting with a letter or digit"
             )
+        object.__setattr__(self, "html", safe_fragment(self.html, f"section {self.key!r} html"))
 
     def save(self, run_dir: str | Path) -> Path:
         """Write the section into ``run_dir/sections/`` (figures first, then the JSON
@@ -100,27 +106,42 @@ class ReportSection:
 
     @classmethod
     def load(cls, path: str | Path) -> ReportSection:
-        """Read a section saved by :meth:`save`."""
+        """Read a section saved by :meth:`save`, checking what it holds (module docstring)."""
         path = Path(path)
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
             figures = tuple(
                 ReportFigure(
-                    (path.parent / item["file"]).read_bytes(),
+                    _figure_file(path, item["file"]).read_bytes(),
                     str(item.get("caption", "")),
                     str(item.get("alt", "")),
                 )
                 for item in record.get("figures", ())
             )
+            order = record.get("order", 100)
+            if not isinstance(order, int) or isinstance(order, bool):
+                raise TypeError(f"order {order!r} is not a whole number")
             return cls(
                 key=path.stem,
                 title=str(record["title"]),
                 html=str(record.get("html", "")),
                 figures=figures,
-                order=int(record.get("order", 100)),
+                order=order,
             )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise IndexlabError(f"{path}: not a report section ({exc})") from None
+        except IndexlabError as exc:
+            raise IndexlabError(f"{path}: {exc}") from None
+
+
+def _figure_file(section: Path, name: object) -> Path:
+    """A figure of a saved section: a PNG file beside it, named without any folder."""
+    if not isinstance(name, str) or Path(name).name != name or name.startswith("."):
+        raise ValueError(f"figure file {name!r} must be a file name in {section.parent}")
+    path = section.parent / name
+    if not path.is_file():
+        raise ValueError(f"figure file {name!r} is missing or not a regular file")
+    return path
 
 
 def load_sections(run_dir: str | Path) -> list[ReportSection]:

@@ -1,11 +1,12 @@
 """The tearsheet: one self-contained ``report.html`` plus the figures as PNG files.
 
 The HTML embeds its figures as base64 ``data:`` URIs and its stylesheet inline: no
-external CSS, JS, fonts or images, so the file can be mailed and opened offline.
-Every piece of text that comes from data or specs is HTML-escaped. Its sections, in
-order: assumptions, notes, metrics, growth, drawdowns (with the worst five), rolling
-statistics, calendar-year and monthly returns, allocation, rebalances, then any extra
-:class:`~indexlab.report.sections.ReportSection` (signal flips, scenario bands, ...).
+external CSS, JS, fonts or images, so the file can be mailed and opened offline; its
+Content-Security-Policy forbids anything else, scripts included. Every piece of text
+that comes from data or specs is HTML-escaped, and extra sections pass an allow-list.
+Its sections, in order: assumptions, notes, metrics, growth, drawdowns (with the worst
+five), rolling statistics, calendar-year and monthly returns, allocation, rebalances,
+then any extra :class:`~indexlab.report.sections.ReportSection` (signal flips, scenario bands, ...).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from indexlab.report.sections import ReportSection, load_sections, merge_section
 from indexlab.result import DEMO_LABEL, Result
 
 DISCLAIMER = style.DISCLOSURE
+# The page loads its inline stylesheet and data: images, nothing else (no scripts).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'"
+)
 MISSING = "–"
 WORST_DRAWDOWNS = 5
 
@@ -246,6 +252,7 @@ def _page(data: RunData, blocks: list[tuple[str, str, str]]) -> str:
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(data.name)} · indexlab report</title>\n"
         f"<style>{style.CSS}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"

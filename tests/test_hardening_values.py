@@ -333,3 +333,30 @@ def test_manifest_is_strict_json(tmp_path, capsys):
         raise AssertionError(f"manifest.json holds {constant}")
 
     json.loads((tmp_path / "o" / "manifest.json").read_text(), parse_constant=refuse)
+
+
+@pytest.mark.parametrize("command", ["run", "sweep", "signals", "scenario"])
+def test_every_command_that_reads_data_takes_bad_prints(tmp_path, capsys, command):
+    data = write(tmp_path, table(coin_10=2500.0, coin_11=2600.0))
+    sweep = write(
+        tmp_path,
+        f'name = "w"\nbase = "{strategy(tmp_path)}"\n[grid]\n"lag_days" = [0, 1]\n',
+        "w.toml",
+    )
+    first = {
+        "run": [str(strategy(tmp_path))],
+        "sweep": [str(sweep)],
+        "signals": ["coin"],
+        "scenario": ["coin", "--tiers", "1T"],
+    }[command]
+    code, _, err = run_cli([command, *first, "--data", str(data), "--bad-prints", "error"], capsys)
+    one_line_error(code, err, "bad print")
+
+
+def test_run_can_drop_bad_prints(tmp_path, capsys):
+    data = write(tmp_path, table(coin_10=2500.0, coin_11=2600.0))
+    out = tmp_path / "o"
+    args = ["run", str(strategy(tmp_path)), "--data", str(data), "--out", str(out)]
+    code, stdout, err = run_cli([*args, "--bad-prints", "drop"], capsys)
+    assert code == 0, err
+    assert any("bad print" in line and "dropped" in line for line in stdout.splitlines())

@@ -7,12 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+from indexlab.cli.options import BAD_PRINTS_HELP
+
 LIST_LIMIT = 8
-BAD_PRINTS_HELP = (
-    "what to do with bad prints (a close or market cap x1000 away from the day before that "
-    "comes back within 30 days; docs/design-notes.md): note = keep them with a note, drop = "
-    "read them as missing, error = refuse the file"
-)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from indexlab.cli.options import add_bad_prints, load_data
 from indexlab.errors import SpecError
 
 
@@ -32,6 +33,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "market_cap and optional volume, symbol, name, tags (see 'indexlab data import' to "
         "make one from CoinGecko files); without it the built-in synthetic demo market is used",
     )
+    add_bad_prints(run)
     run.add_argument(
         "--total-market",
         metavar="FILE",
@@ -53,7 +55,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    from indexlab import demo_market, load_market, run
+    from indexlab import run
     from indexlab.cli.text import metrics_text
     from indexlab.output import write_run
     from indexlab.paths import safe_component
@@ -70,7 +72,7 @@ def command_run(args: argparse.Namespace) -> int:
             and strategy.end < strategy.start
         ):
             raise SpecError(f"--end {strategy.end.date()} is before start {strategy.start.date()}")
-    market = load_market(args.data) if args.data else demo_market()
+    market = load_data(args)
     if args.total_market:
         market = market.with_total_market_cap(load_total_market_cap(args.total_market))
     started = time.perf_counter()

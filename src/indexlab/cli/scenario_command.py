@@ -6,6 +6,7 @@ import argparse
 import math
 from pathlib import Path
 
+from indexlab.cli.options import add_bad_prints, load_data
 from indexlab.cli.text import aligned
 from indexlab.errors import SpecError
 from indexlab.scenarios import (
@@ -105,6 +106,7 @@ def _add_data_options(command: argparse.ArgumentParser) -> None:
         help="market data: a long table (CSV or Parquet, see 'indexlab data import'); "
         "without it the built-in synthetic demo market is used",
     )
+    add_bad_prints(command)
     command.add_argument(
         "--total-market",
         metavar="FILE",
@@ -114,7 +116,6 @@ def _add_data_options(command: argparse.ArgumentParser) -> None:
 
 
 def command_scenario(args: argparse.Namespace) -> int:
-    from indexlab import demo_market, load_market
     from indexlab.scenario_output import default_out_dir, write_scenario
     from indexlab.scenarios import (
         parse_rate,
@@ -135,7 +136,7 @@ def command_scenario(args: argparse.Namespace) -> int:
     growth = (
         parse_rate(args.supply_growth, field_name="--supply-growth") if args.supply_growth else 0.0
     )
-    market = load_market(args.data) if args.data else demo_market()
+    market = load_data(args)
     if args.total_market:
         market = market.with_total_market_cap(load_total_market_cap(args.total_market))
     elif market.synthetic:

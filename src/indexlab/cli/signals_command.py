@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from indexlab.cli.options import add_bad_prints, load_data
 from indexlab.errors import SpecError
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def _add_source_options(
         help="market data, a long table (CSV or Parquet); without it the built-in synthetic "
         "demo market is used",
     )
+    add_bad_prints(signals)
     signals.add_argument(
         "--total-market", metavar="FILE", help="total market cap series, for dominance"
     )
@@ -182,10 +184,9 @@ def command_signals(args: argparse.Namespace) -> int:
 
 
 def _market(args: argparse.Namespace) -> Market:
-    from indexlab import demo_market, load_market
     from indexlab.sources.total_market import load_total_market_cap
 
-    market = load_market(args.data) if args.data else demo_market()
+    market = load_data(args)
     if args.total_market:
         market = market.with_total_market_cap(load_total_market_cap(args.total_market))
     return market

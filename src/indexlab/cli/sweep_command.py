@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from indexlab.cli.options import add_bad_prints, load_data
 from indexlab.errors import SpecError
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     sweep.add_argument("sweep_file", metavar="SWEEP.toml", help="the sweep file")
     sweep.add_argument("--data", metavar="PATH", help="market data (default: the demo market)")
+    add_bad_prints(sweep)
     sweep.add_argument("--total-market", metavar="FILE", help="total market cap series")
     sweep.add_argument("--out", metavar="DIR", help="output folder (default runs/sweep-NAME/)")
     sweep.add_argument(
@@ -68,14 +70,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def command_sweep(args: argparse.Namespace) -> int:
-    from indexlab import demo_market, load_market
     from indexlab.paths import safe_component
     from indexlab.sources.total_market import load_total_market_cap
     from indexlab.sweep import best, sweep
     from indexlab.sweep.runner import PARTS
 
     spec = _spec(args)
-    market = load_market(args.data) if args.data else demo_market()
+    market = load_data(args)
     if args.total_market:
         market = market.with_total_market_cap(load_total_market_cap(args.total_market))
     out = Path(args.out) if args.out else Path("runs") / f"sweep-{safe_component(spec.name)}"

@@ -222,6 +222,30 @@ def test_a_scenario_folder_from_the_cli_follows_the_umask(tmp_path):
     assert (tmp_path / "scenario" / "scenario.csv").stat().st_mode & 0o777 == 0o644
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077], ids=oct)
+def test_an_imported_parquet_file_follows_the_umask(tmp_path, umask):
+    import pandas as pd
+
+    from indexlab.sources.coingecko import ImportSummary, write_long_table
+
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2021-01-01"]),
+            "asset": ["a"],
+            "close": [1.0],
+            "market_cap": [2.0],
+        }
+    )
+    previous = os.umask(umask)
+    try:
+        path = write_long_table(
+            frame, tmp_path / "market.parquet", ImportSummary("test", "00:00 UTC")
+        )
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def _dead_pid() -> int:
     """The pid of a process that has ended (and been waited for)."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])

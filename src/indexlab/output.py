@@ -25,6 +25,7 @@ import pandas as pd
 
 from indexlab import report
 from indexlab.errors import IndexlabError
+from indexlab.paths import umask_mode
 from indexlab.report.rundata import ASSETS, DAILY_WEIGHTS, MANIFEST, held_assets
 from indexlab.result import Result
 from indexlab.version import __version__
@@ -169,20 +170,6 @@ def _writer_gone(path: Path, pid: str | None) -> bool:
     except OSError:  # alive, and someone else's (PermissionError)
         return False
     return False
-
-
-def umask_mode(mode: int = 0o777) -> int:
-    """``mode`` less the process's umask: what ``mkdir`` and ``open`` would give."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return mode & ~int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)  # the portable way to read it: set, then put back at once
-    os.umask(mask)
-    return mode & ~mask
 
 
 def clean_stale_temporaries(target: str | Path) -> None:

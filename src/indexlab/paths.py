@@ -27,6 +27,7 @@ long names stay apart; an empty result is ``fallback``.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 
@@ -91,3 +92,17 @@ def name_problem(name: object) -> str | None:
     if any(char in name for char in '/\\:*?"<>|') or name.startswith("."):
         return f'{name!r} cannot be used as a folder name (no / \\ : * ? " < > |, no leading dot)'
     return None
+
+
+def umask_mode(mode: int = 0o777) -> int:
+    """``mode`` less the process's umask: what ``mkdir`` and ``open`` would give."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return mode & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # the portable way to read it: set, then put back at once
+    os.umask(mask)
+    return mode & ~mask

@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from indexlab.errors import DataError
+from indexlab.paths import umask_mode
 from indexlab.sources.coingecko_files import (
     CSV_SUFFIXES,
     JSON_SUFFIXES,
@@ -352,6 +353,7 @@ def write_long_table(frame: pd.DataFrame, path: str | Path, summary: ImportSumma
     table = table.replace_schema_metadata(metadata)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
+    os.chmod(temporary, umask_mode(0o666))  # mkstemp makes it 0600, private to its owner
     try:
         pq.write_table(table, temporary, compression="zstd")
         os.replace(temporary, path)

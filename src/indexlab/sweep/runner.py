@@ -98,7 +98,8 @@ def make_executor(name: str, scheduler: str | None = None, workers: int | None =
 
 # ---------------------------------------------------------------- the dataset
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    from indexlab.output import temporary_prefix, umask_mode
+    from indexlab.output import temporary_prefix
+    from indexlab.paths import umask_mode
 
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=temporary_prefix(path.name), dir=path.parent)

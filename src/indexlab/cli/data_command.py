@@ -39,7 +39,11 @@ def _add_import(actions: argparse._SubParsersAction) -> None:
         "snapshot, else the day's last point); every rule applied is counted in the summary "
         "printed at the end and stored in the file.",
     )
-    importer.add_argument("provider", choices=["coingecko"], help="the format of SOURCE")
+    from indexlab.cli import cmc_command  # CoinMarketCap importers (docs/vendors.md)
+
+    importer.add_argument(
+        "provider", choices=["coingecko", *cmc_command.PROVIDERS], help="the format of SOURCE"
+    )
     importer.add_argument("source", metavar="SOURCE", help="folder of <coingecko-id> files")
     importer.add_argument("--out", metavar="FILE", required=True, help="the Parquet file to write")
     importer.add_argument(
@@ -67,6 +71,7 @@ def _add_import(actions: argparse._SubParsersAction) -> None:
         choices=("note", "drop", "error"),
         help=BAD_PRINTS_HELP + " (default: not checked here; every read of the file notes them)",
     )
+    cmc_command.add_arguments(importer)
     importer.set_defaults(handler=command_import)
 
 
@@ -155,6 +160,11 @@ def _print_section(title: str, body: str) -> None:
 
 def command_import(args: argparse.Namespace) -> int:
     from indexlab.sources.coingecko import import_coingecko, write_long_table
+
+    if args.provider != "coingecko":
+        from indexlab.cli.cmc_command import command_import as import_cmc
+
+        return import_cmc(args)
 
     started = time.perf_counter()
     frame, summary = import_coingecko(

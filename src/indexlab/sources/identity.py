@@ -1,0 +1,373 @@
+"""Identity across vendors: CoinMarketCap coins mapped to the CoinGecko ids of a collection.
+
+A vendor key (``cmc:<symbol>:<name-slug>`` for snapshots, ``cmc:<slug>`` for daily
+pages) is compared with every CoinGecko coin that shares its symbol or its name (a
+CoinGecko name, or id, equal to the key's name once case, spaces and punctuation are
+ignored). Three kinds of evidence:
+
+- **symbol**: the same symbol (case ignored);
+- **name**: the same normalised name, or the CoinGecko id equal to the name or slug;
+- **price**: on the dates both vendors have (the same moment: the tables must share a
+  day convention), the prices agree within :data:`PRICE_TOLERANCE` on at least
+  :data:`AGREE_SHARE` of them; *disagrees* when they do not; *unknown* without a
+  shared date.
+
+A candidate is **accepted** when the price agrees and the symbol or the name matches,
+or, without shared dates, when both symbol and name match. One accepted candidate (or
+one of several that alone also has both symbol and name) is a **match**; several are
+**ambiguous**; none is **unmatched** (ambiguous when a symbol-and-name candidate was
+refused for its prices, so that a person looks). Two keys on the same day never share
+an id: the weaker claim (less evidence, then fewer agreeing days) keeps its own id and
+is listed as ambiguous. Unmatched and ambiguous keys keep their own id. An override
+file (``key,coingecko_id``; ``none`` keeps the own id, a ``cmc:`` value names another
+own id) wins over all of this. docs/vendors.md has the worked example.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from indexlab.errors import DataError
+from indexlab.sources.identity_files import check_override_ids
+
+PRICE_TOLERANCE = 0.10  # |price ratio - 1| at most 10 % on a day counts as agreeing
+AGREE_SHARE = 0.6  # ... on at least 60 % of the shared days
+STATUSES = ("matched", "override", "ambiguous", "unmatched")
+LISTING_COLUMNS = (
+    "key",
+    "symbol",
+    "name",
+    "status",
+    "asset",
+    "coingecko_id",
+    "evidence",
+    "reason",
+    "candidates",
+    "rows",
+    "first_date",
+    "last_date",
+    "best_rank",
+)
+
+
+def normalised(text: object) -> str:
+    """Lower-case letters and digits only: ``"Binance Coin"`` and ``binancecoin`` agree."""
+    return "" if text is None or pd.isna(text) else re.sub(r"[^0-9a-z]", "", str(text).lower())
+
+
+@dataclass
+class MappingReport:
+    """The mapping of one vendor's keys: counts and the per-key listing."""
+
+    vendor: str
+    coingecko: str
+    counts: dict[str, int] = field(default_factory=dict)
+    row_share: dict[str, float] = field(default_factory=dict)
+    overrides: str | None = None
+    unknown_override_keys: list[str] = field(default_factory=list)
+    listing: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    def lines(self) -> list[str]:
+        total = sum(self.counts.values())
+        parts = ", ".join(
+            f"{self.counts.get(s, 0):,} {s} ({self.row_share.get(s, 0.0):.1%} of rows)"
+            for s in STATUSES
+        )
+        out = [f"mapped {total:,} {self.vendor} coins to {self.coingecko}: {parts}"]
+        if self.overrides:
+            out.append(f"overrides from {self.overrides}")
+        if self.unknown_override_keys:
+            keys = ", ".join(self.unknown_override_keys[:5])
+            out.append(f"{len(self.unknown_override_keys)} override keys not in this data: {keys}")
+        out.append("unmatched and ambiguous coins keep their own ids (cmc:...)")
+        return out
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("listing")
+        return data
+
+    def write_csv(self, path: str | Path) -> Path:
+        """The listing as CSV: edit ``coingecko_id`` and pass it back as overrides."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.listing.to_csv(path, index=False)
+        return path
+
+
+# ------------------------------------------------------------------ candidates
+def _keys(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per vendor key: symbol, name, the name to match, rows, dates, best rank."""
+    by_key = table.groupby("asset", sort=True)
+    keys = pd.DataFrame(
+        {
+            "symbol": by_key["symbol"].last() if "symbol" in table else None,
+            "name": by_key["name"].last() if "name" in table else None,
+            "rows": by_key.size(),
+            "first_date": by_key["date"].min().dt.strftime("%Y-%m-%d"),
+            "last_date": by_key["date"].max().dt.strftime("%Y-%m-%d"),
+        }
+    )
+    keys["best_rank"] = by_key["rank"].min() if "rank" in table else np.nan
+    # Daily pages have no name: their slug (the key after "cmc:") is one.
+    slugs = keys.index.str.split(":").str[-1]
+    keys["name_norm"] = [
+        normalised(n) or normalised(s) for n, s in zip(keys["name"], slugs, strict=True)
+    ]
+    keys["symbol_norm"] = [normalised(s) for s in keys["symbol"]]
+    return keys
+
+
+def _catalogue(coingecko: pd.DataFrame) -> pd.DataFrame:
+    """One row per CoinGecko id: symbol and name, normalised, and the id normalised."""
+    by_id = coingecko.groupby("asset", sort=True)
+    cat = pd.DataFrame(
+        {
+            "cg_symbol": by_id["symbol"].last() if "symbol" in coingecko else None,
+            "cg_name": by_id["name"].last() if "name" in coingecko else None,
+        }
+    )
+    cat["symbol_norm"] = [normalised(s) for s in cat["cg_symbol"]]
+    cat["name_norm"] = [normalised(n) for n in cat["cg_name"]]
+    cat["id_norm"] = [normalised(i) for i in cat.index]
+    return cat
+
+
+def _candidates(keys: pd.DataFrame, cat: pd.DataFrame) -> pd.DataFrame:
+    """(key, cg_id) pairs sharing a symbol or a name, with the two flags."""
+    left = keys.reset_index(names="key")[["key", "symbol_norm", "name_norm"]]
+    right = cat.reset_index(names="cg_id")[["cg_id", "symbol_norm", "name_norm", "id_norm"]]
+    parts = []
+    for lcol, rcol, flag in (
+        ("symbol_norm", "symbol_norm", "by_symbol"),
+        ("name_norm", "name_norm", "by_name"),
+        ("name_norm", "id_norm", "by_name"),
+    ):
+        found = left[left[lcol] != ""].merge(right[right[rcol] != ""], left_on=lcol, right_on=rcol)
+        parts.append(found[["key", "cg_id"]].assign(**{flag: True}))
+    pairs = pd.concat(parts, ignore_index=True)
+    pairs = pairs.groupby(["key", "cg_id"], as_index=False)[["by_symbol", "by_name"]].any()
+    mine = keys["name_norm"].reindex(pairs["key"]).to_numpy()
+    theirs = cat["name_norm"].reindex(pairs["cg_id"]).to_numpy()
+    pairs["similar"] = [
+        min(len(a), len(b)) >= 3 and (a in b or b in a) for a, b in zip(mine, theirs, strict=True)
+    ]
+    sym = keys["symbol_norm"].reindex(pairs["key"]).to_numpy()
+    pairs["by_symbol"] = sym == cat["symbol_norm"].reindex(pairs["cg_id"]).to_numpy()
+    pairs["by_symbol"] &= sym != ""
+    return pairs
+
+
+def _utc(dates: pd.Series) -> pd.Series:
+    """Dates as tz-aware UTC, whether they came naive or aware."""
+    return pd.to_datetime(dates, utc=True)
+
+
+def _price_evidence(pairs: pd.DataFrame, table: pd.DataFrame, coingecko: pd.DataFrame) -> None:
+    """``shared``, ``agree`` (days) and ``ratio`` (median vendor / CoinGecko) per pair."""
+    ours = table[["asset", "date", "close"]].rename(columns={"asset": "key"})
+    ours["date"] = _utc(ours["date"])
+    ours = ours.merge(pairs[["key", "cg_id"]], on="key")
+    theirs = coingecko[["asset", "date", "close"]].rename(
+        columns={"asset": "cg_id", "close": "cg_close"}
+    )
+    theirs["date"] = _utc(theirs["date"])
+    both = ours.merge(theirs[theirs["cg_id"].isin(pairs["cg_id"])], on=["cg_id", "date"])
+    both["ratio"] = both["close"] / both["cg_close"]
+    both["ok"] = (both["ratio"] - 1).abs() <= PRICE_TOLERANCE
+    stats = both.groupby(["key", "cg_id"]).agg(
+        shared=("ok", "size"), agree=("ok", "sum"), ratio=("ratio", "median")
+    )
+    found = pd.MultiIndex.from_frame(pairs[["key", "cg_id"]])
+    for column in ("shared", "agree", "ratio"):
+        values = stats[column].reindex(found).to_numpy(dtype=float)
+        pairs[column] = np.nan_to_num(values) if column != "ratio" else values
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = pairs["agree"] / pairs["shared"]
+    pairs["price"] = np.where(
+        pairs["shared"] == 0, "unknown", np.where(share >= AGREE_SHARE, "agrees", "disagrees")
+    )
+
+
+# ------------------------------------------------------------------ decisions
+def _describe(pair: pd.Series) -> str:
+    kinds = [k for k, on in (("symbol", pair["by_symbol"]), ("name", pair["by_name"])) if on]
+    price = (
+        f"price {int(pair['agree'])}/{int(pair['shared'])} days"
+        if pair["shared"]
+        else "no shared days"
+    )
+    ratio = f", ratio {pair['ratio']:.3g}" if pair["shared"] else ""
+    return f"{pair['cg_id']} ({'+'.join(kinds)}; {price}{ratio})"
+
+
+def _decide(pairs: pd.DataFrame) -> tuple[str, str | None, str, str]:
+    """``status, coingecko id, evidence, reason`` for one key's candidate pairs."""
+    if pairs.empty:
+        return "unmatched", None, "", "no CoinGecko coin with this symbol or name"
+    both = pairs["by_symbol"] & pairs["by_name"]
+    agrees = pairs["price"] == "agrees"
+    accepted = pairs[
+        (agrees & (pairs["by_symbol"] | pairs["by_name"])) | (both & ~pairs["shared"].astype(bool))
+    ]
+    if len(accepted) > 1:
+        accepted = _narrow(accepted)
+        if len(accepted) != 1:
+            return "ambiguous", None, "", "several CoinGecko coins fit"
+    if len(accepted) == 1:
+        return "matched", accepted["cg_id"].iloc[0], _evidence(accepted.iloc[0]), ""
+    if both.any():
+        return "ambiguous", None, "", "symbol and name match but the prices disagree"
+    if (pairs["price"] == "unknown").all():
+        return "unmatched", None, "", "a candidate shares the symbol or name only, no shared days"
+    return "unmatched", None, "", "candidates share the symbol or name only; prices disagree"
+
+
+def _narrow(accepted: pd.DataFrame) -> pd.DataFrame:
+    """Of several accepted candidates, the one with the best name evidence: symbol and
+    name, else the name, else a name that contains the other ("Tether USDt" and
+    "Tether", not the bridged USDTs); none when two tie at the best level."""
+    for tier in (
+        accepted["by_symbol"] & accepted["by_name"],
+        accepted["by_name"],
+        accepted["similar"],
+    ):
+        if tier.sum() >= 1:
+            return accepted[tier] if tier.sum() == 1 else accepted.iloc[:0]
+    return accepted.iloc[:0]
+
+
+def _evidence(pair: pd.Series) -> str:
+    kinds = [k for k, on in (("symbol", pair["by_symbol"]), ("name", pair["by_name"])) if on]
+    if pair["price"] == "agrees":
+        kinds.append(f"price {int(pair['agree'])}/{int(pair['shared'])} days")
+    return "+".join(kinds)
+
+
+def _strength(pair: pd.Series) -> tuple[int, float]:
+    """How strong a claim is: the kinds of evidence, then the agreeing days."""
+    kinds = int(pair["by_symbol"]) + int(pair["by_name"]) + int(pair["price"] == "agrees")
+    return kinds, float(pair["agree"])
+
+
+def _listing(keys: pd.DataFrame, pairs: pd.DataFrame, overrides: dict[str, str]) -> pd.DataFrame:
+    """The per-key listing: status, the id each key gets, evidence, reason, candidates."""
+    by_key = {key: group for key, group in pairs.groupby("key", sort=False)}
+    empty = pairs.iloc[:0]
+    rows = []
+    for key, meta in keys.iterrows():
+        mine = by_key.get(key, empty)
+        status, cg_id, evidence, reason = _decide(mine)
+        strength = _strength(mine[mine["cg_id"] == cg_id].iloc[0]) if cg_id else (0, 0.0)
+        if key in overrides:
+            value = overrides[key]
+            status, evidence, reason = "override", "override file", ""
+            cg_id = None if value == "none" or value.startswith("cmc:") else value
+            strength = (99, 0.0)
+            own = value if value.startswith("cmc:") else key
+        else:
+            own = key
+        rows.append(
+            {
+                "key": key,
+                "symbol": meta["symbol"],
+                "name": meta["name"],
+                "status": status,
+                "asset": cg_id or own,
+                "coingecko_id": cg_id or "",
+                "evidence": evidence,
+                "reason": reason,
+                "candidates": "; ".join(_describe(p) for _, p in mine.iterrows()),
+                "rows": int(meta["rows"]),
+                "first_date": meta["first_date"],
+                "last_date": meta["last_date"],
+                "best_rank": meta["best_rank"],
+                "strength": strength,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _resolve_conflicts(listing: pd.DataFrame, table: pd.DataFrame) -> None:
+    """Two keys on one day never share an id: the stronger claim keeps it, the others
+    (all of them on a tie) keep their own id and become ambiguous. In place."""
+    while True:
+        asset_of = dict(zip(listing["key"], listing["asset"], strict=True))
+        days = pd.DataFrame({"date": table["date"].to_numpy(), "key": table["asset"].to_numpy()})
+        days["asset"] = days["key"].map(asset_of)
+        clash = days[days.duplicated(["date", "asset"], keep=False)]
+        if clash.empty:
+            return
+        for asset, group in clash.groupby("asset", sort=True):
+            involved = listing[listing["key"].isin(group["key"].unique())]
+            ranked = involved.sort_values("strength", ascending=False, kind="stable")
+            strengths = ranked["strength"].tolist()
+            keep = ranked.index[0] if strengths[0] > strengths[1] else None
+            day = pd.Timestamp(group["date"].iloc[0]).date()
+            for index, row in ranked.iterrows():
+                if index == keep:
+                    continue
+                if row["status"] == "override":
+                    others = ", ".join(k for k in ranked["key"] if k != row["key"])
+                    raise DataError(
+                        f"override {row['key']!r} -> {asset!r}: {others} also has {asset!r} on "
+                        f"{day}; two coins of one day cannot share an id"
+                    )
+                winner = f"{ranked.loc[keep, 'key']} (stronger evidence)" if keep else "a tie"
+                listing.loc[index, ["status", "asset", "coingecko_id", "evidence"]] = [
+                    "ambiguous",
+                    row["key"],
+                    "",
+                    "",
+                ]
+                listing.loc[index, "reason"] = (
+                    f"would share {asset} with {winner} on {day}: keeps its own id"
+                )
+
+
+def match_coingecko(
+    table: pd.DataFrame,
+    coingecko: pd.DataFrame,
+    *,
+    vendor: str,
+    coingecko_name: str = "CoinGecko",
+    overrides: dict[str, str] | None = None,
+    overrides_origin: str = "overrides",
+) -> tuple[pd.DataFrame, MappingReport]:
+    """Map a vendor long table's own ids (``asset``) to CoinGecko ids.
+
+    Args:
+        table: a CMC long table (:mod:`indexlab.sources.cmc`), ``asset`` holding own ids.
+        coingecko: a CoinGecko long table (``date, asset, close, symbol, name``) with
+            the same day convention as ``table``.
+        overrides: ``key -> coingecko id | 'none' | 'cmc:...'`` (:func:`indexlab.sources.identity_files.read_overrides`).
+    Returns the table with ``asset`` mapped and ``vendor_key`` (the own id) added, and
+    the report whose ``listing`` has one row per key.
+    """
+    overrides = overrides or {}
+    keys = _keys(table)
+    cat = _catalogue(coingecko)
+    check_override_ids(overrides, cat.index, overrides_origin)
+    pairs = _candidates(keys, cat)
+    _price_evidence(pairs, table, coingecko)
+    listing = _listing(keys, pairs, overrides)
+    _resolve_conflicts(listing, table)
+    listing = listing.drop(columns=["strength"]).sort_values(
+        ["status", "best_rank", "key"], kind="stable", ignore_index=True
+    )
+    report = MappingReport(vendor=vendor, coingecko=coingecko_name, overrides=None)
+    report.listing = listing.loc[:, list(LISTING_COLUMNS)]
+    rows = listing.groupby("status")["rows"].sum()
+    report.counts = {s: int((listing["status"] == s).sum()) for s in STATUSES}
+    report.row_share = {s: float(rows.get(s, 0) / max(len(table), 1)) for s in STATUSES}
+    report.unknown_override_keys = sorted(set(overrides) - set(keys.index))
+    mapped = table.copy()
+    mapped["vendor_key"] = mapped["asset"]
+    asset_of = dict(zip(listing["key"], listing["asset"], strict=True))
+    mapped["asset"] = pd.array(mapped["asset"].map(asset_of).to_numpy(), dtype="string")
+    return mapped.sort_values(["date", "asset"], kind="stable", ignore_index=True), report

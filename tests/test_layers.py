@@ -29,7 +29,8 @@ LAYERS = {
     "indexlab.paths": "base",  # names made safe as one path component
     "indexlab.cells": "base",  # text cells neutralised for spreadsheets, and restored
     "indexlab.interrupts": "base",  # Ctrl-C held until a kernel returns
-    "indexlab.fill": "base",  # a close panel filled forward, in one compiled pass
+    "indexlab.fill": "base",
+    "indexlab.scenario_defaults": "base",  # constants the CLI's help states, importing nothing  # a close panel filled forward, in one compiled pass
     # data: the Market and where it comes from
     "indexlab.market": "data",
     "indexlab.taxonomy": "data",

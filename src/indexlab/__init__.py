@@ -13,17 +13,47 @@ Beyond backtests: ``indexlab.signals`` (signal flips, price cards),
 ``indexlab.sweep(path_or_spec, market)`` (grids of strategies, one row each).
 """
 
-from indexlab import metrics, signals, sweep
-from indexlab.engine import run
+import importlib
+
 from indexlab.errors import DataError, IndexlabError, IndexlabWarning, SpecError, UniverseError
-from indexlab.market import Market
-from indexlab.report import notebook as _notebook  # noqa: F401  (how a Result shows itself)
-from indexlab.report.compare import Comparison, compare
-from indexlab.result import Result
-from indexlab.scenarios import Scenario, scenario
-from indexlab.sources import demo_market, load_market
-from indexlab.spec import Costs, Rebalance, Strategy, Universe, Weighting
 from indexlab.version import __version__
+
+# The rest is imported when first used (PEP 562), so that ``indexlab --help`` and the
+# CLI's argument errors do not wait for pandas, numba and matplotlib.
+_PUBLIC = {
+    "Comparison": "indexlab.report.compare",
+    "compare": "indexlab.report.compare",
+    "Costs": "indexlab.spec",
+    "Rebalance": "indexlab.spec",
+    "Strategy": "indexlab.spec",
+    "Universe": "indexlab.spec",
+    "Weighting": "indexlab.spec",
+    "Market": "indexlab.market",
+    "Result": "indexlab.result",
+    "Scenario": "indexlab.scenarios",
+    "scenario": "indexlab.scenarios",
+    "demo_market": "indexlab.sources",
+    "load_market": "indexlab.sources",
+    "run": "indexlab.engine",
+}
+_SUBMODULES = ("metrics", "signals", "sweep")
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"indexlab.{name}")
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'indexlab' has no attribute {name!r}")
+    importlib.import_module("indexlab.report.notebook")  # how a Result shows itself
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "Comparison",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,8 +31,8 @@ def install_presenter(presenter) -> None:
 
 
 def _presenter():
-    if not _PRESENTERS:  # only while ``indexlab`` itself is still being imported
-        raise RuntimeError("indexlab.report is not imported yet: import indexlab first")
+    if not _PRESENTERS:  # looked up by name, as pandas finds its plotting backend
+        importlib.import_module("indexlab.report.notebook")
     return _PRESENTERS[0]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib
 import sys
 import warnings
 from collections.abc import Sequence
@@ -23,17 +24,21 @@ EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
-def _parser() -> argparse.ArgumentParser:
-    from indexlab.cli import (
-        data_command,
-        report_command,
-        run_command,
-        scenario_command,
-        signals_command,
-        strategies_command,
-        sweep_command,
-    )
+_MODULES = (  # in the order --help lists their commands
+    "run_command",
+    "data_command",
+    "strategies_command",
+    "signals_command",
+    "scenario_command",
+    "report_command",
+    "sweep_command",
+)
 
+
+def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line. With ``argv``, only the command it names is built in full (its
+    options may need the library); the others are listed by name and help alone, so
+    ``indexlab --help`` answers without loading pandas or numba."""
     parser = argparse.ArgumentParser(
         prog="indexlab",
         description=(
@@ -47,16 +52,14 @@ def _parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show the Python traceback of an error"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (
-        run_command,
-        data_command,
-        strategies_command,
-        signals_command,
-        scenario_command,
-        report_command,
-        sweep_command,
-    ):
-        command.add_parser(commands)
+    modules = [importlib.import_module(f"indexlab.cli.{name}") for name in _MODULES]
+    chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), None)
+    for module in modules:
+        if argv is None or chosen in module.COMMANDS:
+            module.add_parser(commands)
+        else:
+            for name, text in module.COMMANDS.items():
+                commands.add_parser(name, help=text)
     return parser
 
 
@@ -83,7 +86,8 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser(argv)
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:

@@ -12,10 +12,17 @@ from indexlab.cli.options import BAD_PRINTS_HELP
 LIST_LIMIT = 8
 
 
+# The commands of this module and their one-line help (the command line lists them
+# without importing the rest).
+COMMANDS = {
+    "data": "import, inspect, validate and fetch market data",
+}
+
+
 def add_parser(commands: argparse._SubParsersAction) -> None:
     data = commands.add_parser(
         "data",
-        help="import, inspect, validate and fetch market data",
+        help=COMMANDS["data"],
         description="Market data: import CoinGecko histories into the long table indexlab "
         "reads, describe and validate a data file, and download histories.",
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-import pandas as pd
-
 BAD_PRINTS = ("note", "drop", "error")
 BAD_PRINTS_HELP = (
     "what to do with bad prints (a close or market cap x1000 away from the day before that "
@@ -15,8 +13,10 @@ BAD_PRINTS_HELP = (
 )
 
 
-def parse_date(text: str) -> pd.Timestamp:
-    """An argparse type: a calendar date YYYY-MM-DD."""
+def parse_date(text: str):
+    """An argparse type: a calendar date YYYY-MM-DD, as a ``pandas.Timestamp``."""
+    import pandas as pd
+
     try:
         return pd.Timestamp(dt.date.fromisoformat(text))
     except ValueError:

@@ -26,6 +26,15 @@ def _list(choices: tuple[str, ...], option: str):
     return parse
 
 
+# The commands of this module and their one-line help (the command line lists them
+# without importing the rest).
+COMMANDS = {
+    "report": "rebuild a run folder's report.html and figures",
+    "figure": "marketing figures of a run: 16:9, branded, with the disclosures",
+    "export": "a run's main tables as CSV, Parquet or an Excel workbook",
+}
+
+
 def add_parser(commands: argparse._SubParsersAction) -> None:
     _add_report(commands)
     _add_figure(commands)
@@ -35,7 +44,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _add_report(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report",
-        help="rebuild a run folder's report.html and figures",
+        help=COMMANDS["report"],
         description=(
             "Rebuild RUN_DIR/report.html and RUN_DIR/figures/*.png from the files of a run "
             "folder (no market data needed), including any sections saved in "
@@ -52,7 +61,7 @@ def _add_figure(commands: argparse._SubParsersAction) -> None:
 
     figure = commands.add_parser(
         "figure",
-        help="marketing figures of a run: 16:9, branded, with the disclosures",
+        help=COMMANDS["figure"],
         description=(
             "Write 16:9 figures of a run for a web page or a slide: a title, a subtitle, the "
             "chart, a source and period line, and the hypothetical-performance disclosure "
@@ -102,7 +111,7 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
 
     export = commands.add_parser(
         "export",
-        help="a run's main tables as CSV, Parquet or an Excel workbook",
+        help=COMMANDS["export"],
         description=(
             "Write the main tables of a run (assumptions, metrics, equity, daily returns, "
             "calendar-year and monthly returns, worst drawdowns, rebalances, weights) as CSV "

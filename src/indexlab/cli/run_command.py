@@ -9,13 +9,19 @@ from pathlib import Path
 from indexlab.cli.options import add_bad_prints, load_data
 from indexlab.errors import SpecError
 
+# The commands of this module and their one-line help (the command line lists them
+# without importing the rest).
+COMMANDS = {
+    "run": "backtest a strategy file and write a run folder",
+}
+
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     from indexlab.cli.options import parse_date
 
     run = commands.add_parser(
         "run",
-        help="backtest a strategy file and write a run folder",
+        help=COMMANDS["run"],
         description=(
             "Backtest STRATEGY (a TOML file, see strategies/) and its benchmarks over the same "
             "dates and costs. Writes equity.csv, metrics.csv, weights.csv, trades.csv, "

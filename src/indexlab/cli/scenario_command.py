@@ -5,23 +5,27 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from indexlab.cli.options import add_bad_prints, load_data
-from indexlab.cli.text import aligned
 from indexlab.errors import SpecError
-from indexlab.scenarios import (
-    DEFAULT_LOOKBACK_YEARS,
-    DEFAULT_SHARES,
-    Scenario,
-    format_amount,
-    format_price,
-)
+from indexlab.scenario_defaults import DEFAULT_LOOKBACK_YEARS, DEFAULT_SHARES
+
+if TYPE_CHECKING:
+    from indexlab.scenarios import Scenario
+
+
+# The commands of this module and their one-line help (the command line lists them
+# without importing the rest).
+COMMANDS = {
+    "scenario": "an asset's price at total crypto market cap tiers, under share cases",
+}
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     command = commands.add_parser(
         "scenario",
-        help="an asset's price at total crypto market cap tiers, under share cases",
+        help=COMMANDS["scenario"],
         description=(
             "Market-share arithmetic made explicit: price = share x total market cap / supply. "
             "For each tier and share case, prints the price and its multiple of the price on "
@@ -191,6 +195,9 @@ def _parse_targets(text: str) -> list[float]:
 
 def scenario_text(result: Scenario) -> str:
     """The terminal's view: assumptions, prices per tier and case, and the inverse."""
+    from indexlab.cli.text import aligned
+    from indexlab.scenarios import format_amount, format_price
+
     lines = [f"{result.label} at total crypto market cap tiers, as of {result.as_of.date()}"]
     lines += [f"  {key + ':':<15}{value}" for key, value in result.assumptions().items()]
     cases = [case.name for case in result.cases]

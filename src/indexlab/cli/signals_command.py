@@ -20,12 +20,19 @@ if TYPE_CHECKING:
 DEFAULT_RULE = "sma-cross:50,200"
 
 
+# The commands of this module and their one-line help (the command line lists them
+# without importing the rest).
+COMMANDS = {
+    "signals": "an asset's price card and the performance of its signal's flips",
+}
+
+
 def add_parser(commands: argparse._SubParsersAction) -> None:
     from indexlab.cli.options import parse_date
 
     signals = commands.add_parser(
         "signals",
-        help="an asset's price card and the performance of its signal's flips",
+        help=COMMANDS["signals"],
         description=(
             "Print the price context card of ASSET (price, market-cap rank, returns over 7 "
             "and 30 days, 1 year and year to date, the current signal, the return since its "

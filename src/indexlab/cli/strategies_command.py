@@ -7,11 +7,17 @@ from pathlib import Path
 
 from indexlab.errors import SpecError
 
+# The commands of this module and their one-line help (the command line lists them
+# without importing the rest).
+COMMANDS = {
+    "strategies": "list the strategy files of a folder",
+}
+
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     listing = commands.add_parser(
         "strategies",
-        help="list the strategy files of a folder",
+        help=COMMANDS["strategies"],
         description="List the strategy files (*.toml) of DIR, one line each: the name, "
         "the count and weighting rules, and the description. Every file is validated: a "
         "file that does not load is listed with its error.",

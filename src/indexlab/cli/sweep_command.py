@@ -12,20 +12,27 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from indexlab.cli.options import add_bad_prints, load_data
 from indexlab.errors import SpecError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from indexlab.market import Market
     from indexlab.sweep import SweepSpec
+
+
+# The commands of this module and their one-line help (the command line lists them
+# without importing the rest).
+COMMANDS = {
+    "sweep": "run a grid of strategy configurations",
+}
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     sweep = commands.add_parser(
         "sweep",
-        help="run a grid of strategy configurations",
+        help=COMMANDS["sweep"],
         description=(
             "Run every configuration of SWEEP (a base strategy and a grid of changes, see "
             "docs/sweeps.md) through the batched engine. Writes sweep.parquet (one row per "
@@ -188,6 +195,8 @@ def _manifest(
     seconds: float,
     summary: dict | None,
 ) -> dict:
+    import pandas as pd
+
     from indexlab.inspect import coverage_notes
 
     return {

@@ -12,6 +12,7 @@ import pandas as pd
 from indexlab.coverage import data_label
 from indexlab.errors import DataError, SpecError
 from indexlab.market import Market
+from indexlab.scenario_defaults import DEFAULT_LOOKBACK_YEARS
 from indexlab.scenarios.arithmetic import grown_supply, ordinal
 from indexlab.scenarios.model import Scenario
 from indexlab.scenarios.parsing import (
@@ -21,8 +22,6 @@ from indexlab.scenarios.parsing import (
     parse_shares,
     parse_tiers,
 )
-
-DEFAULT_LOOKBACK_YEARS = 4.0
 
 
 def total_from_assets(market: Market) -> Market:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexlab.errors import SpecError
+from indexlab.scenario_defaults import DEFAULT_SHARES
 from indexlab.scenarios.arithmetic import SUFFIXES
 
-DEFAULT_SHARES = "bear=p25,base=p50,moon=p90"
 SMALLEST_BARE_TIER = 1e6
 AS_OF = "as-of"
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from report_runs import STRATEGY_TOML, small_market_table
 
 from indexlab import cli
-from indexlab.cells import neutralise, neutralise_cells, restore
+from indexlab.cells import neutralise, neutralise_cells, restore, restore_cells
 from indexlab.export import export
 from indexlab.report import read_run
 
@@ -85,8 +85,8 @@ def test_a_neutralised_run_folder_reads_back_the_same_names(evil_run, tmp_path):
     copy = tmp_path / "run"
     shutil.copytree(evil_run, copy)
     for name in ("equity.csv", "metrics.csv", "weights.csv", "assets.csv", "trades.csv"):
-        frame = pd.read_csv(copy / name, dtype=str, keep_default_na=False)
-        neutralise_cells(frame).to_csv(copy / name, index=False)
+        frame = restore_cells(pd.read_csv(copy / name, dtype=str, keep_default_na=False))
+        neutralise_cells(frame).to_csv(copy / name, index=False)  # whatever output.py did
     assert "'" + EVIL_ID in set(pd.read_csv(copy / "weights.csv")["asset"])
     after = read_run(copy)
     assert list(after.equity.columns) == list(before.equity.columns) == [EVIL_NAME, "BTC", "TRX"]

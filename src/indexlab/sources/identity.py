@@ -318,7 +318,11 @@ def _resolve_conflicts(listing: pd.DataFrame, table: pd.DataFrame) -> None:
                         f"override {row['key']!r} -> {asset!r}: {others} also has {asset!r} on "
                         f"{day}; two coins of one day cannot share an id"
                     )
-                winner = f"{ranked.loc[keep, 'key']} (stronger evidence)" if keep else "a tie"
+                winner = (
+                    f"{ranked.loc[keep, 'key']} (stronger evidence)"
+                    if keep is not None
+                    else "a tie"
+                )
                 listing.loc[index, ["status", "asset", "coingecko_id", "evidence"]] = [
                     "ambiguous",
                     row["key"],

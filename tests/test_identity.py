@@ -121,6 +121,21 @@ def test_a_rename_is_matched_by_symbol_and_price():
     assert list(mapped["asset"]) == ["elrond-erd-2"] * 4
 
 
+def test_a_similar_name_needs_no_symbol_and_many_agreeing_days():
+    days = pd.date_range("2018-01-01", periods=40, freq="D", tz="UTC")
+    daily = pd.DataFrame({"date": days, "asset": "cmc:golem-network-tokens", "close": 1.0})
+    daily = daily.assign(symbol=None, name=None, market_cap=1.0)
+    gecko = pd.DataFrame({"date": days, "asset": "golem", "close": 1.0, "symbol": None})
+    gecko = gecko.assign(name=None)
+    _, report = match_coingecko(daily, gecko, vendor="cmc-daily")
+    assert status_of(report, "cmc:golem-network-tokens") == ("matched", "golem")
+    _, report = match_coingecko(daily.iloc[:20], gecko, vendor="cmc-daily")
+    assert status_of(report, "cmc:golem-network-tokens")[0] == "unmatched"
+    with_symbol = daily.assign(symbol="GNT")  # a snapshot key has a symbol: no similar names
+    _, report = match_coingecko(with_symbol, gecko, vendor="cmc-snapshots")
+    assert status_of(report, "cmc:golem-network-tokens")[0] == "unmatched"
+
+
 # ------------------------------------------------------------------ overrides
 def test_overrides_win_and_are_checked(tmp_path):
     cmc = cmc_table([("AAA", "Alpha", [1.0, 1.0]), ("BBB", "Beta", [2.0, 2.0])])
@@ -198,7 +213,9 @@ def test_real_daily_pages_slugs(shared_data, gecko):
     assert status_of(report, "cmc:binance-coin") == ("matched", "binancecoin")
     assert status_of(report, "cmc:bitconnect") == ("unmatched", "cmc:bitconnect")
     assert not mapped.duplicated(["date", "asset"]).any()
-    assert report.counts["matched"] == 140
+    # Without symbols, a name containing the other counts on 30+ agreeing days.
+    assert status_of(report, "cmc:golem-network-tokens") == ("matched", "golem")
+    assert report.counts["matched"] == 148
 
 
 def test_cli_maps_with_overrides_and_refuses_another_day_convention(

@@ -37,6 +37,7 @@ from indexlab.sources.identity_files import check_override_ids
 
 PRICE_TOLERANCE = 0.10  # |price ratio - 1| at most 10 % on a day counts as agreeing
 AGREE_SHARE = 0.6  # ... on at least 60 % of the shared days
+SIMILAR_MIN_DAYS = 30  # a similar name alone (no symbol to compare) needs this many days
 STATUSES = ("matched", "override", "ambiguous", "unmatched")
 LISTING_COLUMNS = (
     "key",
@@ -139,10 +140,11 @@ def _catalogue(coingecko: pd.DataFrame) -> pd.DataFrame:
 
 
 def _candidates(keys: pd.DataFrame, cat: pd.DataFrame) -> pd.DataFrame:
-    """(key, cg_id) pairs sharing a symbol or a name, with the two flags."""
+    """(key, cg_id) pairs sharing a symbol or a name (or, for keys without a symbol, a
+    name that contains the other), with the flags ``by_symbol``, ``by_name``, ``similar``."""
     left = keys.reset_index(names="key")[["key", "symbol_norm", "name_norm"]]
     right = cat.reset_index(names="cg_id")[["cg_id", "symbol_norm", "name_norm", "id_norm"]]
-    parts = []
+    parts = [_containing(left[left["symbol_norm"] == ""], right)]
     for lcol, rcol, flag in (
         ("symbol_norm", "symbol_norm", "by_symbol"),
         ("name_norm", "name_norm", "by_name"),
@@ -151,16 +153,44 @@ def _candidates(keys: pd.DataFrame, cat: pd.DataFrame) -> pd.DataFrame:
         found = left[left[lcol] != ""].merge(right[right[rcol] != ""], left_on=lcol, right_on=rcol)
         parts.append(found[["key", "cg_id"]].assign(**{flag: True}))
     pairs = pd.concat(parts, ignore_index=True)
+    for flag in ("by_symbol", "by_name"):
+        pairs[flag] = pairs[flag].fillna(False).astype(bool) if flag in pairs else False
     pairs = pairs.groupby(["key", "cg_id"], as_index=False)[["by_symbol", "by_name"]].any()
     mine = keys["name_norm"].reindex(pairs["key"]).to_numpy()
-    theirs = cat["name_norm"].reindex(pairs["cg_id"]).to_numpy()
+    names = cat["name_norm"].reindex(pairs["cg_id"]).to_numpy()
+    ids = cat["id_norm"].reindex(pairs["cg_id"]).to_numpy()
     pairs["similar"] = [
-        min(len(a), len(b)) >= 3 and (a in b or b in a) for a, b in zip(mine, theirs, strict=True)
+        _contains(a, b) or _contains(a, c) for a, b, c in zip(mine, names, ids, strict=True)
     ]
     sym = keys["symbol_norm"].reindex(pairs["key"]).to_numpy()
-    pairs["by_symbol"] = sym == cat["symbol_norm"].reindex(pairs["cg_id"]).to_numpy()
-    pairs["by_symbol"] &= sym != ""
+    pairs["by_symbol"] = (sym == cat["symbol_norm"].reindex(pairs["cg_id"]).to_numpy()) & (
+        sym != ""
+    )
+    pairs["no_symbol"] = sym == ""
     return pairs
+
+
+def _contains(a: str, b: str) -> bool:
+    """One name holds the other (``golemnetworktokens`` and ``golem``), four letters or more."""
+    return min(len(a), len(b)) >= 4 and (a in b or b in a)
+
+
+def _containing(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """Pairs whose names contain each other, for keys without a symbol (daily pages)."""
+    theirs = [
+        (cg_id, name)
+        for cg_id, *names in zip(right["cg_id"], right["name_norm"], right["id_norm"], strict=True)
+        for name in set(names)
+        if len(name) >= 4
+    ]
+    found = [
+        (key, cg_id)
+        for key, mine in zip(left["key"], left["name_norm"], strict=True)
+        if len(mine) >= 4
+        for cg_id, name in theirs
+        if mine in name or name in mine
+    ]
+    return pd.DataFrame(found, columns=["key", "cg_id"]).drop_duplicates()
 
 
 def _utc(dates: pd.Series) -> pd.Series:
@@ -195,8 +225,14 @@ def _price_evidence(pairs: pd.DataFrame, table: pd.DataFrame, coingecko: pd.Data
 
 
 # ------------------------------------------------------------------ decisions
-def _describe(pair: pd.Series) -> str:
+def _kinds(pair: dict) -> list[str]:
+    """The name evidence of a pair: symbol, name, or a similar name."""
     kinds = [k for k, on in (("symbol", pair["by_symbol"]), ("name", pair["by_name"])) if on]
+    return kinds if pair["by_name"] or not pair["similar"] else [*kinds, "similar name"]
+
+
+def _describe(pair: dict) -> str:
+    kinds = _kinds(pair)
     price = (
         f"price {int(pair['agree'])}/{int(pair['shared'])} days"
         if pair["shared"]
@@ -206,50 +242,58 @@ def _describe(pair: pd.Series) -> str:
     return f"{pair['cg_id']} ({'+'.join(kinds)}; {price}{ratio})"
 
 
-def _decide(pairs: pd.DataFrame) -> tuple[str, str | None, str, str]:
-    """``status, coingecko id, evidence, reason`` for one key's candidate pairs."""
-    if pairs.empty:
-        return "unmatched", None, "", "no CoinGecko coin with this symbol or name"
-    both = pairs["by_symbol"] & pairs["by_name"]
-    agrees = pairs["price"] == "agrees"
-    accepted = pairs[
-        (agrees & (pairs["by_symbol"] | pairs["by_name"])) | (both & ~pairs["shared"].astype(bool))
-    ]
+def _accepted(pair: dict) -> bool:
+    """Whether a candidate is accepted (module docstring). Without a symbol, a name that
+    contains the other counts when prices agree on enough days (CMC's
+    golem-network-tokens is CoinGecko's golem)."""
+    named = pair["by_symbol"] or pair["by_name"]
+    similar = pair["similar"] and pair["no_symbol"] and pair["shared"] >= SIMILAR_MIN_DAYS
+    if pair["price"] == "agrees":
+        return bool(named or similar)
+    return bool(pair["by_symbol"] and pair["by_name"] and not pair["shared"])
+
+
+def _decide(pairs: list[dict]) -> tuple[str, str | None, dict | None, str]:
+    """``status``, the accepted pair's id and the pair, and the reason, for one key."""
+    if not pairs:
+        return "unmatched", None, None, "no CoinGecko coin with this symbol or name"
+    accepted = [p for p in pairs if _accepted(p)]
     if len(accepted) > 1:
         accepted = _narrow(accepted)
         if len(accepted) != 1:
-            return "ambiguous", None, "", "several CoinGecko coins fit"
+            return "ambiguous", None, None, "several CoinGecko coins fit"
     if len(accepted) == 1:
-        return "matched", accepted["cg_id"].iloc[0], _evidence(accepted.iloc[0]), ""
-    if both.any():
-        return "ambiguous", None, "", "symbol and name match but the prices disagree"
-    if (pairs["price"] == "unknown").all():
-        return "unmatched", None, "", "a candidate shares the symbol or name only, no shared days"
-    return "unmatched", None, "", "candidates share the symbol or name only; prices disagree"
+        return "matched", accepted[0]["cg_id"], accepted[0], ""
+    if any(p["by_symbol"] and p["by_name"] for p in pairs):
+        return "ambiguous", None, None, "symbol and name match but the prices disagree"
+    if all(p["price"] == "unknown" for p in pairs):
+        return "unmatched", None, None, "a candidate shares the symbol or name only, no shared days"
+    return "unmatched", None, None, "candidates share the symbol or name only; prices disagree"
 
 
-def _narrow(accepted: pd.DataFrame) -> pd.DataFrame:
+def _narrow(accepted: list[dict]) -> list[dict]:
     """Of several accepted candidates, the one with the best name evidence: symbol and
     name, else the name, else a name that contains the other ("Tether USDt" and
     "Tether", not the bridged USDTs); none when two tie at the best level."""
     for tier in (
-        accepted["by_symbol"] & accepted["by_name"],
-        accepted["by_name"],
-        accepted["similar"],
+        lambda p: p["by_symbol"] and p["by_name"],
+        lambda p: p["by_name"],
+        lambda p: p["similar"],
     ):
-        if tier.sum() >= 1:
-            return accepted[tier] if tier.sum() == 1 else accepted.iloc[:0]
-    return accepted.iloc[:0]
+        best = [p for p in accepted if tier(p)]
+        if best:
+            return best if len(best) == 1 else []
+    return []
 
 
-def _evidence(pair: pd.Series) -> str:
-    kinds = [k for k, on in (("symbol", pair["by_symbol"]), ("name", pair["by_name"])) if on]
+def _evidence(pair: dict) -> str:
+    kinds = _kinds(pair)
     if pair["price"] == "agrees":
         kinds.append(f"price {int(pair['agree'])}/{int(pair['shared'])} days")
     return "+".join(kinds)
 
 
-def _strength(pair: pd.Series) -> tuple[int, float]:
+def _strength(pair: dict) -> tuple[int, float]:
     """How strong a claim is: the kinds of evidence, then the agreeing days."""
     kinds = int(pair["by_symbol"]) + int(pair["by_name"]) + int(pair["price"] == "agrees")
     return kinds, float(pair["agree"])
@@ -257,13 +301,15 @@ def _strength(pair: pd.Series) -> tuple[int, float]:
 
 def _listing(keys: pd.DataFrame, pairs: pd.DataFrame, overrides: dict[str, str]) -> pd.DataFrame:
     """The per-key listing: status, the id each key gets, evidence, reason, candidates."""
-    by_key = {key: group for key, group in pairs.groupby("key", sort=False)}
-    empty = pairs.iloc[:0]
+    by_key: dict[str, list[dict]] = {}
+    for pair in pairs.to_dict("records"):
+        by_key.setdefault(pair["key"], []).append(pair)
     rows = []
-    for key, meta in keys.iterrows():
-        mine = by_key.get(key, empty)
-        status, cg_id, evidence, reason = _decide(mine)
-        strength = _strength(mine[mine["cg_id"] == cg_id].iloc[0]) if cg_id else (0, 0.0)
+    for key, meta in zip(keys.index, keys.to_dict("records"), strict=True):
+        mine = by_key.get(key, [])
+        status, cg_id, chosen, reason = _decide(mine)
+        evidence = _evidence(chosen) if chosen else ""
+        strength = _strength(chosen) if chosen else (0, 0.0)
         if key in overrides:
             value = overrides[key]
             status, evidence, reason = "override", "override file", ""
@@ -282,7 +328,7 @@ def _listing(keys: pd.DataFrame, pairs: pd.DataFrame, overrides: dict[str, str])
                 "coingecko_id": cg_id or "",
                 "evidence": evidence,
                 "reason": reason,
-                "candidates": "; ".join(_describe(p) for _, p in mine.iterrows()),
+                "candidates": "; ".join(_describe(p) for p in mine),
                 "rows": int(meta["rows"]),
                 "first_date": meta["first_date"],
                 "last_date": meta["last_date"],
@@ -349,7 +395,8 @@ def match_coingecko(
         table: a CMC long table (:mod:`indexlab.sources.cmc`), ``asset`` holding own ids.
         coingecko: a CoinGecko long table (``date, asset, close, symbol, name``) with
             the same day convention as ``table``.
-        overrides: ``key -> coingecko id | 'none' | 'cmc:...'`` (:func:`indexlab.sources.identity_files.read_overrides`).
+        overrides: ``key -> coingecko id | 'none' | 'cmc:...'``
+            (:func:`indexlab.sources.identity_files.read_overrides`).
     Returns the table with ``asset`` mapped and ``vendor_key`` (the own id) added, and
     the report whose ``listing`` has one row per key.
     """

@@ -148,6 +148,9 @@ def test_overrides_win_and_are_checked(tmp_path):
     assert status_of(report, "cmc:aaa:alpha") == ("override", "cmc:aaa:alpha")
     assert status_of(report, "cmc:bbb:beta") == ("override", "zeta")
     assert report.counts["override"] == 2
+    path.write_text("key,coingecko_id  # a comment\ncmc:bbb:beta,cmc:bbb:old-beta\n")
+    mapped, _ = match_coingecko(cmc, gecko, vendor="x", overrides=read_overrides(path))
+    assert set(mapped["asset"]) == {"alpha", "cmc:bbb:old-beta"}
     path.write_text("key,coingecko_id\ncmc:aaa:alpha,nosuchcoin\n")
     with pytest.raises(DataError, match=r"override 'cmc:aaa:alpha' -> 'nosuchcoin': no CoinGecko"):
         match_coingecko(

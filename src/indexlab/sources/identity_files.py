@@ -21,6 +21,7 @@ def read_overrides(path: str | Path) -> dict[str, str]:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not a readable override file: {exc}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in ("key", "coingecko_id") if c not in frame.columns]
     if missing:
         raise DataError(

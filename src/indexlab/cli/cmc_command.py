@@ -65,9 +65,19 @@ def command_import(args: argparse.Namespace) -> int:
         frame, mapping_lines = _map(args, frame, report)
     elif args.overrides:
         print("note: --overrides has no effect without --coingecko (every coin keeps its own id)")
+    notes: list[str] = []
+    if args.bad_prints:
+        from indexlab.quality import screen_long_table
+
+        frame, notes = screen_long_table(frame, args.bad_prints, str(args.source))
+        report.rows_written = len(frame)
+    if args.coins:
+        notes.append("--coins is for CoinGecko imports; CMC files carry their own names")
     path = write_long_table(frame, args.out, report)
     for line in report.lines() + mapping_lines:
         print(line)
+    for note in notes:
+        print(f"note: {note}")
     print(f"wrote {path} in {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -43,6 +43,7 @@ from indexlab.sources import cmc_files as files
 from indexlab.sources.coingecko import DAY_CONVENTIONS
 
 CAP_BASES = ("close", "open")
+SNAPSHOT_DATE = "an integer YYYYMMDD such as 20210101"
 LIST_LIMIT = 5
 
 
@@ -148,7 +149,9 @@ def _read_snapshots(paths: list[Path]) -> pd.DataFrame:
     raw, where = rows.frame, rows.where
     frame = pd.DataFrame(
         {
-            "day": files.snapshot_dates(where, raw["snapshot_date"]),
+            "day": files.dates(
+                where, raw["snapshot_date"], "snapshot_date", "%Y%m%d", SNAPSHOT_DATE
+            ),
             "rank": files.ranks(where, raw["rank"]),
             "symbol": files.texts(where, raw["symbol"], "Symbol"),
             "name": files.texts(where, raw["name"], "Name"),
@@ -303,7 +306,7 @@ def _read_daily(paths: list[Path]) -> pd.DataFrame:
             f"{where(i)}, column 'Coin': {raw['coin'].iloc[i]!r} in the file of "
             f"{slugs[i]!r} (a daily file holds one coin, named like the file)"
         )
-    days = files.page_dates(where, raw["date"])
+    days = files.dates(where, raw["date"], "Date", "%b %d, %Y", "a date such as 'Jul 02, 2018'")
     frame = pd.DataFrame({"day": days, "key": "cmc:" + pd.Series(slugs, dtype=object)})
     again = np.asarray(pd.DataFrame({"f": rows.file_code, "d": days}).duplicated())
     if again.any():

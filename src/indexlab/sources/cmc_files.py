@@ -144,32 +144,21 @@ def texts(where: Where, text: pd.Series, column: str) -> pd.Series:
     return cells
 
 
-def snapshot_dates(where: Where, text: pd.Series) -> pd.DatetimeIndex:
-    """``snapshot_date`` as an integer YYYYMMDD (``20210101``); else an error."""
-    cells = text.astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
-    dates = pd.to_datetime(cells, format="%Y%m%d", errors="coerce")
-    bad = np.asarray(dates.isna())
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"{where(i)}, column 'snapshot_date': {text.iloc[i]!r} is not a date "
-            "written as an integer YYYYMMDD (such as 20210101)"
-        )
-    return pd.DatetimeIndex(dates)
-
-
-def page_dates(where: Where, text: pd.Series) -> pd.DatetimeIndex:
-    """The daily pages' dates (``"Jul 02, 2018"``); else an error naming the line."""
+def dates(where: Where, text: pd.Series, column: str, fmt: str, expected: str) -> pd.DatetimeIndex:
+    """A column of dates in ``fmt``; a cell that is not one is an error naming the line
+    and saying what was ``expected``."""
     cells = text.astype(str).str.strip()
-    dates = pd.to_datetime(cells, format="%b %d, %Y", errors="coerce")
-    bad = np.asarray(dates.isna())
+    if fmt == "%Y%m%d":
+        cells = cells.str.replace(r"\.0$", "", regex=True)  # 20210101.0 from a float column
+    parsed = pd.to_datetime(cells, format=fmt, errors="coerce")
+    bad = np.asarray(parsed.isna())
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{where(i)}, column 'Date': cannot parse {text.iloc[i]!r} as a date "
-            "(expected a date such as 'Jul 02, 2018')"
+            f"{where(i)}, column {column!r}: cannot parse {text.iloc[i]!r} as a date "
+            f"(expected {expected})"
         )
-    return pd.DatetimeIndex(dates)
+    return pd.DatetimeIndex(parsed)
 
 
 def ranks(where: Where, text: pd.Series) -> np.ndarray:

@@ -26,79 +26,26 @@ own id) wins over all of this. docs/vendors.md has the worked example.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from indexlab.errors import DataError
-from indexlab.sources.identity_files import check_override_ids
+from indexlab.sources.identity_files import (
+    LISTING_COLUMNS,
+    STATUSES,
+    MappingReport,
+    check_override_ids,
+)
 
 PRICE_TOLERANCE = 0.10  # |price ratio - 1| at most 10 % on a day counts as agreeing
 AGREE_SHARE = 0.6  # ... on at least 60 % of the shared days
 SIMILAR_MIN_DAYS = 30  # a similar name alone (no symbol to compare) needs this many days
-STATUSES = ("matched", "override", "ambiguous", "unmatched")
-LISTING_COLUMNS = (
-    "key",
-    "symbol",
-    "name",
-    "status",
-    "asset",
-    "coingecko_id",
-    "evidence",
-    "reason",
-    "candidates",
-    "rows",
-    "first_date",
-    "last_date",
-    "best_rank",
-)
 
 
 def normalised(text: object) -> str:
     """Lower-case letters and digits only: ``"Binance Coin"`` and ``binancecoin`` agree."""
     return "" if text is None or pd.isna(text) else re.sub(r"[^0-9a-z]", "", str(text).lower())
-
-
-@dataclass
-class MappingReport:
-    """The mapping of one vendor's keys: counts and the per-key listing."""
-
-    vendor: str
-    coingecko: str
-    counts: dict[str, int] = field(default_factory=dict)
-    row_share: dict[str, float] = field(default_factory=dict)
-    overrides: str | None = None
-    unknown_override_keys: list[str] = field(default_factory=list)
-    listing: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
-
-    def lines(self) -> list[str]:
-        total = sum(self.counts.values())
-        parts = ", ".join(
-            f"{self.counts.get(s, 0):,} {s} ({self.row_share.get(s, 0.0):.1%} of rows)"
-            for s in STATUSES
-        )
-        out = [f"mapped {total:,} {self.vendor} coins to {self.coingecko}: {parts}"]
-        if self.overrides:
-            out.append(f"overrides from {self.overrides}")
-        if self.unknown_override_keys:
-            keys = ", ".join(self.unknown_override_keys[:5])
-            out.append(f"{len(self.unknown_override_keys)} override keys not in this data: {keys}")
-        out.append("unmatched and ambiguous coins keep their own ids (cmc:...)")
-        return out
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data.pop("listing")
-        return data
-
-    def write_csv(self, path: str | Path) -> Path:
-        """The listing as CSV: edit ``coingecko_id`` and pass it back as overrides."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.listing.to_csv(path, index=False)
-        return path
 
 
 # ------------------------------------------------------------------ candidates

@@ -1,13 +1,72 @@
-"""The files of identity across vendors: the user's override file and the CoinGecko
-table to map to (:mod:`indexlab.sources.identity` does the mapping)."""
+"""The files of identity across vendors: the mapping report and its listing, the user's
+override file and the CoinGecko table to map to (:mod:`indexlab.sources.identity` does
+the mapping)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from indexlab.errors import DataError
+
+STATUSES = ("matched", "override", "ambiguous", "unmatched")
+LISTING_COLUMNS = (
+    "key",
+    "symbol",
+    "name",
+    "status",
+    "asset",
+    "coingecko_id",
+    "evidence",
+    "reason",
+    "candidates",
+    "rows",
+    "first_date",
+    "last_date",
+    "best_rank",
+)
+
+
+@dataclass
+class MappingReport:
+    """The mapping of one vendor's keys: counts and the per-key listing."""
+
+    vendor: str
+    coingecko: str
+    counts: dict[str, int] = field(default_factory=dict)
+    row_share: dict[str, float] = field(default_factory=dict)
+    overrides: str | None = None
+    unknown_override_keys: list[str] = field(default_factory=list)
+    listing: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    def lines(self) -> list[str]:
+        total = sum(self.counts.values())
+        parts = ", ".join(
+            f"{self.counts.get(s, 0):,} {s} ({self.row_share.get(s, 0.0):.1%} of rows)"
+            for s in STATUSES
+        )
+        out = [f"mapped {total:,} {self.vendor} coins to {self.coingecko}: {parts}"]
+        if self.overrides:
+            out.append(f"overrides from {self.overrides}")
+        if self.unknown_override_keys:
+            keys = ", ".join(self.unknown_override_keys[:5])
+            out.append(f"{len(self.unknown_override_keys)} override keys not in this data: {keys}")
+        out.append("unmatched and ambiguous coins keep their own ids (cmc:...)")
+        return out
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("listing")
+        return data
+
+    def write_csv(self, path: str | Path) -> Path:
+        """The listing as CSV: edit ``coingecko_id`` and pass it back as overrides."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.listing.to_csv(path, index=False)
+        return path
 
 
 def read_overrides(path: str | Path) -> dict[str, str]:

@@ -161,6 +161,30 @@ def test_snapshot_quirks_counted(tmp_path):
     assert "dropped 1 rows: 1 without a valid Price" in text
 
 
+def test_keys_fold_spelling_but_keep_other_scripts_apart(tmp_path):
+    path = snapshot_file(
+        tmp_path / "snap.csv",
+        [
+            "1,Tether Gold,XAUT,1,1,1,1,0,0,0,20230701",
+            "1,Tether Gold,XAUt,1,1,1,1,0,0,0,20230801",  # one coin, case of the symbol
+            "2,比特,ZZ,1,1,1,1,0,0,0,20230701",
+            "3,以太,ZZ,1,1,1,1,0,0,0,20230701",  # two coins whose names have no latin letter
+        ],
+    )
+    frame, report = import_cmc_snapshots(path)
+    keys = sorted(set(frame["asset"]))
+    assert keys[0] == "cmc:xaut:tether-gold" and len(keys) == 3
+    assert all(k.startswith("cmc:zz:u") for k in keys[1:])
+    assert report.shared_symbols == ["20230701 ZZ: 比特 | 以太"]
+
+
+def test_unknown_choices_fail_before_reading(tmp_path):
+    with pytest.raises(DataError, match=r"day convention 'close' is not one of snapshot, previous"):
+        import_cmc_snapshots(tmp_path / "nothing", day_convention="close")
+    with pytest.raises(DataError, match=r"cap basis 'mid' is not one of close, open"):
+        import_cmc_daily(tmp_path / "nothing", cap_basis="mid")
+
+
 def test_daily_quirks_counted(tmp_path):
     folder = tmp_path / "coins"
     daily_file(
@@ -270,7 +294,8 @@ def test_cli_import_writes_a_loadable_long_table(tmp_path, capsys):
         ["1,Alpha,AAA,1000,10,100,5,0,0,0,20210101", "1,Alpha,AAA,1100,11,100,5,0,0,0,20210201"],
     )
     out = tmp_path / "cmc.parquet"
-    assert cli.main(["data", "import", "cmc-snapshots", str(path), "--out", str(out)]) == 0
+    args = ["data", "import", "cmc-snapshots", str(path), "--out", str(out), "--bad-prints", "drop"]
+    assert cli.main(args) == 0
     printed = capsys.readouterr().out
     assert "wrote 2 rows for 1 coins, 2021-01-02 .. 2021-02-02" in printed
     market = load_market(out)

@@ -31,6 +31,7 @@ vendors are the same moment.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -125,8 +126,10 @@ def _listing(title: str, items: list[str]) -> list[str]:
 
 
 def slug(text: str) -> str:
-    """Lower-case letters and digits, other runs turned into one ``-``."""
-    return re.sub(r"[^0-9a-z]+", "-", str(text).lower()).strip("-") or "x"
+    """Lower-case letters and digits, other runs turned into one ``-``; a text without
+    any (a name in another script) becomes ``u`` and a short hash of it, never empty."""
+    found = re.sub(r"[^0-9a-z]+", "-", str(text).lower()).strip("-")
+    return found or "u" + hashlib.sha256(str(text).encode()).hexdigest()[:8]
 
 
 def snapshot_key(symbol: str, name: str) -> str:
@@ -134,12 +137,18 @@ def snapshot_key(symbol: str, name: str) -> str:
     return f"cmc:{slug(symbol)}:{slug(name)}"
 
 
+def _check_choices(day_convention: str, cap_basis: str = "close") -> None:
+    """An unknown day convention or cap basis fails before any file is read."""
+    for what, value, valid in (
+        ("day convention", day_convention, DAY_CONVENTIONS),
+        ("cap basis", cap_basis, CAP_BASES),
+    ):
+        if value not in valid:
+            raise DataError(f"{what} {value!r} is not one of {', '.join(valid)}")
+
+
 def _labels(days: pd.DatetimeIndex, day_convention: str) -> pd.DatetimeIndex:
     """The long table's date of a CMC close of ``days`` (module docstring)."""
-    if day_convention not in DAY_CONVENTIONS:
-        raise DataError(
-            f"day convention {day_convention!r} is not one of {', '.join(DAY_CONVENTIONS)}"
-        )
     return days + pd.Timedelta(days=1) if day_convention == "snapshot" else days
 
 
@@ -232,7 +241,7 @@ def import_cmc_snapshots(
     Map the ids to CoinGecko's with :func:`indexlab.sources.identity.match_coingecko`.
     """
     source = Path(source)
-    _labels(pd.DatetimeIndex([]), day_convention)  # an unknown convention fails first
+    _check_choices(day_convention)
     paths = files.csv_files(source, "CoinMarketCap snapshot CSVs")
     report = CmcImportReport(
         source=str(source), vendor="cmc-snapshots", day_convention=day_convention
@@ -360,7 +369,7 @@ def import_cmc_daily(
     none) and the report. ``cap_basis``: ``"close"`` or ``"open"`` (module docstring).
     """
     source = Path(source)
-    _labels(pd.DatetimeIndex([]), day_convention)
+    _check_choices(day_convention, cap_basis)
     if source.is_file():
         raise DataError(f"{source}: a file; expected the folder of <cmc-slug>.csv.gz files")
     paths = files.csv_files(source, "CoinMarketCap daily pages, <cmc-slug>.csv.gz")
@@ -368,8 +377,6 @@ def import_cmc_daily(
     report.files = len(paths)
     frame = _read_daily(paths)
     report.rows_read = len(frame)
-    if cap_basis not in CAP_BASES:
-        raise DataError(f"cap basis {cap_basis!r} is not one of {', '.join(CAP_BASES)}")
     frame = _apply_value_rules(frame, report, "Close")
     _rescale_caps(frame, report, cap_basis)
     _date_gaps(frame, report)

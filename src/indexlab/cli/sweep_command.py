@@ -71,9 +71,25 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="the two grid keys of the heatmap (default: the file's heatmap, else its first "
         "two varied keys); rerunning with another pair only redraws, the rows are saved",
     )
+    sweep.add_argument(
+        "--start",
+        type=_date,
+        metavar="DATE",
+        help="first date of every configuration, YYYY-MM-DD (overrides the base's start; a "
+        "'start' in the grid still wins)",
+    )
+    sweep.add_argument(
+        "--end", type=_date, metavar="DATE", help="last date of every configuration, YYYY-MM-DD"
+    )
     sweep.add_argument("--fresh", action="store_true", help="discard saved rows and start over")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or tables")
     sweep.set_defaults(handler=command_sweep)
+
+
+def _date(text: str):
+    from indexlab.cli.options import parse_date
+
+    return parse_date(text)
 
 
 def command_sweep(args: argparse.Namespace) -> int:
@@ -126,6 +142,12 @@ def _spec(args: argparse.Namespace) -> SweepSpec:
         spec = replace(spec, metric=args.metric)
     if args.top is not None:
         spec = replace(spec, top=args.top)
+    if args.start is not None or args.end is not None:
+        start = args.start if args.start is not None else spec.base.start
+        end = args.end if args.end is not None else spec.base.end
+        if start is not None and end is not None and end < start:
+            raise SpecError(f"--end {end.date()} is before start {start.date()}")
+        spec = replace(spec, base=spec.base.replace(start=start, end=end))
     if args.heatmap:
         keys = tuple(k.strip() for k in args.heatmap.split(","))
         if len(keys) != 2:
@@ -155,13 +177,32 @@ def _write_heatmap(spec: SweepSpec, table: pd.DataFrame, market: Market, out: Pa
         spec.metric,
         title=f"{spec.name}: {y} x {x}",
         footer=(
-            f"Data: {data_label(market)}  ·  base strategy {spec.base.name}  ·  {len(table)} "
-            "configurations  ·  N = 365, risk-free rate 0"
+            f"Data: {data_label(market)}  ·  {_period_text(spec, market)}  ·  base strategy "
+            f"{spec.base.name}  ·  {len(table)} configurations  ·  N = 365, risk-free rate 0"
+            f"{_survivorship_text(market)}"
         ),
         synthetic=market.synthetic,
         counts=counts,
     )
     (out / "heatmap.png").write_bytes(figure_png(figure))
+
+
+def _period_text(spec: SweepSpec, market: Market) -> str:
+    start = spec.base.start if spec.base.start is not None else market.dates[0]
+    end = spec.base.end if spec.base.end is not None else market.dates[-1]
+    return f"Period: {start.date()} to {end.date()}"
+
+
+def _survivorship_text(market: Market) -> str:
+    """The survivorship caveat for a figure's footer, when the data call for it."""
+    from indexlab.coverage import survivorship_notes
+
+    if not survivorship_notes(market):
+        return ""
+    return (
+        "\nSurvivorship bias: the data hold only coins alive when they were downloaded; "
+        "coins that died are missing, which flatters every configuration."
+    )
 
 
 def _write_entry_study(spec: SweepSpec, market: Market, out: Path) -> dict | None:
@@ -180,7 +221,7 @@ def _write_entry_study(spec: SweepSpec, market: Market, out: Path) -> dict | Non
         title=f"{spec.base.name}: every start date",
         # The entry study runs the base strategy alone: the sweep's count does not apply.
         footer=f"Data: {data_label(market)}  ·  strategy {spec.base.name}  ·  "
-        "N = 365, risk-free rate 0",
+        f"N = 365, risk-free rate 0{_survivorship_text(market)}",
         synthetic=market.synthetic,
     )
     (out / "entry_study.png").write_bytes(figure_png(figure))
@@ -208,6 +249,13 @@ def _manifest(
             for k, values in spec.grid.items()
         },
         "constraints": list(spec.constraints),
+        # The period every configuration asked for (a run starts later when lag_days or
+        # the data require it); None: from the data's first or to its last date.
+        "period": {
+            "start": None if spec.base.start is None else str(spec.base.start.date()),
+            "end": None if spec.base.end is None else str(spec.base.end.date()),
+        },
+        "data_dates": {"first": str(market.dates[0].date()), "last": str(market.dates[-1].date())},
         "configurations": len(table),
         "errors": int(table["error"].notna().sum()),
         "metric": spec.metric,
@@ -229,12 +277,23 @@ def _manifest(
 def _print_summary(
     manifest: dict, seconds: float, spec: SweepSpec, top: pd.DataFrame, market: Market, out: Path
 ) -> None:
-    shown = top[["config_id", *spec.grid, spec.metric, "cagr", "max_drawdown"]]
+    from indexlab.report.tearsheet import format_metric
+
+    metrics = list(dict.fromkeys([spec.metric, "cagr", "max_drawdown"]))
+    shown = top[["config_id", *spec.grid, *metrics, "same_as"]].head(10).copy()
+    for column in metrics:
+        shown[column] = [format_metric(column, v) for v in shown[column]]
+    shown["same_as"] = shown["same_as"].fillna("")
+    for column in spec.grid:  # a key left unset prints as in a sweep file
+        shown[column] = shown[column].astype(object).where(shown[column].notna(), "none")
+    period, data = manifest["period"], manifest["data_dates"]
     print(
         f"\n{spec.name}: {manifest['configurations']} configurations in "
-        f"{seconds:.1f} s ({manifest['errors']} with errors); best by {spec.metric}:"
+        f"{seconds:.1f} s ({manifest['errors']} with errors), "
+        f"{period['start'] or data['first']} to {period['end'] or data['last']}; "
+        f"best by {spec.metric}:"
     )
-    print(shown.head(10).to_string(index=False))
+    print(shown.to_string(index=False))
     for note in manifest["notes"]:
         print(f"  note: {note}")
     summary = manifest["entry_study"]

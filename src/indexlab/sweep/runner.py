@@ -29,6 +29,7 @@ from indexlab.sweep.batch import MEMO_SHARE, chunk_size, run_configs
 from indexlab.sweep.spec import Config, SweepSpec
 
 PARTS = "parts"
+FINGERPRINT = "sweep-of.json"  # in PARTS: what the saved rows were computed for
 RESULT = "sweep.parquet"
 EXECUTORS = ("local", "dask", "dask-local")
 _UNITS = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
@@ -122,6 +123,54 @@ def _remove_stale_temporaries(out: Path) -> None:
         for _, path in stale_temporaries(folder, r"part-[0-9a-f]+\.parquet|sweep\.parquet"):
             if path.is_file():
                 path.unlink(missing_ok=True)
+
+
+def fingerprint(spec: SweepSpec, market: Market) -> dict[str, str]:
+    """What saved rows depend on: the base strategy (its period included), the grid and
+    constraints, and the data (source, dates, assets and a checksum of the closes)."""
+    import numpy as np
+
+    return {
+        "base": repr(spec.base),
+        "grid": repr(sorted((k, tuple(map(repr, v))) for k, v in spec.grid.items())),
+        "constraints": repr(tuple(spec.constraints)),
+        "data": f"{market.source} | {market.dates[0].date()}..{market.dates[-1].date()} | "
+        f"{len(market.asset_ids)} assets | {float(np.nansum(market.close_values)):.17g}",
+    }
+
+
+def _claim_parts(out: Path, spec: SweepSpec, market: Market) -> None:
+    """Resume only rows of the same sweep on the same data: ``parts/sweep-of.json``
+    records what they were computed for; other rows there are an error, not a resume."""
+    import json
+
+    mark = out / PARTS / FINGERPRINT
+    wanted = fingerprint(spec, market)
+    if mark.is_file():
+        try:
+            saved = json.loads(mark.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            saved = {}
+        changed = [k for k in wanted if saved.get(k) != wanted[k]]
+        if changed:
+            raise SpecError(
+                f"{out}: its saved rows come from another sweep ({', '.join(changed)} "
+                "changed): rerun with --fresh (indexlab sweep) or delete "
+                f"{out / PARTS} to start over, or choose another --out"
+            )
+        return
+
+
+def _mark_parts(out: Path, spec: SweepSpec, market: Market) -> None:
+    """Record what the rows about to be saved are computed for (with the first of them;
+    rows saved before fingerprints were recorded are resumed as before)."""
+    import json
+
+    mark = out / PARTS / FINGERPRINT
+    if mark.is_file() or any((out / PARTS).glob("part-*.parquet")):
+        return
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    mark.write_text(json.dumps(fingerprint(spec, market), indent=1) + "\n", encoding="utf-8")
 
 
 def read_parts(out: Path) -> pd.DataFrame:
@@ -236,6 +285,8 @@ def sweep(
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:
         _remove_stale_temporaries(out_dir)
+    if out_dir is not None:
+        _claim_parts(out_dir, spec, market)
     done = read_parts(out_dir) if out_dir is not None else pd.DataFrame()
     done_ids = set(done["config_id"]) if len(done) else set()
     todo = sorted((c for c in configs if c.id not in done_ids), key=_locality)
@@ -246,6 +297,7 @@ def sweep(
     results = [done] if len(done) else []
     for number, frame in runner.run(market, chunks, memory_bytes):
         if out_dir is not None:
+            _mark_parts(out_dir, spec, market)
             _write_atomic(frame, out_dir / PARTS / f"part-{chunks[number][0].id}.parquet")
         results.append(frame)
         bar.advance(len(chunks[number]))
@@ -259,10 +311,26 @@ def sweep(
         raise IndexlabError(
             f"sweep: {len(missing)} configurations have no result (first {missing[0]})"
         )
-    table = table.loc[order].reset_index()
+    table = mark_equivalents(table.loc[order].reset_index())
     if out_dir is not None:
         _write_atomic(table, out_dir / RESULT)
     return table
+
+
+def mark_equivalents(table: pd.DataFrame) -> pd.DataFrame:
+    """``same_as``: for a configuration whose every metric equals an earlier one's (to
+    10 significant digits; equal weights under caps that never bind, say), the id of
+    the first such configuration; empty otherwise."""
+    from indexlab.metrics import METRIC_COLUMNS
+
+    table = table.drop(columns="same_as", errors="ignore")
+    columns = [c for c in METRIC_COLUMNS if c in table]
+    ok = table["error"].isna() if "error" in table else pd.Series(True, index=table.index)
+    rounded = table.loc[ok, columns].apply(lambda c: c.map(lambda v: f"{v:.10g}"))
+    key = rounded.agg("|".join, axis=1)
+    first = table.loc[ok, "config_id"].groupby(key).transform("first")
+    same = first.where(first != table.loc[ok, "config_id"])
+    return table.assign(same_as=same.reindex(table.index).astype(object))
 
 
 def best(table: pd.DataFrame, metric: str, top: int) -> pd.DataFrame:

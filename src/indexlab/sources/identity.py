@@ -17,8 +17,9 @@ or, without shared dates, when both symbol and name match. Keys without a symbol
 daily pages) also take candidates whose name contains theirs or is contained in it,
 accepted when prices agree on at least :data:`SIMILAR_MIN_DAYS` days. One accepted
 candidate (or, of several, the one that alone has the best name evidence: symbol and
-name, else name, else a containing name) is a **match**; several are **ambiguous**; none is **unmatched** (ambiguous when a symbol-and-name candidate was
-refused for its prices, so that a person looks). Two keys on the same day never share
+name, else name, else a containing name) is a **match**; several are **ambiguous**;
+none is **unmatched** (ambiguous when a symbol-and-name candidate was refused for its
+prices, so that a person looks). Two keys on the same day never share
 an id: the weaker claim (less evidence, then fewer agreeing days) keeps its own id and
 is listed as ambiguous. Unmatched and ambiguous keys keep their own id. An override
 file (``key,coingecko_id``; ``none`` keeps the own id, a ``cmc:`` value names another

@@ -99,3 +99,14 @@ def test_excel_without_openpyxl_is_one_clear_error(run_folder, tmp_path, monkeyp
     monkeypatch.setitem(sys.modules, "openpyxl", None)  # as if it were not installed
     with pytest.raises(indexlab.IndexlabError, match=r"pip install 'indexlab\[export\]'"):
         to_excel(run_folder, tmp_path / "x.xlsx")
+
+
+@pytest.mark.parametrize(("name", "stem"), [("CON", "CON_"), ("a/../b", "a_._b"), ("...", "run")])
+def test_the_workbook_name_is_one_safe_file_name(run_folder, tmp_path, name, stem):
+    import dataclasses
+
+    from indexlab.report import read_run
+
+    data = dataclasses.replace(read_run(run_folder), name=name)
+    written = export(data, tmp_path, formats=("xlsx",))
+    assert written == [tmp_path / f"{stem}.xlsx"]

@@ -37,8 +37,11 @@ def evil_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("evil-runs") / "evil"
     args = ["run", str(strategy), "--data", str(inputs / "market.csv"), "--out", str(out)]
     assert cli.main([*args, "--quiet"]) == 0
-    held = pd.read_csv(out / "weights.csv")["asset"].map(restore)
-    assert {EVIL_ID, MINUS_ID} <= set(held)  # the run holds both
+    written = pd.read_csv(out / "weights.csv")["asset"]
+    # The run folder's CSVs are neutralised too, and read back to the same names.
+    assert {"'" + EVIL_ID, "'" + MINUS_ID} <= set(written)
+    assert {EVIL_ID, MINUS_ID} <= set(written.map(restore))  # the run holds both
+    assert f"'{EVIL_NAME}" in (out / "equity.csv").read_text(encoding="utf-8").splitlines()[0]
     return out
 
 

@@ -12,7 +12,6 @@ every table but the daily weights, which are large (CSV and Parquet have them).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pandas as pd
 
 from indexlab.cells import FORMULA_STARTS, neutralise_cells
 from indexlab.errors import IndexlabError
+from indexlab.paths import safe_component
 from indexlab.report import tables
 from indexlab.report.rundata import RunData, as_run_data
 from indexlab.result import Result
@@ -164,6 +164,6 @@ def export(
         elif fmt == "parquet":
             written += to_parquet(data, out_dir / "parquet")
         else:
-            stem = re.sub(r"[^\w.-]+", "-", data.name).strip("-.") or "run"
+            stem = safe_component(data.name, fallback="run")
             written.append(to_excel(data, out_dir / f"{stem}.xlsx"))
     return written

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from indexlab import report
+from indexlab.cells import neutralise_cells
 from indexlab.errors import IndexlabError
 from indexlab.paths import umask_mode
 from indexlab.report.rundata import ASSETS, DAILY_WEIGHTS, MANIFEST, held_assets
@@ -78,11 +79,12 @@ def manifest(result: Result, *, run_seconds: float | None = None) -> dict:
 def _write_tables(result: Result, folder: Path) -> None:
     equity = result.equity.copy()
     equity.index = equity.index.strftime("%Y-%m-%d")
-    equity.to_csv(folder / "equity.csv", index_label="date", float_format="%.12g")
-    result.metrics().to_csv(folder / "metrics.csv", index_label="portfolio", float_format="%.10g")
+    neutralise_cells(equity).to_csv(folder / "equity.csv", index_label="date", float_format="%.12g")
+    metrics = neutralise_cells(result.metrics())
+    metrics.to_csv(folder / "metrics.csv", index_label="portfolio", float_format="%.10g")
     weights = result.weights_long.copy()
     weights["date"] = weights["date"].dt.strftime("%Y-%m-%d")
-    weights.to_csv(folder / "weights.csv", index=False, float_format="%.12g")
+    neutralise_cells(weights).to_csv(folder / "weights.csv", index=False, float_format="%.12g")
     columns = [
         "turnover",
         "turnover_two_way",
@@ -95,13 +97,15 @@ def _write_tables(result: Result, folder: Path) -> None:
     trades = result.trades[columns]
     trades = trades.copy()
     trades.index = trades.index.strftime("%Y-%m-%d")
-    trades.to_csv(folder / "trades.csv", index_label="date", float_format="%.12g")
+    neutralise_cells(trades).to_csv(folder / "trades.csv", index_label="date", float_format="%.12g")
     liquidations = result.liquidations.copy()
     for column in ("date", "last_valid_date"):
         liquidations[column] = pd.DatetimeIndex(liquidations[column]).strftime("%Y-%m-%d")
-    liquidations.to_csv(folder / "liquidations.csv", index=False, float_format="%.12g")
+    neutralise_cells(liquidations).to_csv(
+        folder / "liquidations.csv", index=False, float_format="%.12g"
+    )
     _write_daily_weights(result, folder)
-    held_assets(result).to_csv(folder / ASSETS, index=False)
+    neutralise_cells(held_assets(result)).to_csv(folder / ASSETS, index=False)
 
 
 def _write_daily_weights(result: Result, folder: Path) -> None:

@@ -222,6 +222,18 @@ def rebalance_figure(run: Run, brand: Brand = HOUSE) -> Figure:
     return figure
 
 
+# The tearsheet's figures by kind: what report.html shows and ``result.plot(kind)`` draws.
+BY_KIND = {
+    "growth": growth_figure,
+    "drawdown": drawdown_figure,
+    "rolling": rolling_figure,
+    "annual": annual_figure,
+    "monthly": monthly_figure,
+    "allocation": allocation_figure,
+    "rebalances": rebalance_figure,
+}
+
+
 def figure_png(figure: Figure, dpi: float = style.DPI) -> bytes:
     """The figure as PNG bytes, at the house resolution unless told otherwise."""
     buffer = io.BytesIO()

@@ -18,15 +18,7 @@ from indexlab.report import figures
 from indexlab.report.tearsheet import METRIC_FORMATS, format_metric
 from indexlab.result import Result, install_presenter
 
-PLOTS = {
-    "growth": figures.growth_figure,
-    "drawdown": figures.drawdown_figure,
-    "rolling": figures.rolling_figure,
-    "annual": figures.annual_figure,
-    "monthly": figures.monthly_figure,
-    "allocation": figures.allocation_figure,
-    "rebalances": figures.rebalance_figure,
-}
+PLOTS = figures.BY_KIND
 
 _STYLE = (
     "<style>.indexlab-result table{border-collapse:collapse;margin:4px 0 10px}"

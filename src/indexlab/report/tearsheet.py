@@ -96,15 +96,7 @@ FIGURES = (  # (file stem, alt text); allocation only when the run has daily wei
     ("allocation", "Allocation of the strategy over time"),
     ("rebalances", "Constituents, turnover and cost at each rebalance"),
 )
-_MAKERS = {
-    "growth": figures.growth_figure,
-    "drawdown": figures.drawdown_figure,
-    "rolling": figures.rolling_figure,
-    "annual": figures.annual_figure,
-    "monthly": figures.monthly_figure,
-    "allocation": figures.allocation_figure,
-    "rebalances": figures.rebalance_figure,
-}
+_MAKERS = figures.BY_KIND
 
 
 def write_report(

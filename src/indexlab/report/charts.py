@@ -288,14 +288,10 @@ def draw_monthly(ax: Axes, monthly: pd.DataFrame, yearly: pd.Series, brand: Bran
 
 def draw_allocation(ax: Axes, bands: pd.DataFrame, brand: Brand) -> None:
     """Stacked areas of the largest holdings, then "other" and "cash", summing to 100%."""
-    colors = []
-    for k, name in enumerate(bands.columns):
-        if name == tables.OTHER:
-            colors.append(style.OTHER_COLOR)
-        elif name == tables.CASH:
-            colors.append(style.CASH_COLOR)
-        else:
-            colors.append(style.HOLDING_COLORS[k % len(style.HOLDING_COLORS)])
+    neutral = {tables.OTHER: style.OTHER_COLOR, tables.CASH: style.CASH_COLOR}
+    holdings = sum(name not in neutral for name in bands.columns)
+    palette = iter(style.allocation_colors(holdings, avoid=brand_colors(brand)))
+    colors = [neutral[name] if name in neutral else next(palette) for name in bands.columns]
     ax.stackplot(
         bands.index,
         bands.to_numpy(dtype=np.float64).T,
@@ -310,6 +306,11 @@ def draw_allocation(ax: Axes, bands: pd.DataFrame, brand: Brand) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{round(v * 100, 6):g}%"))
     date_axis(ax, bands.index)
     ax.grid(False, axis="x")
+
+
+def brand_colors(brand: Brand) -> tuple[str, ...]:
+    """The colours that mean a portfolio: the strategy's and the benchmarks'."""
+    return (brand.strategy, *brand.benchmarks)
 
 
 def legend_right(ax: Axes, brand: Brand, size: float = style.LEGEND_SIZE) -> None:

@@ -7,8 +7,12 @@ the report changes nothing else in the user's session.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 FIGSIZE_IN = (10.0, 5.6)
@@ -37,20 +41,24 @@ GRID = "#e3e5e8"
 SPINE = "#b9bdc2"
 SYNTHETIC_COLOR = "#b3261e"
 SYNTHETIC_BACKGROUND = "#fdecea"
-# Allocation bands: the ten largest holdings (distinct, colour-blind-aware), then
-# "other" and "cash" in neutral tones so they read as the remainder.
+# Allocation bands: the ten largest holdings. A band is an asset, not a portfolio, so
+# no band takes the strategy's colour or a benchmark's (BTC held in the strategy's blue
+# would read as the strategy): every colour here is at least ALLOCATION_MIN_DISTANCE
+# (CIELAB delta E) from those and from each other. "other" and "cash" follow in neutral
+# tones so they read as the remainder.
 HOLDING_COLORS = (
-    "#1f5a99",
-    "#e08a2c",
-    "#4c9a6a",
-    "#c0504d",
-    "#8064a2",
-    "#3fa0b8",
-    "#b7a33b",
-    "#d46fa6",
-    "#7b6a58",
-    "#8fb3de",
+    "#00838f",  # teal
+    "#e65100",  # burnt orange
+    "#4a148c",  # deep purple
+    "#9ccc65",  # lime
+    "#ad1457",  # raspberry
+    "#f2c12e",  # yellow
+    "#1b5e20",  # forest green
+    "#26c6da",  # cyan
+    "#6d4c41",  # brown
+    "#f06292",  # pink
 )
+ALLOCATION_MIN_DISTANCE = 20.0  # delta E 1976: clearly another colour side by side
 OTHER_COLOR = "#c9ccd1"
 CASH_COLOR = "#efe6d2"
 
@@ -72,6 +80,39 @@ LEGEND_ROW_CHARS = 115  # at LEGEND_SIZE, label characters that fit one row of t
 def benchmark_color(position: int) -> str:
     """The colour of the ``position``-th benchmark (0-based), cycling if there are many."""
     return BENCHMARK_COLORS[position % len(BENCHMARK_COLORS)]
+
+
+def color_distance(first: str, second: str) -> float:
+    """CIELAB delta E (1976) between two colours: about 2 is just noticeable, 20 and
+    more reads as another colour."""
+    lab = [_lab(color) for color in (first, second)]
+    return float(np.linalg.norm(lab[0] - lab[1]))
+
+
+def _lab(color: str) -> np.ndarray:
+    """sRGB (D65) to CIELAB."""
+    rgb = np.array(to_rgb(color))
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = _SRGB_TO_XYZ @ linear / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+_SRGB_TO_XYZ = np.array(
+    [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]
+)
+
+
+def allocation_colors(n: int, avoid: Sequence[str] = ()) -> list[str]:
+    """``n`` colours for allocation bands from :data:`HOLDING_COLORS`, leaving out any
+    within :data:`ALLOCATION_MIN_DISTANCE` of ``avoid`` (a brand's strategy and
+    benchmark colours), cycling when more bands than colours are asked for."""
+    palette = [
+        color
+        for color in HOLDING_COLORS
+        if all(color_distance(color, other) >= ALLOCATION_MIN_DISTANCE for other in avoid)
+    ] or list(HOLDING_COLORS)
+    return [palette[k % len(palette)] for k in range(n)]
 
 
 def new_figure(

@@ -46,17 +46,17 @@ SYNTHETIC_BACKGROUND = "#fdecea"
 # would read as the strategy): every colour here is at least ALLOCATION_MIN_DISTANCE
 # (CIELAB delta E) from those and from each other. "other" and "cash" follow in neutral
 # tones so they read as the remainder.
-HOLDING_COLORS = (
+HOLDING_COLORS = (  # the largest holdings first: hues unlike any portfolio's
     "#00838f",  # teal
-    "#e65100",  # burnt orange
     "#4a148c",  # deep purple
-    "#9ccc65",  # lime
     "#ad1457",  # raspberry
-    "#f2c12e",  # yellow
+    "#9ccc65",  # lime
     "#1b5e20",  # forest green
     "#26c6da",  # cyan
     "#6d4c41",  # brown
     "#f06292",  # pink
+    "#f2c12e",  # yellow
+    "#e65100",  # burnt orange
 )
 ALLOCATION_MIN_DISTANCE = 20.0  # delta E 1976: clearly another colour side by side
 OTHER_COLOR = "#c9ccd1"

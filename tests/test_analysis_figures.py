@@ -8,8 +8,12 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
+from indexlab.cli.scenario_command import scenario_text
+from indexlab.market import Market
 from indexlab.report import charts, style, tables
 from indexlab.report.brand import HOUSE, Brand
+from indexlab.scenario_output import scenario_json
+from indexlab.scenarios import Scenario, format_amount, format_amounts, scenario
 
 
 # ---------------------------------------------------------------- allocation colours
@@ -69,3 +73,60 @@ def test_color_distance_is_delta_e_1976() -> None:
     """Hand values: white to black is 100 (L only); a colour to itself is 0."""
     assert style.color_distance("#ffffff", "#000000") == pytest.approx(100.0, abs=0.05)
     assert style.color_distance("#0b4f9c", "#0b4f9c") == 0.0
+
+
+# ---------------------------------------------------------------- scenario honesty
+def _share_market() -> Market:
+    """tron at $0.25 and a 2.5T total; its share is 1 % on the last day, 2-5 % before."""
+    dates = pd.date_range("2025-01-01", periods=5, freq="D")
+    shares = np.array([0.03, 0.05, 0.02, 0.04, 0.01])
+    close = pd.DataFrame({"bitcoin": 90_000.0, "tron": 0.25}, index=dates)
+    cap = pd.DataFrame({"bitcoin": 1.8e12, "tron": shares * 2.5e12}, index=dates)
+    assets = pd.DataFrame({"symbol": ["btc", "trx"], "name": ["Bitcoin", "TRON"]}, close.columns)
+    market = Market.from_panels(close, cap, assets=assets, source="hand-made market")
+    return market.with_total_market_cap(pd.Series(2.5e12, index=dates), source="hand-made total")
+
+
+def test_amounts_side_by_side_have_the_same_decimals() -> None:
+    """$17.0T next to $23.2T, not $17T; tiers of one list with one number of decimals."""
+    assert [format_amount(v) for v in (17e12, 23.2e12, 13.6e12, 5e12)] == [
+        "17.0T",
+        "23.2T",
+        "13.6T",
+        "5.00T",
+    ]
+    assert format_amount(999.96e9) == "1.00T"  # not 1000B
+    assert format_amount(950e6) == "950M"
+    assert format_amounts(np.array([1.5e12, 8e12, 16e12])) == ["1.5T", "8.0T", "16.0T"]
+    assert format_amounts(np.array([8e12, 16e12, 23e12])) == ["8T", "16T", "23T"]
+    result = scenario(_share_market(), "tron", "8T,1.5T", shares="base=1%")
+    assert list(result.table["tier"].unique()) == ["$1.5T", "$8.0T"]
+
+
+def _above() -> Scenario:
+    """Today's share (1 %) above every case, as TRX's 0.758 % above a 0.699 % moon."""
+    return scenario(
+        _share_market(), "tron", "8T", shares="bear=0.5%,base=0.6%,moon=0.8%", targets=1.0
+    )
+
+
+def test_a_share_above_every_case_is_said_in_the_table_and_the_json() -> None:
+    result = _above()
+    (note,) = result.share_notes
+    assert "Today's share, 1.000% on 2025-01-05, is above every case" in note
+    assert "the highest, moon, is 0.800%" in note and "TRX loses market share" in note
+    assert "Note: Today's share, 1.000%" in scenario_text(result)
+    assert scenario_json(result)["share_notes"] == [note]
+
+
+def test_a_share_below_every_case_is_said_and_inside_the_cases_nothing() -> None:
+    below = scenario(_share_market(), "tron", "8T")  # p25..p90 of 1-5 %: 2 % and up
+    (note,) = below.share_notes
+    assert "is below every case (the lowest, bear, is 2.000%" in note
+    assert "TRX gains market share" in note
+    inside = scenario(_share_market(), "tron", "8T", shares="bear=0.5%,base=1%,moon=2%")
+    assert inside.share_notes == ()
+    assert "Note:" not in scenario_text(inside)
+    assert scenario_json(inside)["share_notes"] == []
+    given = scenario(_share_market(), "tron", "8T", shares="x=0.5%").share_notes
+    assert given  # today's share is known here (the total is), so the note holds too

@@ -332,10 +332,10 @@ def test_figure_marks_today_and_labels_prices_in_dollars():
     labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
     assert labels and all(label.startswith("$") and "e" not in label for label in labels)
     assert {"$1", "$2", "$5"} <= set(labels)
-    assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["$8T", "$16T", "$2.5T\ntoday"]
+    assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["$8T", "$16T", "$2.50T\ntoday"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "today, 2025-01-10: $0.250 at a $2.5T total (share 1.000%)" in legend
-    assert "$1.00 reached at $5T (bear), $3.33T (base), $2.17T (moon)" in legend
+    assert "today, 2025-01-10: $0.250 at a $2.50T total (share 1.000%)" in legend
+    assert "$1.00 reached at $5.00T (bear), $3.33T (base), $2.17T (moon)" in legend
     drawn = [(list(line.get_xdata()), list(line.get_ydata())) for line in ax.get_lines()]
     assert ([0, 1], [0.25, 0.25]) in drawn  # today's price across the plot
     assert ([TOTAL_USD], [0.25]) in drawn  # and today's point

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import (
+    FixedFormatter,
     FixedLocator,
     FuncFormatter,
     LogLocator,
@@ -92,6 +93,7 @@ def scenario_json(result: Scenario) -> dict:
             "market_cap_as_of": result.market_cap_as_of,
             "total_market_cap_as_of": result.total_as_of,
             "share_as_of": result.share_as_of,
+            "share_notes": list(result.share_notes),
             "formula": "price = share * total_market_cap / supply; "
             "total_market_cap_for_target = target_price * supply / share",
             "supply": {
@@ -255,15 +257,8 @@ def _tick_axes(
     apart = today_known and np.abs(np.log(tiers / result.total_as_of)).min() > np.log(1.4)
     ticks = [*tiers, result.total_as_of] if apart else list(tiers)
     ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(
-        FuncFormatter(
-            lambda v, _p: (
-                f"${format_amount(v, 3)}\ntoday"
-                if apart and v == result.total_as_of
-                else f"${format_amount(v, 6)}"
-            )
-        )
-    )
+    labels = [*result.tier_labels, f"${format_amount(result.total_as_of)}\ntoday"]
+    ax.xaxis.set_major_formatter(FixedFormatter(labels[: len(ticks)]))
     ax.xaxis.set_minor_locator(NullLocator())
     subs = (1.0, 2.0, 5.0) if math.log10(high / low) <= 3 else (1.0,)
     ax.yaxis.set_major_locator(LogLocator(base=10.0, subs=subs))

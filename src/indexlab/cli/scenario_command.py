@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -214,6 +215,8 @@ def scenario_text(result: Scenario) -> str:
         )
     lines += ["", f"Price (multiple of today's {format_price(result.price_as_of)}):"]
     lines += [aligned(rows)]
+    for note in result.share_notes:
+        lines += ["", textwrap.fill(f"Note: {note}", width=100, subsequent_indent="  ")]
     for target, cells in result.inverse.groupby("target_price", sort=False):
         lines += [
             "",

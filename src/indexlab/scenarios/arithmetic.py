@@ -41,11 +41,38 @@ def ordinal(q: float) -> str:
 
 
 def format_amount(value: float, digits: int = 3) -> str:
-    """``3.43T``, ``26.5B``, ``950M``: a large amount in few characters."""
+    """``3.43T``, ``26.5B``, ``17.0T``, ``950M``: a large amount to ``digits`` significant
+    digits, trailing zeros kept, so that amounts printed side by side have the same
+    decimals (``$17.0T`` next to ``$23.2T``, never ``$17T``)."""
+    if not math.isfinite(value):
+        return "–"
+    scaled, suffix = _scaled(value)
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(scaled)))) if scaled else 0
+    text = f"{scaled:.{decimals}f}"
+    if abs(float(text)) >= 1000 and suffix != "T":  # 999.96B rounds up to the next unit
+        return format_amount(math.copysign(1000 * SUFFIXES.get(suffix, 1.0), value), digits)
+    return text + suffix
+
+
+def format_amounts(values: np.ndarray, digits: int = 6) -> list[str]:
+    """Amounts of one list (the tiers of a table or an axis), each shown to at most
+    ``digits`` significant digits, with as many decimals as the most precise among
+    those of the same unit needs: ``1.5T, 8.0T, 16.0T``, ``8T, 16T, 23T``."""
+    scaled = [_scaled(float(value)) for value in values]
+    decimals: dict[str, int] = {}
+    for number, suffix in scaled:
+        exact = f"{number:.{digits}g}"
+        needed = len(exact.partition(".")[2]) if "e" not in exact else 0
+        decimals[suffix] = max(decimals.get(suffix, 0), needed)
+    return [f"{number:.{decimals[suffix]}f}{suffix}" for number, suffix in scaled]
+
+
+def _scaled(value: float) -> tuple[float, str]:
+    """``value`` in its largest unit (K, M, B, T) not above it, and the unit's suffix."""
     for suffix, unit in reversed(SUFFIXES.items()):
         if abs(value) >= unit:
-            return f"{value / unit:.{digits}g}{suffix}"
-    return f"{value:.{digits}g}"
+            return value / unit, suffix
+    return value, ""
 
 
 def format_price(value: float) -> str:

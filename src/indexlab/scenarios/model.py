@@ -12,6 +12,7 @@ import pandas as pd
 
 from indexlab.scenarios.arithmetic import (
     format_amount,
+    format_amounts,
     format_price,
     ordinal,
     prices_at_tiers,
@@ -69,7 +70,7 @@ class Scenario:
             {
                 "asset": self.asset,
                 "as_of": self.as_of.date().isoformat(),
-                "tier": np.repeat([f"${format_amount(t, 6)}" for t in self.tiers], n_cases),
+                "tier": np.repeat(self.tier_labels, n_cases),
                 "total_market_cap": np.repeat(self.tiers, n_cases),
                 "case": np.tile([c.name for c in self.cases], n_tiers),
                 "share": np.tile(self.shares, n_tiers),
@@ -106,6 +107,12 @@ class Scenario:
         )
 
     @property
+    def tier_labels(self) -> list[str]:
+        """The tiers as tables and axes print them, with the same decimals: ``$1.5T``,
+        ``$8.0T``."""
+        return [f"${text}" for text in format_amounts(self.tiers)]
+
+    @property
     def label(self) -> str:
         """``TRX (tron)``, or the id alone when the asset has no symbol."""
         return f"{self.symbol} ({self.asset})" if self.symbol != self.asset else self.asset
@@ -129,6 +136,31 @@ class Scenario:
             return f"on {self.as_of.date()}"
         name = "median" if case.percentile == 50 else f"{ordinal(case.percentile)} percentile"
         return f"{name} of the last {self.lookback_years:g} years"
+
+    @property
+    def share_notes(self) -> tuple[str, ...]:
+        """What the cases hide when today's share lies outside all of them: above the
+        highest (TRX at 0.758 % against a 90th-percentile "moon" of 0.699 %), every case
+        assumes the asset loses share; below the lowest, that it gains share."""
+        if not math.isfinite(self.share_as_of) or not len(self.shares):
+            return ()
+        highest, lowest = int(np.argmax(self.shares)), int(np.argmin(self.shares))
+        today = f"Today's share, {self.share_as_of:.3%} on {self.as_of.date()}"
+        if self.share_as_of > self.shares[highest]:
+            case, verb, outcome = self.cases[highest], "loses", "above"
+            extreme = "the highest"
+        elif self.share_as_of < self.shares[lowest]:
+            case, verb, outcome = self.cases[lowest], "gains", "below"
+            extreme = "the lowest"
+        else:
+            return ()
+        share = self.shares[highest if outcome == "above" else lowest]
+        return (
+            f"{today}, is {outcome} every case ({extreme}, {case.name}, is {share:.3%}, "
+            f"{self.short_source(case)}): every case assumes {self.symbol} {verb} market "
+            f"share, and at today's share each tier's price would be {outcome} the "
+            f"{case.name} case's.",
+        )
 
     def assumptions(self) -> dict[str, str]:
         """What every output states, in the order the terminal prints it."""

@@ -24,7 +24,7 @@ import pandas as pd
 from indexlab.engine.memo import memoised
 from indexlab.errors import UniverseError
 from indexlab.market import Market
-from indexlab.rules.measures import measure_values
+from indexlab.rules.measures import measure_values, observation_rows, observed
 from indexlab.rules.prefix import RankedPrefix
 from indexlab.rules.schedule import Calendar, calendar_key, plan_calendar, prior_reviews
 from indexlab.rules.selection import (
@@ -190,9 +190,18 @@ class Planner:
         listed = np.isfinite(self.market.close_values[0])
         return warmup_streak(rule, reviews, listed, wanted - len(reviews))
 
+    def observation(self, snapshot: np.ndarray) -> np.ndarray | None:
+        """Where each asset is read on each snapshot row: ``None`` (the row itself) or,
+        with a staleness limit, its latest valid row within it (as ranking reads it)."""
+        limit = self.strategy.universe.max_staleness_days
+        if limit == 0:
+            return None
+        key = ("observed", snapshot.tobytes(), limit)
+        return memoised(self.memo, key, lambda: observation_rows(self.market, snapshot, limit))
+
     def weights(self, calendar: Calendar, screens_key: tuple, members: Members) -> Targets:
         """The weighting step on the candidate rows: the members of the latest review,
-        weighted from each row's own snapshot, then bounded."""
+        weighted from each row's own snapshot (within the staleness limit), then bounded."""
         latest = np.searchsorted(calendar.review_rows, calendar.rows, side="right") - 1
         snapshot = self.start_pos + calendar.rows - self.lag
         weighting = self.strategy.weighting
@@ -206,8 +215,9 @@ class Planner:
         columns = members.columns[latest]
         used = columns >= 0
         safe = np.where(used, columns, 0)
-        close = self.market.close_values[snapshot[:, None], safe]
-        wm = measure[snapshot[:, None], safe]
+        rows = self.observation(snapshot)
+        close = observed(self.market.close_values, snapshot, safe, rows)
+        wm = observed(measure, snapshot, safe, rows)
         with np.errstate(invalid="ignore"):
             weighable = used & np.isfinite(close) & np.isfinite(wm) & (wm > 0)
         fixed_values = np.zeros(columns.shape)
@@ -235,15 +245,17 @@ class Planner:
             self.strategy.universe.min_market_cap,
             calendar.rows.tobytes(),
             self.lag,
+            self.strategy.universe.max_staleness_days,
             weighting.measure_spec,
             weighting.exponent,
         )
 
         def build() -> RankedPrefix:
             order = members.order[latest, :width]
+            rows = self.observation(snapshot)
             gathered = (
-                self.market.close_values[snapshot[:, None], order],
-                measure[snapshot[:, None], order],
+                observed(self.market.close_values, snapshot, order, rows),
+                observed(measure, snapshot, order, rows),
             )
             return RankedPrefix.build(order, limit, *gathered, weighting.exponent)  # fmt: skip
 

@@ -18,6 +18,12 @@
 A market-cap measure is defined only on days the market cap itself is valid, the
 others on days the close is: an asset must be alive on the snapshot day to be ranked
 or weighted. Each value uses data up to its own day only.
+
+Sparse data (monthly snapshots beside daily rows): with ``universe.max_staleness_days``
+k > 0, an asset without a valid close and market cap on a snapshot day s is read on its
+*observation day*, the latest day r with s - k <= r <= s that has both
+(:func:`observation_rows`); its close, market cap and measures are those of r. Nothing
+after s is read. With k = 0 the observation day is s itself, as before.
 """
 
 from __future__ import annotations
@@ -81,3 +87,34 @@ def measure_values(market: Market, measure: Measure) -> np.ndarray:
     values = smooth.to_numpy(dtype=np.float64, copy=True)
     values[np.isnan(caps)] = np.nan
     return values
+
+
+def observation_rows(market: Market, snapshot: np.ndarray, max_staleness_days: int) -> np.ndarray:
+    """For each snapshot row s and asset: the latest row r, s - ``max_staleness_days``
+    <= r <= s, with a valid close and a valid market cap, or -1 (snapshots x assets)."""
+    close, caps = market.close_values, market.market_cap_values
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(close) & (close > 0) & np.isfinite(caps) & (caps > 0)
+    index = np.where(valid, np.arange(len(valid))[:, None], -1)
+    latest = np.maximum.accumulate(index, axis=0)[snapshot]
+    return np.where(snapshot[:, None] - latest <= max_staleness_days, latest, -1)
+
+
+def observed(
+    values: np.ndarray,
+    snapshot: np.ndarray,
+    columns: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """``values`` (dates x assets) on each snapshot row for ``columns`` (snapshots x
+    slots; default every asset), read on the observation rows ``rows`` (from
+    :func:`observation_rows`; ``None``: the snapshot rows themselves), ``NaN`` where
+    there is none."""
+    if columns is None:
+        if rows is None:
+            return values[snapshot]
+        columns = np.broadcast_to(np.arange(values.shape[1]), rows.shape)
+    if rows is None:
+        return values[snapshot[:, None], columns]
+    at = np.take_along_axis(rows, columns, axis=1)
+    return np.where(at >= 0, values[np.maximum(at, 0), columns], np.nan)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from indexlab.errors import DataError, SpecError
 from indexlab.market import Market
-from indexlab.rules.measures import measure_values
+from indexlab.rules.measures import measure_values, observation_rows, observed
 from indexlab.spec import Strategy
 from indexlab.spec.model import Exclusion
 from indexlab.taxonomy import KNOWN_TAGS, dated_always, dated_tags, merge_dated_tags, tag_panel
@@ -198,12 +198,16 @@ def _excluded(strategy: Strategy, market: Market, snapshot: np.ndarray) -> np.nd
 def screen(strategy: Strategy, market: Market, snapshot: np.ndarray) -> Screens:
     """The eligibility step. Needs the strategy's universe and ranking rules and the
     review snapshot rows (data up to each, never later); gives the Screens: a valid
-    close, market cap and ranking measure on the snapshot day, not excluded, within the
+    close, market cap and ranking measure on the snapshot day (or on the latest day
+    within ``universe.max_staleness_days`` before it that has them), not excluded, within the
     pre-universe top K, and through the volume and age screens."""
     rule = strategy.universe
-    close = market.close_values[snapshot]
-    caps = market.market_cap_values[snapshot]
-    measure = measure_values(market, strategy.ranking)[snapshot]
+    rows = None  # the snapshot day itself, or the latest within the staleness limit:
+    if rule.max_staleness_days > 0:
+        rows = observation_rows(market, snapshot, rule.max_staleness_days)
+    close = observed(market.close_values, snapshot, rows=rows)
+    caps = observed(market.market_cap_values, snapshot, rows=rows)
+    measure = observed(measure_values(market, strategy.ranking), snapshot, rows=rows)
     base = eligibility(close, caps, _excluded(strategy, market, snapshot)) & np.isfinite(measure)
     if rule.pre_top_k is not None:
         base &= top_k_mask(measure, base, rule.pre_top_k)

@@ -110,8 +110,11 @@ class Universe:
     (ranks a..b), ``max_n`` (up to N), or ``coverage`` (the fewest coins covering a
     share of the eligible market cap, at most ``max_n`` and at least ``min_n``).
     Buffers (with ``top_n`` only): ``entry_rank``/``exit_rank`` and
-    ``replacement_ratio``. ``exclude`` defaults to stablecoins, wrapped and staked
-    tokens (:data:`indexlab.spec.defaults.EXCLUDE`); ``exclude=()`` keeps every asset.
+    ``replacement_ratio``. ``max_staleness_days``: an asset without a valid close and
+    market cap on the snapshot day is ranked on its latest ones at most that many days
+    older (0, the default: the snapshot day's only). ``exclude`` defaults to
+    stablecoins, wrapped and staked tokens (:data:`indexlab.spec.defaults.EXCLUDE`);
+    ``exclude=()`` keeps every asset.
     """
 
     top_n: int | None = None
@@ -132,6 +135,7 @@ class Universe:
     entry_rank: int | None = None
     exit_rank: int | None = None
     replacement_ratio: float = 0.0
+    max_staleness_days: int = 0
 
     def __post_init__(self) -> None:
         if self.rank_band is not None:
@@ -193,6 +197,7 @@ class Universe:
             non_negative(f"{p}.{key}", getattr(self, key))
         positive_int(f"{p}.volume_window_days", self.volume_window_days)
         positive_int(f"{p}.min_age_days", self.min_age_days, minimum=0)
+        positive_int(f"{p}.max_staleness_days", self.max_staleness_days, minimum=0)
         positive_int(f"{p}.seasoning_reviews", self.seasoning_reviews)
         positive_int(f"{p}.entry_rank", self.entry_rank)
         positive_int(f"{p}.exit_rank", self.exit_rank)

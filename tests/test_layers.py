@@ -58,6 +58,7 @@ LAYERS = {
     "indexlab.signals_output": "outputs",
     "indexlab.export": "outputs",
     "indexlab.sweep": "outputs",
+    "indexlab.bridges": "outputs",  # a Result as a vectorbt Portfolio, quantstats reports
     # entry: the command line and the package's own namespace
     "indexlab.cli": "entry",
     "indexlab": "entry",

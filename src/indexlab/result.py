@@ -36,6 +36,12 @@ def _presenter():
     return _PRESENTERS[0]
 
 
+def _bridges():
+    """The bridges to vectorbt and quantstats (outputs layer, above this one), looked up
+    by module name like the presenter: a plugin lookup, no upward import."""
+    return importlib.import_module("indexlab.bridges")
+
+
 @dataclass(frozen=True, eq=False)
 class PortfolioRun:
     """The engine's output for one portfolio (the strategy or one benchmark), as
@@ -305,6 +311,32 @@ class Result:
         ``drawdown``, ``rolling``, ``annual``, ``monthly``, ``allocation`` or
         ``rebalances`` (``options``: ``brand=`` a :class:`~indexlab.report.Brand`)."""
         return _presenter().plot(self, kind, **options)
+
+    def to_vectorbt(self, portfolio: str | None = None, sizing: str = "units"):
+        """The strategy (or the benchmark ``portfolio``) as a ``vectorbt.Portfolio``,
+        orders at the engine's trade dates; ``sizing="units"`` reproduces the equity
+        exactly, ``"weights"`` lets vectorbt size the orders by its fee convention (see
+        :func:`indexlab.bridges.to_vectorbt`). Needs ``pip install 'indexlab[vectorbt]'``."""
+        return _bridges().to_vectorbt(self, portfolio=portfolio, sizing=sizing)
+
+    def to_quantstats(
+        self,
+        path,
+        benchmark: str | None = None,
+        portfolio: str | None = None,
+        include_initial_buy: bool = True,
+    ):
+        """Write quantstats' HTML report of the strategy (or ``portfolio``) against the
+        portfolio ``benchmark`` (e.g. ``"BTC"``) with N = 365, the returns counted from
+        the initial capital (see :func:`indexlab.bridges.write_quantstats`); returns the
+        path. Needs ``pip install 'indexlab[quantstats]'``."""
+        return _bridges().write_quantstats(
+            self,
+            path,
+            benchmark=benchmark,
+            portfolio=portfolio,
+            include_initial_buy=include_initial_buy,
+        )
 
     def _repr_html_(self) -> str:
         """How a notebook shows a Result: what ran, its notes and the metrics table."""

@@ -52,6 +52,19 @@ def _add_report(commands: argparse._SubParsersAction) -> None:
         ),
     )
     report.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by 'indexlab run'")
+    report.add_argument(
+        "--quantstats",
+        action="store_true",
+        help="also write quantstats' HTML report of each portfolio in RUN_DIR/quantstats/ "
+        "(N = 365, returns from the initial capital, so the initial buy's cost counts; "
+        "needs pip install 'indexlab[quantstats]')",
+    )
+    report.add_argument(
+        "--benchmark",
+        metavar="PORTFOLIO",
+        help="with --quantstats: the run's portfolio each report compares with, e.g. BTC "
+        "(default: none)",
+    )
     report.add_argument("--quiet", action="store_true", help="print nothing but errors")
     report.set_defaults(handler=command_report)
 
@@ -134,10 +147,27 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
 def command_report(args: argparse.Namespace) -> int:
     from indexlab.report import read_run, write_report
 
+    if args.benchmark is not None and not args.quantstats:
+        raise IndexlabError("--benchmark goes with --quantstats: add --quantstats")
     run = read_run(args.run_dir)
+    if args.benchmark is not None and args.benchmark not in run.equity.columns:
+        raise IndexlabError(
+            f"--benchmark {args.benchmark!r} is not a portfolio of {args.run_dir}: use one of "
+            + ", ".join(map(str, run.equity.columns))
+        )
     written = write_report(run, args.run_dir)
     if not args.quiet:
         print(f"Wrote {written[-1]} and {len(written) - 1} figures in {Path(args.run_dir)}/figures")
+    if args.quantstats:
+        from indexlab.bridges import write_quantstats_reports
+
+        folder = Path(args.run_dir) / "quantstats"
+        reports = write_quantstats_reports(run, folder, benchmark=args.benchmark)
+        if not args.quiet:
+            print(
+                f"Wrote {len(reports)} quantstats reports in {folder}: "
+                + ", ".join(path.name for path in reports)
+            )
     return 0
 
 

@@ -3,17 +3,28 @@ no portfolio, the house frame on the signal and scenario figures, and honest sce
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import PIL.Image
 import pytest
 from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
+from indexlab import cli, signals_output
 from indexlab.cli.scenario_command import scenario_text
 from indexlab.market import Market
 from indexlab.report import charts, style, tables
 from indexlab.report.brand import HOUSE, Brand
+from indexlab.report.house import FigureOptions
+from indexlab.report.signal_figure import plain_number
 from indexlab.scenario_output import scenario_json
 from indexlab.scenarios import Scenario, format_amount, format_amounts, scenario
+from indexlab.signals import parse_rule
+from indexlab.signals_output import study_signal, write_signals
+from indexlab.sources import load_market
 
 
 # ---------------------------------------------------------------- allocation colours
@@ -130,3 +141,101 @@ def test_a_share_below_every_case_is_said_and_inside_the_cases_nothing() -> None
     assert scenario_json(inside)["share_notes"] == []
     given = scenario(_share_market(), "tron", "8T", shares="x=0.5%").share_notes
     assert given  # today's share is known here (the total is), so the note holds too
+
+
+# ---------------------------------------------------------------- the house frame
+def _texts(figure: Figure) -> str:
+    figure.canvas.draw()
+    return "\n".join(text.get_text() for text in figure.findobj(Text))
+
+
+def _file_market(folder: Path) -> Market:
+    """Two coins read from a CSV in ``folder``: the market's source is a local path."""
+    dates = pd.date_range("2023-01-01", periods=300, freq="D")
+    rng = np.random.default_rng(5)
+    rows = []
+    for asset, symbol, start in (("tron", "trx", 0.05), ("bitcoin", "btc", 20_000.0)):
+        close = start * np.exp(np.cumsum(rng.normal(0, 0.03, len(dates))))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "date": dates.strftime("%Y-%m-%d"),
+                    "asset": asset,
+                    "symbol": symbol,
+                    "close": close,
+                    "market_cap": close * 1e9,
+                }
+            )
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "prices.csv"
+    pd.concat(rows).to_csv(path, index=False)
+    return load_market(path)
+
+
+def _study(market: Market, asset: str = "tron"):
+    rule = parse_rule("sma-cross:10,40")
+    return study_signal(market, asset, rule.signal(market, [asset]), rule.label)
+
+
+def test_signal_figure_is_16_9_and_names_no_local_path(tmp_path) -> None:
+    """The chart was 1500 x 1080 px with 'Data: /tmp/...' in its footer."""
+    study = _study(_file_market(tmp_path / "private-folder"))
+    write_signals(study, tmp_path / "out")
+    with PIL.Image.open(tmp_path / "out" / "figures" / "signals.png") as image:
+        assert image.size == (1920, 1080)
+        assert "private-folder" not in str(image.info)
+    text = _texts(signals_output._figure(study, FigureOptions()))
+    assert "private-folder" not in text and str(tmp_path) not in text
+    assert "Source: prices.csv." in text
+    assert style.DISCLOSURE in text.replace("\n", " ")
+    assert "sma-cross 10/40" in text  # the default title
+
+
+def test_signal_figure_takes_the_marketing_options(tmp_path) -> None:
+    study = _study(_file_market(tmp_path))
+    brand = Brand(strategy="#7b1fa2", text="#111111")
+    options = FigureOptions(
+        title="TRX trend",
+        subtitle="A subtitle",
+        source="CoinGecko, downloaded 2025-07-24",
+        brand=brand,
+        formats=("png", "svg", "pdf"),
+        dpi=100,
+    )
+    write_signals(study, tmp_path / "out", options=options)
+    folder = tmp_path / "out" / "figures"
+    assert {p.name for p in folder.iterdir()} == {"signals.png", "signals.svg", "signals.pdf"}
+    with PIL.Image.open(folder / "signals.png") as image:
+        assert image.size == (1200, 675)
+    assert (folder / "signals.pdf").read_bytes()[:5] == b"%PDF-"
+    figure = signals_output._figure(study, options)
+    text = _texts(figure)
+    assert "TRX trend" in text and "A subtitle" in text
+    assert "Source: CoinGecko, downloaded 2025-07-24." in text
+    colors = {to_hex(line.get_color()) for ax in figure.axes for line in ax.get_lines()}
+    assert "#7b1fa2" in colors and style.STRATEGY_COLOR not in colors
+
+
+def test_signal_price_ticks_are_plain_numbers(tmp_path) -> None:
+    """A price axis over 5,000..200,000 printed 2e+05 and 5e+04."""
+    study = _study(_file_market(tmp_path), "bitcoin")
+    figure = signals_output._figure(study, FigureOptions())
+    figure.canvas.draw()
+    labels = [t.get_text() for ax in figure.axes for t in ax.get_yticklabels() if t.get_text()]
+    assert labels and not any("e+" in label or "e-" in label for label in labels)
+    assert plain_number(200_000.0) == "200,000" and plain_number(0.05) == "0.05"
+
+
+def test_signals_cli_figure_options(tmp_path, capsys) -> None:
+    out = tmp_path / "sig"
+    args = ["signals", "BTC", "--rule", "momentum:30", "--out", str(out), "--quiet"]
+    assert cli.main([*args, "--format", "svg,png", "--dpi", "50", "--title", "My title"]) == 0
+    assert {p.name for p in (out / "figures").iterdir()} == {"signals.png", "signals.svg"}
+    assert "My title" in (out / "figures" / "signals.svg").read_text()
+    with pytest.raises(SystemExit) as exited:
+        cli.main([*args, "--format", "gif"])
+    assert exited.value.code == 2
+    assert "--format 'gif': use one or more of png, svg, pdf" in capsys.readouterr().err
+    assert cli.main([*args, "--dpi", "0"]) == 1
+    assert "--dpi 0: use a resolution between 1 and 1200" in capsys.readouterr().err

@@ -28,8 +28,8 @@ from indexlab.coverage import data_label
 from indexlab.market import Market
 from indexlab.output import atomic_folder
 from indexlab.paths import safe_component, section_key
-from indexlab.report import ReportFigure, ReportSection, signal_figure
-from indexlab.report.figures import figure_png
+from indexlab.report import ReportFigure, ReportSection, house, signal_figure
+from indexlab.report.house import FigureOptions
 from indexlab.report.sections import table_html, text_html
 from indexlab.report.text import aligned, frame_text
 from indexlab.signals import FlipAnalysis, PriceCard, Signal, analyze_flips, price_card
@@ -104,17 +104,26 @@ def default_out_dir(asset: str) -> Path:
 
 
 def write_signals(
-    study: SignalStudy, out_dir: str | Path, *, run_seconds: float | None = None
+    study: SignalStudy,
+    out_dir: str | Path,
+    *,
+    run_seconds: float | None = None,
+    options: FigureOptions | None = None,
 ) -> Path:
     """Write the study's files into ``out_dir``, replacing it only once all are written.
-    ``run_seconds`` (the time the study took) goes into the manifest."""
+    ``run_seconds`` (the time the study took) goes into the manifest; ``options`` frame
+    the figure and choose its formats and resolution (default: ``figures/signals.png``,
+    1920 x 1080 px)."""
+    options = options or FigureOptions()
     out_dir = Path(out_dir)
     with atomic_folder(out_dir) as staging:
         _write_tables(staging, study.card, study.analysis)
         (staging / "summary.txt").write_text(summary_text(study) + "\n", encoding="utf-8")
         figures = staging / "figures"
         figures.mkdir()
-        (figures / "signals.png").write_bytes(figure_png(_figure(study)))
+        figure = _figure(study, options)
+        metadata = {"Title": _figure_title(study, options), "Source": study.data_source}
+        house.save(figure, figures, "signals", options, metadata)
         manifest = signals_manifest(study)
         if run_seconds is not None:
             manifest["run_seconds"] = round(run_seconds, 4)
@@ -124,9 +133,9 @@ def write_signals(
     return out_dir
 
 
-def signals_section(study: SignalStudy) -> ReportSection:
+def signals_section(study: SignalStudy, options: FigureOptions | None = None) -> ReportSection:
     """The study as a section of a run's report: the summary, the last segments and the
-    figure (pass it to :func:`indexlab.report.add_to_run`)."""
+    figure, framed by ``options`` (pass it to :func:`indexlab.report.add_to_run`)."""
     flips = study.analysis.flips.tail(SECTION_FLIPS).copy()
     for column in flips.columns:
         if column in ("return", "max_drawdown"):
@@ -141,7 +150,7 @@ def signals_section(study: SignalStudy) -> ReportSection:
         title=f"Signal flips: {study.title} ({study.label})",
         html=text_html(summary_text(study))
         + table_html(flips, f"The last {SECTION_FLIPS} segments"),
-        figures=(ReportFigure.of(_figure(study), caption),),
+        figures=(ReportFigure.of(_figure(study, options or FigureOptions()), caption),),
         order=SECTION_ORDER,
     )
 
@@ -210,13 +219,18 @@ def _title(card: PriceCard, asset: str) -> str:
     return card.symbol.upper() if card.symbol else asset
 
 
-def _figure(study: SignalStudy) -> Figure:
+def _figure(study: SignalStudy, options: FigureOptions) -> Figure:
     return signal_figure(
         study.analysis,
         signal_label=study.label,
         data=study.data_source,
         synthetic=study.market.synthetic,
+        options=options,
     )
+
+
+def _figure_title(study: SignalStudy, options: FigureOptions) -> str:
+    return options.title or f"{study.analysis.name}: {study.label}"
 
 
 def _metrics_text(table: pd.DataFrame) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from indexlab.cli.figure_options import add_figure_options, figure_options
 from indexlab.cli.options import add_bad_prints, load_data
 from indexlab.errors import SpecError
 
@@ -39,8 +40,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
             "last flip, dominance) and the table of the signal's flips, and compare following "
             "the signal (with costs per flip) with buy-and-hold. A signal dated t is traded "
             "at the close of t + LAG. Writes card.csv, flips.csv, segment_stats.csv, "
-            "metrics.csv, equity.csv, summary.txt, manifest.json and figures/signals.png into "
-            "the output folder, replacing a previous one only once complete."
+            "metrics.csv, equity.csv, summary.txt, manifest.json and figures/signals.png (and "
+            ".svg or .pdf with --format) into the output folder, replacing a previous one "
+            "only once complete."
         ),
     )
     signals.add_argument("asset", metavar="ASSET", help="an asset id (tron) or unambiguous symbol")
@@ -54,6 +56,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="also add the card, the flips and the figure as a section of that run's report",
     )
     signals.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_figure_options(signals, title="SYMBOL (asset): the signal's label", stem="signals")
     signals.set_defaults(handler=command_signals)
 
 
@@ -157,6 +160,7 @@ def command_signals(args: argparse.Namespace) -> int:
 
     if args.into:  # fail before any work if it is not a run folder
         read_run(args.into)
+    options = figure_options(args)  # a bad brand file fails before any work too
     started = time.perf_counter()
     market = _market(args)
     asset = market.resolve_asset(args.asset, field_name="ASSET")
@@ -179,12 +183,13 @@ def command_signals(args: argparse.Namespace) -> int:
         short=args.short,
     )
     out = Path(args.out) if args.out else default_out_dir(asset)
-    write_signals(study, out, run_seconds=time.perf_counter() - started)
+    write_signals(study, out, run_seconds=time.perf_counter() - started, options=options)
     if args.into:
-        report = add_to_run(args.into, signals_section(study))
+        report = add_to_run(args.into, signals_section(study, options))
     if not args.quiet:
         print(summary_text(study))
-        print(f"\nWrote {out}/ (card.csv, flips.csv, equity.csv, figures/signals.png, ...)")
+        shown = ", ".join(f"figures/signals.{fmt}" for fmt in options.formats)
+        print(f"\nWrote {out}/ (card.csv, flips.csv, equity.csv, {shown}, ...)")
         if args.into:
             print(f"Added the section to {report}")
     return 0

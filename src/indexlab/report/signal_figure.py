@@ -9,12 +9,9 @@ into PNG bytes.
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
@@ -22,7 +19,15 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from indexlab.report import charts, style
-from indexlab.report.frame import figure_footer, figure_title, synthetic_badge
+from indexlab.report.brand import Brand
+from indexlab.report.house import (
+    LABEL_SIZE,
+    LEGEND_SIZE,
+    FigureOptions,
+    HouseFigure,
+    published,
+    warnings,
+)
 from indexlab.signals.flips import BUY_AND_HOLD, SIGNAL, FlipAnalysis
 
 BULLISH_COLOR = "#2e7d4f"  # green, darker than the span so markers stand out on it
@@ -31,36 +36,57 @@ NEUTRAL_COLOR = "#8c8c8c"
 SPAN_ALPHA = {"bullish": 0.13, "bearish": 0.10, "neutral": 0.12}
 DIRECTION_COLORS = {"bullish": BULLISH_COLOR, "bearish": BEARISH_COLOR, "neutral": NEUTRAL_COLOR}
 FLIP_MARKERS = {"bullish": "^", "bearish": "v", "neutral": "o"}
-PRICE_COLOR = style.INK
 MARKERS_UP_TO = 60  # more flips than this: the spans say it, markers would be noise
-FIGSIZE_IN = (10.0, 7.2)
+PANEL_RATIOS = (3.0, 1.7)
 
 
 def signal_figure(
-    analysis: FlipAnalysis, *, signal_label: str, data: str, synthetic: bool
+    analysis: FlipAnalysis,
+    *,
+    signal_label: str,
+    data: str,
+    synthetic: bool,
+    options: FigureOptions | None = None,
 ) -> Figure:
     """The price (log scale when it spans more than a factor 3) shaded green while the
     position is bullish and red while bearish, each flip marked where it is traded; below,
-    growth of 1 of following the signal and of buy-and-hold, with costs."""
-    figure = Figure(figsize=FIGSIZE_IN, dpi=style.DPI, facecolor="white", layout="constrained")
-    FigureCanvasAgg(figure)
-    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3.0, 1.7))
-    _price_panel(top, analysis)
-    _growth_panel(bottom, analysis)
+    growth of 1 of following the signal and of buy-and-hold, with costs. 16:9, in the
+    house frame (:mod:`indexlab.report.house`): ``options`` give the title, subtitle,
+    source and brand; ``data`` names the data in the source line unless
+    ``options.source`` does."""
+    options = options or FigureOptions()
+    brand = options.brand
+    house = HouseFigure(brand)
+    house.frame(
+        options.title if options.title is not None else f"{analysis.name}: {signal_label}",
+        options.subtitle if options.subtitle is not None else _headline(analysis),
+        source_line(analysis, options.source or published(data)),
+        warnings(synthetic),
+    )
+    top, bottom = house.axes(2)
+    bottom.sharex(top)
+    _price_panel(top, analysis, brand)
+    _growth_panel(bottom, analysis, brand)
     for ax in (top, bottom):
-        style.style_axes(ax)
-        ax.grid(True, which="major", axis="x", color=style.GRID, linewidth=0.6)
+        ax.grid(True, which="major", axis="x", color=brand.grid, linewidth=0.6)
     charts.date_axis(bottom, analysis.price.index)
     top.tick_params(labelbottom=False)
-    figure_title(figure, f"{analysis.name}: {signal_label}", synthetic)
-    figure_footer(figure, _footer(analysis, data))
-    if synthetic:
-        synthetic_badge(figure)
-    charts.apply_font(figure, style.FONT_FAMILY)
-    return figure
+    house.fit([top, bottom], PANEL_RATIOS)
+    return house.figure
 
 
-def _price_panel(ax: Axes, analysis: FlipAnalysis) -> None:
+def source_line(analysis: FlipAnalysis, source: str) -> str:
+    """The source, the period and every assumption of following the signal, in one line."""
+    facts = analysis.assumptions()
+    return (
+        f"Source: {source}. Signal followed by indexlab on daily closes, {facts['Period']}; "
+        f"lag {facts['Lag']}; following: {facts['Following']}; costs: {facts['Costs']}; "
+        f"{facts['Annualisation']}. Spans: the position held (the signal after the lag); "
+        "markers: the close at which each flip is traded."
+    )
+
+
+def _price_panel(ax: Axes, analysis: FlipAnalysis, brand: Brand) -> None:
     price = analysis.price
     flips = analysis.flips
     last = price.index[-1]
@@ -74,7 +100,7 @@ def _price_panel(ax: Axes, analysis: FlipAnalysis) -> None:
             linewidth=0,
             zorder=1,
         )
-    ax.plot(price.index, price.to_numpy(), color=PRICE_COLOR, linewidth=1.3, zorder=3)
+    ax.plot(price.index, price.to_numpy(), color=brand.text, linewidth=1.3, zorder=3)
     turned = flips[flips["previous"].notna()]
     if len(turned) <= MARKERS_UP_TO:  # beyond, the spans say it and markers are noise
         for direction, group in turned.groupby("direction"):
@@ -89,11 +115,10 @@ def _price_panel(ax: Axes, analysis: FlipAnalysis) -> None:
                 zorder=5,
             )
     _value_axis(ax, price.to_numpy())
-    ax.set_ylabel("Price (USD)", fontsize=style.LABEL_SIZE, color=style.INK)
-    ax.set_title(_headline(analysis), loc="left", fontsize=style.SUBTITLE_SIZE, color=style.INK)
+    ax.set_ylabel("Price (USD)", fontsize=LABEL_SIZE, color=brand.text)
     counts = flips["direction"].value_counts()
     markers = len(turned) <= MARKERS_UP_TO
-    handles = [Line2D([], [], color=PRICE_COLOR, linewidth=1.3, label="close")]
+    handles = [Line2D([], [], color=brand.text, linewidth=1.3, label="close")]
     for direction in ("bullish", "bearish", "neutral"):
         if direction not in counts:
             continue
@@ -114,18 +139,18 @@ def _price_panel(ax: Axes, analysis: FlipAnalysis) -> None:
         shown_flip = markers and (turned["direction"] == direction).any()
         label = f"{direction} ({_count(int(counts[direction]), 'segment')})"
         handles.append(_Labelled((span, flip) if shown_flip else span, label))
-    _legend_below(ax, handles)
+    _legend_right(ax, handles, brand)
 
 
-def _growth_panel(ax: Axes, analysis: FlipAnalysis) -> None:
+def _growth_panel(ax: Axes, analysis: FlipAnalysis, brand: Brand) -> None:
     equity = analysis.equity
     labels = {
         SIGNAL: "following the signal" + (" (long/short)" if analysis.short else ""),
         BUY_AND_HOLD: "buy and hold",
     }
     for column, color, width, z in (
-        (BUY_AND_HOLD, style.benchmark_color(0), style.BENCHMARK_LINE_WIDTH, 4),
-        (SIGNAL, style.STRATEGY_COLOR, style.STRATEGY_LINE_WIDTH - 0.6, 5),
+        (BUY_AND_HOLD, brand.benchmark_color(0), style.BENCHMARK_LINE_WIDTH, 4),
+        (SIGNAL, brand.strategy, style.STRATEGY_LINE_WIDTH - 0.6, 5),
     ):
         curve = equity[column].where(equity[column] > 0)
         final = float(equity[column].iloc[-1])
@@ -137,7 +162,7 @@ def _growth_panel(ax: Axes, analysis: FlipAnalysis) -> None:
             zorder=z,
             label=f"{labels[column]}  ({final:,.2f}×)",
         )
-    ax.axhline(1.0, color=style.MUTED_INK, linewidth=0.8, linestyle=(0, (4, 3)), zorder=2)
+    ax.axhline(1.0, color=brand.muted, linewidth=0.8, linestyle=(0, (4, 3)), zorder=2)
     follower = equity[SIGNAL]
     if (follower <= 0).any():  # a short wiped out: a log axis cannot show the zero
         alive = follower[follower > 0]
@@ -147,14 +172,14 @@ def _growth_panel(ax: Axes, analysis: FlipAnalysis) -> None:
             xy=(alive.index[-1], alive.iloc[-1]),
             xytext=(8, 2),
             textcoords="offset points",
-            fontsize=style.LEGEND_SIZE - 0.5,
-            color=style.STRATEGY_COLOR,
+            fontsize=LEGEND_SIZE,
+            color=brand.strategy,
             va="bottom",
         )
-        ax.plot([alive.index[-1]], [alive.iloc[-1]], marker="x", color=style.STRATEGY_COLOR)
+        ax.plot([alive.index[-1]], [alive.iloc[-1]], marker="x", color=brand.strategy)
     _value_axis(ax, equity.where(equity > 0).to_numpy(), fine_decades=2.5)
-    ax.set_ylabel("Growth of 1", fontsize=style.LABEL_SIZE, color=style.INK)
-    _legend_below(ax, ax.get_legend_handles_labels()[0][::-1])
+    ax.set_ylabel("Growth of 1", fontsize=LABEL_SIZE, color=brand.text)
+    _legend_right(ax, ax.get_legend_handles_labels()[0][::-1], brand)
 
 
 class _Labelled:
@@ -165,25 +190,22 @@ class _Labelled:
         self.handle, self.label = handle, label
 
 
-def _legend_below(ax: Axes, handles: list) -> None:
-    """Right under the panel, where it never hides the data: as many entries a row as
-    fit the width (a wider legend would squeeze the plot)."""
+def _legend_right(ax: Axes, handles: list, brand: Brand) -> None:
+    """Beside the panel, where it never hides the data (a 16:9 canvas has the width)."""
     entries = [h if isinstance(h, _Labelled) else _Labelled(h, h.get_label()) for h in handles]
-    ncols = charts.legend_columns([e.label for e in entries], style.LEGEND_ROW_CHARS)
     legend = ax.legend(
         [e.handle for e in entries],
         [e.label for e in entries],
         handler_map={tuple: HandlerTuple(ndivide=None, pad=0.0)},
         loc="upper left",
-        bbox_to_anchor=(0.0, -0.03 if ax.get_subplotspec().is_first_row() else -0.1),
-        ncols=ncols,
-        fontsize=style.LEGEND_SIZE - 0.5,
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=LEGEND_SIZE,
         frameon=False,
         handlelength=1.8,
-        columnspacing=1.6,
+        borderaxespad=0.0,
     )
     for text in legend.get_texts():
-        text.set_color(style.INK)
+        text.set_color(brand.text)
         text.set_parse_math(False)
 
 
@@ -226,21 +248,9 @@ def _value_axis(ax: Axes, values: np.ndarray, fine_decades: float = 3.0) -> None
         ax.yaxis.set_minor_formatter(NullFormatter())
     else:
         ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.4g}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: plain_number(value)))
 
 
-def _footer(analysis: FlipAnalysis, data: str) -> str:
-    facts = analysis.assumptions()
-    lines = [
-        [f"Data: {data}", f"Period: {facts['Period']}"],
-        [f"Lag: {facts['Lag']}", f"Following: {facts['Following']}"],
-        [f"Costs: {facts['Costs']}", facts["Annualisation"]],
-        [
-            "Spans: the position held (the signal after the lag); markers: the close at which "
-            "each flip is traded."
-        ],
-        [f"{style.DISCLOSURE}."],
-    ]
-    return "\n".join(
-        textwrap.fill("  ·  ".join(parts), width=style.FOOTER_WRAP_CHARS) for parts in lines
-    )
+def plain_number(value: float) -> str:
+    """``200,000``, ``5,000``, ``1.5``, ``0.02``: never ``2e+05`` on an axis."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"

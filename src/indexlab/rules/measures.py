@@ -93,11 +93,25 @@ def observation_rows(market: Market, snapshot: np.ndarray, max_staleness_days: i
     """For each snapshot row s and asset: the latest row r, s - ``max_staleness_days``
     <= r <= s, with a valid close and a valid market cap, or -1 (snapshots x assets)."""
     close, caps = market.close_values, market.market_cap_values
-    with np.errstate(invalid="ignore"):
-        valid = np.isfinite(close) & (close > 0) & np.isfinite(caps) & (caps > 0)
-    index = np.where(valid, np.arange(len(valid))[:, None], -1)
-    latest = np.maximum.accumulate(index, axis=0)[snapshot]
-    return np.where(snapshot[:, None] - latest <= max_staleness_days, latest, -1)
+    c, m = close[snapshot], caps[snapshot]
+    valid = np.isfinite(c) & (c > 0) & np.isfinite(m) & (m > 0)
+    found = np.where(valid, snapshot[:, None], -1)
+    # Then day by day backwards, over the pairs still open that can have a valid close
+    # in the window: listed before the snapshot, not dead before the window starts.
+    first, last = market.first_valid_positions(), market.last_valid_positions()
+    open_ = ~valid & (first[None, :] >= 0) & (first[None, :] < snapshot[:, None])
+    open_ &= last[None, :] >= snapshot[:, None] - max_staleness_days
+    review, asset = np.nonzero(open_)
+    for back in range(1, max_staleness_days + 1):
+        if not len(review):
+            break
+        rows = snapshot[review] - back
+        c, m = close[rows, asset], caps[rows, asset]
+        hit = np.isfinite(c) & (c > 0) & np.isfinite(m) & (m > 0)
+        found[review[hit], asset[hit]] = rows[hit]
+        keep = ~hit & (rows > first[asset])  # nothing valid before the first close
+        review, asset = review[keep], asset[keep]
+    return found
 
 
 def observed(

@@ -15,7 +15,7 @@ LIST_LIMIT = 8
 # The commands of this module and their one-line help (the command line lists them
 # without importing the rest).
 COMMANDS = {
-    "data": "import, inspect, validate and fetch market data",
+    "data": "import, inspect, validate, fetch and merge market data",
 }
 
 
@@ -32,6 +32,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     _add_info(actions)
     _add_validate(actions)
     _add_fetch(actions)
+    from indexlab.cli import merge_command  # several vendors' tables as one (docs/vendors.md)
+
+    merge_command.add_parser(actions)
 
 
 def _add_import(actions: argparse._SubParsersAction) -> None:

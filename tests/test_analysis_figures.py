@@ -3,6 +3,7 @@ no portfolio, the house frame on the signal and scenario figures, and honest sce
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from indexlab.report import charts, style, tables
 from indexlab.report.brand import HOUSE, Brand
 from indexlab.report.house import FigureOptions
 from indexlab.report.signal_figure import plain_number
-from indexlab.scenario_output import scenario_json
+from indexlab.scenario_output import scenario_figure, scenario_json, write_scenario
 from indexlab.scenarios import Scenario, format_amount, format_amounts, scenario
 from indexlab.signals import parse_rule
 from indexlab.signals_output import study_signal, write_signals
@@ -239,3 +240,45 @@ def test_signals_cli_figure_options(tmp_path, capsys) -> None:
     assert "--format 'gif': use one or more of png, svg, pdf" in capsys.readouterr().err
     assert cli.main([*args, "--dpi", "0"]) == 1
     assert "--dpi 0: use a resolution between 1 and 1200" in capsys.readouterr().err
+
+
+def _texts_with_gid(figure: Figure, gid: str) -> list[str]:
+    return [text.get_text() for text in figure.findobj(Text) if text.get_gid() == gid]
+
+
+def test_scenario_figure_says_when_today_is_above_every_case(tmp_path) -> None:
+    """TRX at 0.758 % against a 0.699 % moon: the figure said nothing of it."""
+    (note,) = _texts_with_gid(scenario_figure(_above()), "share-note")
+    assert "above every case" in note.replace("\n", " ")
+    inside = scenario(_share_market(), "tron", "8T", shares="bear=0.5%,base=1%,moon=2%")
+    assert _texts_with_gid(scenario_figure(inside), "share-note") == []
+
+
+def test_scenario_figure_is_16_9_in_the_house_frame_without_local_paths(tmp_path) -> None:
+    market = _file_market(tmp_path / "private-folder")
+    total = market.market_cap.sum(axis=1) * 40
+    market = market.with_total_market_cap(total, source=str(tmp_path / "private-folder/t.csv"))
+    result = scenario(market, "tron", "8T,16T", targets=1.0)
+    write_scenario(result, tmp_path / "out")
+    with PIL.Image.open(tmp_path / "out" / "scenario.png") as image:
+        assert image.size == (1920, 1080)
+    text = _texts(scenario_figure(result))
+    assert "private-folder" not in text and str(tmp_path) not in text
+    assert "Source: prices.csv. Total market cap: t.csv." in text.replace("\n", " ")
+    assert style.DISCLOSURE in text.replace("\n", " ")
+    options = FigureOptions(title="TRX in a bigger market", source="CoinGecko", dpi=100)
+    text = _texts(scenario_figure(result, options))
+    assert "TRX in a bigger market" in text and "Source: CoinGecko." in text
+
+
+def test_scenario_cli_figure_options(tmp_path, capsys) -> None:
+    out = tmp_path / "scen"
+    args = ["scenario", "TRX", "--tiers", "1T,2T", "--out", str(out)]
+    assert cli.main([*args, "--format", "pdf,svg", "--title", "Tron, scenario"]) == 0
+    printed = capsys.readouterr().out
+    assert "scenario.pdf, scenario.svg" in printed
+    files = {p.name for p in out.iterdir()}
+    assert {"scenario.pdf", "scenario.svg"} <= files and "scenario.png" not in files
+    assert "Tron, scenario" in (out / "scenario.svg").read_text()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"scenario.pdf", "scenario.svg"} <= set(manifest["files"])

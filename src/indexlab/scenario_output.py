@@ -28,8 +28,17 @@ from matplotlib.ticker import (
 from matplotlib.transforms import ScaledTranslation
 
 from indexlab.paths import safe_component
-from indexlab.report import style
-from indexlab.report.frame import figure_footer, figure_title, synthetic_badge
+from indexlab.report import house, style
+from indexlab.report.brand import Brand
+from indexlab.report.house import (
+    LABEL_SIZE,
+    LEGEND_SIZE,
+    TICK_SIZE,
+    FigureOptions,
+    HouseFigure,
+    published,
+    warnings,
+)
 from indexlab.scenarios import (
     Scenario,
     format_amount,
@@ -38,7 +47,7 @@ from indexlab.scenarios import (
 )
 from indexlab.version import __version__
 
-SUBTITLE_CHARS = 115  # at SUBTITLE_SIZE, about the width of the plot
+NOTE_CHARS = 70  # the share note's line, at LEGEND_SIZE: about half the plot's width
 LEGEND_DROP_IN = 0.46  # from the bottom of the plot to the top of the legend, in inches
 TICK_LINE_IN = 0.16  # a second line of tick labels
 MANIFEST = "manifest.json"  # marks the folder as indexlab's, so a new run may replace it
@@ -50,9 +59,13 @@ def default_out_dir(asset: str) -> Path:
     return Path("runs") / f"scenario-{safe_component(asset, fallback='asset')}"
 
 
-def write_scenario(result: Scenario, out_dir: str | Path) -> Path:
+def write_scenario(
+    result: Scenario, out_dir: str | Path, options: FigureOptions | None = None
+) -> Path:
     """Write the scenario's files into ``out_dir``, replacing it only once all are written
-    (``inverse.csv`` only when there are targets)."""
+    (``inverse.csv`` only when there are targets); ``options`` frame the figure and choose
+    its formats and resolution (default: ``scenario.png``, 1920 x 1080 px)."""
+    options = options or FigureOptions()
     from indexlab.output import atomic_folder
 
     out_dir = Path(out_dir)
@@ -64,10 +77,11 @@ def write_scenario(result: Scenario, out_dir: str | Path) -> Path:
             written.append("inverse.csv")
         text = json.dumps(scenario_json(result), indent=2, allow_nan=False)
         (staging / "scenario.json").write_text(text + "\n", encoding="utf-8")
-        scenario_figure(result).savefig(
-            staging / "scenario.png", format="png", dpi=style.DPI, facecolor="white"
+        metadata = {"Title": _title(result, options), "Source": result.data_source}
+        figures = house.save(
+            scenario_figure(result, options), staging, "scenario", options, metadata
         )
-        written += ["scenario.json", "scenario.png"]
+        written += ["scenario.json", *(path.name for path in figures)]
         manifest = {
             "indexlab_version": __version__,
             "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
@@ -143,26 +157,38 @@ def _plain(value: object) -> object:
     return value
 
 
-def scenario_figure(result: Scenario) -> Figure:
+def scenario_figure(result: Scenario, options: FigureOptions | None = None) -> Figure:
     """Price bands on log-log axes: one line per share case across the tiers (a price is
     proportional to the total at a fixed share), each tier's prices labelled, today's
-    price and total marked, targets drawn. No pyplot, no global state."""
-    figure = style.new_figure()
-    ax = figure.add_subplot()
-    tiers = result.table["total_market_cap"].unique()
+    price and total marked, targets drawn, and a note when today's share lies outside
+    every case. 16:9 in the house frame (:mod:`indexlab.report.house`); ``options`` give
+    the title, subtitle, source and brand. No pyplot, no global state."""
+    options = options or FigureOptions()
+    brand = options.brand
+    figure = HouseFigure(brand)
+    figure.frame(
+        _title(result, options),
+        options.subtitle
+        if options.subtitle is not None
+        else f"price = share × total market cap ÷ supply; supply {result.supply_text}",
+        source_line(result, options.source),
+        warnings(result.synthetic),
+    )
+    (ax,) = figure.axes(1)
+    tiers = result.tiers
     today_known = math.isfinite(result.total_as_of)
     left = min(tiers.min(), result.total_as_of if today_known else np.inf) / 1.35
     right = tiers.max() * 1.6  # room for the price labels right of the last tier
     totals = np.geomspace(left, right, 64)
     lines = prices_at_tiers(totals, result.shares, result.supply)
     ax.fill_between(
-        totals, lines.min(axis=1), lines.max(axis=1), color=style.STRATEGY_COLOR, alpha=0.07, lw=0
+        totals, lines.min(axis=1), lines.max(axis=1), color=brand.strategy, alpha=0.07, lw=0
     )
     for tier in tiers:
-        ax.axvline(tier, color=style.SPINE, linewidth=0.8, zorder=1)
-    _draw_cases(ax, result, tiers, totals, lines)
-    _draw_today(ax, result, today_known)
-    targets = _draw_targets(ax, result)
+        ax.axvline(tier, color=brand.axis, linewidth=0.8, zorder=1)
+    _draw_cases(ax, result, totals, lines, brand)
+    _draw_today(ax, result, today_known, brand)
+    targets = _draw_targets(ax, result, brand)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(left, right)
@@ -170,31 +196,63 @@ def scenario_figure(result: Scenario) -> Figure:
     high = max(lines.max(), result.price_as_of, *targets) * 1.3
     ax.set_ylim(low, high)
     apart = _tick_axes(ax, result, tiers, today_known, low, high)
-    style.style_axes(ax)
     ax.grid(False, axis="x")  # the tiers' own lines are the vertical grid
-    ax.set_xlabel("Total crypto market cap (log scale)", fontsize=style.LABEL_SIZE)
-    ax.set_ylabel(f"{result.symbol} price in USD (log scale)", fontsize=style.LABEL_SIZE)
-    ax.set_title(
-        textwrap.fill(
-            f"price = share × total market cap ÷ supply; supply {result.supply_text}",
-            width=SUBTITLE_CHARS,
-        ),
-        loc="left",
-        fontsize=style.SUBTITLE_SIZE,
-        color=style.MUTED_INK,
-        pad=8,
-    )
-    _legend_below(figure, ax, apart, two_columns=bool(len(targets)))
-    _frame(figure, result)
-    return figure
+    label = {"fontsize": LABEL_SIZE, "color": brand.text}
+    ax.set_xlabel("Total crypto market cap (log scale)", **label)
+    ax.set_ylabel(f"{result.symbol} price in USD (log scale)", **label)
+    _share_note(ax, result, brand)
+    _legend_below(figure.figure, ax, apart, two_columns=bool(len(targets)), brand=brand)
+    figure.fit([ax])
+    return figure.figure
+
+
+def source_line(result: Scenario, source: str | None = None) -> str:
+    """The data, the total market cap and the share history, never a local path."""
+    parts = [f"Source: {source or published(result.data_source)}."]
+    parts.append(f"Total market cap: {published(result.total_source)}.")
+    if result.lookback_text:
+        parts.append(f"Share history: {result.lookback_text}.")
+    parts.append("Scenario arithmetic, not a forecast: shares and supply are assumptions.")
+    return " ".join(parts)
+
+
+def _title(result: Scenario, options: FigureOptions) -> str:
+    return options.title or f"{result.label}: price at total crypto market cap tiers"
+
+
+def _share_note(ax: Axes, result: Scenario, brand: Brand) -> None:
+    """Today's share outside every case, said on the chart (top left, where the rising
+    lines leave room), as plainly as in the table."""
+    for note in result.share_notes:
+        ax.text(
+            0.012,
+            0.975,
+            textwrap.fill(note, width=NOTE_CHARS),
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=LEGEND_SIZE,
+            fontweight="bold",
+            color=style.SYNTHETIC_COLOR,
+            parse_math=False,
+            zorder=7,
+            gid="share-note",
+            bbox={
+                "boxstyle": "round,pad=0.4",
+                "facecolor": brand.background,
+                "edgecolor": style.SYNTHETIC_COLOR,
+                "linewidth": 0.8,
+            },
+        )
 
 
 def _draw_cases(
-    ax: Axes, result: Scenario, tiers: np.ndarray, totals: np.ndarray, lines: np.ndarray
+    ax: Axes, result: Scenario, totals: np.ndarray, lines: np.ndarray, brand: Brand
 ) -> None:
     """One line per share case across ``totals``, each tier's price marked and labelled."""
+    tiers = result.tiers
     prices = prices_at_tiers(tiers, result.shares, result.supply)
-    colors = _case_colors(len(result.cases))
+    colors = _case_colors(len(result.cases), brand)
     for j, case in enumerate(result.cases):
         label = f"{case.name}: {result.shares[j]:.3%} share ({result.short_source(case)})"
         ax.plot(totals, lines[:, j], color=colors[j], linewidth=1.8, label=label, zorder=3)
@@ -206,30 +264,35 @@ def _draw_cases(
                 xytext=(8, 0),
                 textcoords="offset points",
                 va="center",
-                fontsize=style.TICK_SIZE,
+                fontsize=TICK_SIZE,
                 color=colors[j],
                 fontweight="bold",
                 parse_math=False,
                 # Readable where a label crosses another case's line.
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.2, "alpha": 0.85},
+                bbox={
+                    "facecolor": brand.background,
+                    "edgecolor": "none",
+                    "pad": 0.2,
+                    "alpha": 0.85,
+                },
                 zorder=5,
             )
 
 
-def _draw_today(ax: Axes, result: Scenario, today_known: bool) -> None:
+def _draw_today(ax: Axes, result: Scenario, today_known: bool, brand: Brand) -> None:
     """Today's price as a dashed line, and today's total on it as a diamond."""
     today = f"today, {result.as_of.date()}: {format_price(result.price_as_of)}"
     if today_known:
         today += (
             f" at a ${format_amount(result.total_as_of)} total (share {result.share_as_of:.3%})"
         )
-        ax.plot([result.total_as_of], [result.price_as_of], "D", color=style.INK, zorder=6)
-    ax.axhline(result.price_as_of, color=style.INK, linewidth=1.0, linestyle=(0, (4, 3)), zorder=2)
+        ax.plot([result.total_as_of], [result.price_as_of], "D", color=brand.text, zorder=6)
+    ax.axhline(result.price_as_of, color=brand.text, linewidth=1.0, linestyle=(0, (4, 3)), zorder=2)
     # The legend's entry: the dashed line with the diamond on it.
-    ax.plot([], [], color=style.INK, linestyle=(0, (4, 3)), marker="D", label=today)
+    ax.plot([], [], color=brand.text, linestyle=(0, (4, 3)), marker="D", label=today)
 
 
-def _draw_targets(ax: Axes, result: Scenario) -> np.ndarray:
+def _draw_targets(ax: Axes, result: Scenario, brand: Brand) -> np.ndarray:
     """A dotted line per target price, labelled with the totals that reach it."""
     targets = result.inverse["target_price"].unique()
     for target in targets:
@@ -240,7 +303,7 @@ def _draw_targets(ax: Axes, result: Scenario) -> np.ndarray:
         )
         ax.axhline(
             target,
-            color=style.MUTED_INK,
+            color=brand.muted,
             linewidth=1.1,
             linestyle=":",
             zorder=2,
@@ -267,7 +330,9 @@ def _tick_axes(
     return bool(apart)
 
 
-def _legend_below(figure: Figure, ax: Axes, apart: bool, *, two_columns: bool) -> None:
+def _legend_below(
+    figure: Figure, ax: Axes, apart: bool, *, two_columns: bool, brand: Brand
+) -> None:
     """Under the axis label, where it can hide nothing: the cases and today in the first
     column, the targets in the second. The tick labels take two lines with "today"."""
     drop_in = LEGEND_DROP_IN + (TICK_LINE_IN if apart else 0.0)
@@ -277,38 +342,20 @@ def _legend_below(figure: Figure, ax: Axes, apart: bool, *, two_columns: bool) -
         bbox_to_anchor=(0.5, 0.0),
         bbox_transform=ax.transAxes + below_axis_label,
         ncols=2 if two_columns else 1,
-        fontsize=style.LEGEND_SIZE,
+        fontsize=LEGEND_SIZE,
         frameon=False,
         handlelength=2.6,
         columnspacing=2.0,
     )
     for text in legend.get_texts():
         text.set_parse_math(False)  # "$" is a dollar here
-        text.set_color(style.INK)
+        text.set_color(brand.text)
 
 
-def _frame(figure: Figure, result: Scenario) -> None:
-    """The title, the footer with the data and the assumptions, and the demo badge."""
-    figure_title(
-        figure, f"{result.label}: price at total crypto market cap tiers", result.synthetic
-    )
-    footer = [
-        f"Data: {result.data_source}",
-        *([f"Share history: {result.lookback_text}"] if result.lookback_text else []),
-        f"Total market cap: {result.total_source}",
-        "Scenario arithmetic, not a forecast: shares and supply are assumptions.",
-    ]
-    figure_footer(
-        figure, "\n".join(textwrap.fill(line, width=style.FOOTER_WRAP_CHARS) for line in footer)
-    )
-    if result.synthetic:
-        synthetic_badge(figure)
-
-
-def _case_colors(n: int) -> list[str]:
+def _case_colors(n: int, brand: Brand) -> list[str]:
     if n == 1:
-        return [style.STRATEGY_COLOR]
-    palette = ("#c96f6a", style.STRATEGY_COLOR, "#4f8a5f", "#a37bab", "#d9913a", "#8c8c8c")
+        return [brand.strategy]
+    palette = ("#c96f6a", brand.strategy, "#4f8a5f", "#a37bab", "#d9913a", "#8c8c8c")
     return [palette[i % len(palette)] for i in range(n)]
 
 

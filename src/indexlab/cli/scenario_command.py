@@ -8,11 +8,13 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from indexlab.cli.figure_options import add_figure_options, figure_options
 from indexlab.cli.options import add_bad_prints, load_data
 from indexlab.errors import SpecError
 from indexlab.scenario_defaults import DEFAULT_LOOKBACK_YEARS, DEFAULT_SHARES
 
 if TYPE_CHECKING:
+    from indexlab.report.house import FigureOptions
     from indexlab.scenarios import Scenario
 
 
@@ -31,8 +33,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
             "Market-share arithmetic made explicit: price = share x total market cap / supply. "
             "For each tier and share case, prints the price and its multiple of the price on "
             "the as-of date; with --target, the total market cap at which each case reaches "
-            "that price. Writes scenario.csv, inverse.csv, scenario.json and scenario.png "
-            "into the output folder, replacing a previous one only once all are written. "
+            "that price. Writes scenario.csv, inverse.csv, scenario.json and scenario.png (and "
+            ".svg or .pdf with --format) into the output folder, replacing a previous one "
+            "only once all are written. "
             "Shares need the total market cap (--total-market); on the demo market, which "
             "has none, the sum of its assets' market caps stands in, and every output says so."
         ),
@@ -49,6 +52,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="also add the table and the figure as a section of that run's report",
     )
     command.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_figure_options(
+        command, title="SYMBOL (asset): price at total crypto market cap tiers", stem="scenario"
+    )
     command.set_defaults(handler=command_scenario)
 
 
@@ -135,6 +141,7 @@ def command_scenario(args: argparse.Namespace) -> int:
         from indexlab.report import read_run
 
         read_run(args.into)
+    options = figure_options(args)  # a bad brand file fails before any work too
     tiers = parse_tiers(args.tiers, field_name="--tiers")
     shares = parse_shares(args.shares, field_name="--shares")
     targets = _parse_targets(args.target) if args.target else ()
@@ -158,27 +165,34 @@ def command_scenario(args: argparse.Namespace) -> int:
         targets=targets,
     )
     out = Path(args.out) if args.out else default_out_dir(result.asset)
-    write_scenario(result, out)
+    write_scenario(result, out, options)
     if args.into:
-        from indexlab.paths import section_key
-        from indexlab.report import ReportFigure, ReportSection, add_to_run
-        from indexlab.report.sections import text_html
-        from indexlab.scenario_output import scenario_figure
-
-        section = ReportSection(
-            key=section_key("scenario", result.asset),
-            title=f"Scenario price bands: {result.asset}",
-            html=text_html(scenario_text(result)),
-            figures=(ReportFigure.of(scenario_figure(result), "Price at total market cap tiers"),),
-            order=300,
-        )
-        add_to_run(args.into, section)
+        _add_section(args.into, result, options)
     if not args.quiet:
         print(scenario_text(result))
         print("")
         files = "scenario.csv, inverse.csv, " if targets else "scenario.csv, "
-        print(f"Wrote {out}/ ({files}scenario.json, scenario.png)")
+        shown = ", ".join(f"scenario.{fmt}" for fmt in options.formats)
+        print(f"Wrote {out}/ ({files}scenario.json, {shown})")
     return 0
+
+
+def _add_section(run_dir: str, result: Scenario, options: FigureOptions) -> None:
+    """The table and the figure as a section of that run's report."""
+    from indexlab.paths import section_key
+    from indexlab.report import ReportFigure, ReportSection, add_to_run
+    from indexlab.report.sections import text_html
+    from indexlab.scenario_output import scenario_figure
+
+    figure = scenario_figure(result, options)
+    section = ReportSection(
+        key=section_key("scenario", result.asset),
+        title=f"Scenario price bands: {result.asset}",
+        html=text_html(scenario_text(result)),
+        figures=(ReportFigure.of(figure, "Price at total market cap tiers"),),
+        order=300,
+    )
+    add_to_run(run_dir, section)
 
 
 def _parse_targets(text: str) -> list[float]:

@@ -175,3 +175,20 @@ def test_a_strategy_prints_one_line_per_section_with_what_is_set():
     assert "    rebalance=Rebalance(frequency='monthly')," in lines
     assert "seasoning_reviews" not in text and "initial_capital" not in text  # defaults
     assert lines[-1] == ")"
+
+
+def test_a_default_benchmark_the_market_lacks_builds_no_suggestions(market, monkeypatch):
+    # Issue 17, item 2: the skipped default's error built difflib suggestions over every
+    # id on every run, then threw them away.
+    import difflib
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("suggestions built for an error nobody sees")
+
+    monkeypatch.setattr(difflib, "get_close_matches", refuse)
+    result = indexlab.run(_strategy(), market, warn=False)  # BTC and TRX; TRX is absent
+    assert list(result.equity.columns) == ["top2", "BTC"]
+    assert any("default benchmark TRX" in note for note in result.notes)
+    with pytest.raises(indexlab.SpecError, match="did you mean"):
+        monkeypatch.undo()
+        indexlab.run(_strategy(benchmarks=("bitcoinn",)), market, warn=False)

@@ -37,6 +37,13 @@ def _benchmark_label(market: Market, asset: str) -> str:
     return asset
 
 
+def _listed(market: Market, name: str) -> bool:
+    """Whether ``name`` is an asset id or an asset's symbol (any case) of ``market``."""
+    if name in market.asset_ids:
+        return True
+    return bool((market.assets["symbol"].astype("string").str.lower() == name.lower()).any())
+
+
 def _total_market(market: Market, entry: str, window: Window, dates, rate) -> PortfolioRun:
     if market.total_market_cap is None:
         raise SpecError(
@@ -69,13 +76,12 @@ def _benchmarks(
                 "whole market's value, new coins included), not an investable portfolio"
             )
             continue
-        try:
-            asset = market.resolve_asset(entry, field_name="benchmarks")
-        except SpecError:
-            if not defaults:
-                raise
+        if defaults and not _listed(market, entry):
+            # Checked before resolving: the error of an absent asset builds "did you
+            # mean" suggestions over every id, which a skipped default never shows.
             notes.append(f"default benchmark {entry} is not in {market.source}: skipped")
             continue
+        asset = market.resolve_asset(entry, field_name="benchmarks")
         if asset in assets.values():
             raise SpecError(f"benchmarks: {entry!r} names {asset!r}, which is listed already")
         label = _benchmark_label(market, asset)

@@ -155,3 +155,16 @@ def test_the_command_writes_a_table_indexlab_reads_with_the_audit_stored(tmp_pat
 def test_a_single_file_is_not_a_merge(files):
     with pytest.raises(DataError, match="at least two"):
         merge_long_tables([files[0]])
+
+
+def test_a_value_only_the_dropped_row_had_is_counted(tmp_path):
+    # CoinGecko knows no supply for sol on Jan 2 (cap missing); the snapshot does: the
+    # merged row is CoinGecko's whole, without a cap, and the audit counts it.
+    daily = table(tmp_path / "cg.parquet", [("2021-01-02", "sol", 1.0, np.nan)], vendor="coingecko", convention="snapshot")  # fmt: skip
+    snaps = table(tmp_path / "cmc.parquet", [("2021-01-02", "sol", 1.1, 30.0)], vendor="cmc-snapshots", convention="snapshot")  # fmt: skip
+    merged, report = merge_long_tables([snaps, daily])
+    assert np.isnan(merged["market_cap"].item()) and merged["source"].item() == "coingecko"
+    (audit,) = report.overlaps
+    assert audit["market_cap"]["count"] == 0 and audit["market_cap"]["lost"] == 1
+    assert audit["close"]["lost"] == 0 and audit["close"]["count"] == 1
+    assert "1 asset-days where only the cmc-snapshots row had one" in "\n".join(report.lines())

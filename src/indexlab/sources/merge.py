@@ -69,21 +69,30 @@ class MergeReport:
                 f"overlap {audit['kept']} over {audit['dropped']}: {audit['rows']:,} asset-days"
             )
             for measure in ("close", "market_cap"):
-                m = audit[measure]
-                if not m["count"]:
-                    out.append(f"  {measure}: no pair with both values")
-                    continue
-                out.append(
-                    f"  {measure}: {m['count']:,} pairs, relative difference median "
-                    f"{m['median']:.3%}, 95th percentile {m['p95']:.3%}, max {m['max']:.3%}"
-                )
-                for w in m["worst"]:
-                    out.append(
-                        f"    {w['asset']} {w['date']}: {w['kept']:.6g} vs {w['dropped']:.6g} "
-                        f"({w['difference']:.1%})"
-                    )
+                out += _audit_lines(measure, audit[measure], audit["dropped"])
         out += [f"note: {n}" for n in self.notes]
         return out
+
+
+def _audit_lines(measure: str, m: dict, dropped: str) -> list[str]:
+    out = []
+    if m["lost"]:
+        out.append(
+            f"  {measure}: {m['lost']:,} asset-days where only the {dropped} row had one "
+            "(the merged row has none)"
+        )
+    if not m["count"]:
+        return [*out, f"  {measure}: no pair with both values"]
+    out.append(
+        f"  {measure}: {m['count']:,} pairs, relative difference median "
+        f"{m['median']:.3%}, 95th percentile {m['p95']:.3%}, max {m['max']:.3%}"
+    )
+    for w in m["worst"]:
+        out.append(
+            f"    {w['asset']} {w['date']}: {w['kept']:.6g} vs {w['dropped']:.6g} "
+            f"({w['difference']:.1%})"
+        )
+    return out
 
 
 def _stored(path: Path) -> dict:
@@ -155,14 +164,17 @@ def _differences(kept: pd.DataFrame, dropped: pd.DataFrame, measure: str) -> dic
         difference = np.abs(b / a - 1.0)
     difference = np.where(both, difference, np.nan)
     count = int(both.sum())
+    # Where only the dropped row had a value, the merged table has none (rows are whole).
+    lost = int((~(np.isfinite(a) & (a > 0)) & np.isfinite(b) & (b > 0)).sum())
     if not count:
-        return {"count": 0, "median": None, "p95": None, "max": None, "worst": []}
+        return {"count": 0, "lost": lost, "median": None, "p95": None, "max": None, "worst": []}
     # The worst few, one per asset (one coin's bad supply would fill the list).
     ranked = np.argsort(-np.nan_to_num(difference, nan=-1.0), kind="stable")
     assets = kept["asset"].to_numpy()[ranked]
     worst = ranked[np.sort(np.unique(assets, return_index=True)[1])][:WORST]
     return {
         "count": count,
+        "lost": lost,
         "median": float(np.nanmedian(difference)),
         "p95": float(np.nanpercentile(difference, 95)),
         "max": float(np.nanmax(difference)),

@@ -73,6 +73,7 @@ def test_to_quantstats_writes_indexlabs_numbers(demo, tmp_path):
     path = result.to_quantstats(tmp_path / "qs" / "report.html", benchmark="BTC")
     text = path.read_text(encoding="utf-8")
     assert "Periods/Year: 365" in text and "Benchmark: BTC" in text
+    assert "1 Jan, 2023 - 30 Jun, 2024" in text  # every date of the run, none cut
     equity = result.equity[result.name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -176,8 +176,8 @@ def write_quantstats(
     """quantstats' HTML report of one portfolio (default: the strategy) of a Result or
     a run folder's :class:`~indexlab.report.rundata.RunData`, against ``benchmark``
     (another portfolio of the run, e.g. ``"BTC"``; None: no benchmark), with
-    ``periods_per_year`` = the run's N (365). Returns as
-    :func:`quantstats_returns`."""
+    ``periods_per_year`` = the run's N (365), over every date of the run
+    (``match_dates=False``). Returns as :func:`quantstats_returns`."""
     qs = _require("quantstats", "quantstats")
     equity = source.equity
     names = list(equity.columns)
@@ -188,7 +188,9 @@ def write_quantstats(
         other = quantstats_returns(
             equity[_portfolio_name(names, benchmark, "benchmark")], include_initial_buy
         )
-        other = other.reindex(returns.index)  # quantstats re-derives a misaligned one
+        # On the strategy's dates (quantstats re-derives a misaligned one), 0 where the
+        # benchmark has no equity.
+        other = other.reindex(returns.index).fillna(0.0)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # A RunData's title, or a Result's strategy's.
@@ -208,6 +210,10 @@ def write_quantstats(
                 output=str(path),
                 title=title,
                 benchmark_title=benchmark,
+                # Both cover the run's dates; matching would start both at the later
+                # first non-zero return (a benchmark bought at its first close, or a
+                # fee-free initial buy), leaving days of the run out of the report.
+                match_dates=False,
             )
     finally:
         font_log.setLevel(level)

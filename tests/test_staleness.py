@@ -173,3 +173,19 @@ def test_observations_match_a_slow_loop_and_never_look_ahead(data, n_days, n_ass
         again = screen(s, moved, snapshot)
         assert np.array_equal(again.market_cap, screens.market_cap, equal_nan=True)
         assert (again.eligible == screens.eligible).all()
+
+
+def test_the_universe_frame_reads_what_the_screens_read():
+    # Result.universe() explains M's membership on Feb 1 with its cap of Jan 12, not as
+    # "no valid close".
+    market = sparse_market({"M": {"2021-01-12": 6.0, "2021-03-12": 6.0}})
+    s = indexlab.Strategy(
+        name="s",
+        universe=Universe(top_n=4, exclude=(), max_staleness_days=35),
+        lag_days=0,
+        start=pd.Timestamp("2021-01-15"),
+        benchmarks=(),
+    )
+    frame = indexlab.run(s, market, warn=False).universe()
+    row = frame[(frame["date"] == "2021-02-01") & (frame["asset"] == "M")].iloc[0]
+    assert bool(row["eligible"]) and row["market_cap"] == 6.0

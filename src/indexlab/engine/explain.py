@@ -13,7 +13,7 @@ import pandas as pd
 from indexlab.engine.configure import Configuration
 from indexlab.engine.plan import Planner, review_list
 from indexlab.market import Market
-from indexlab.rules.measures import measure_values
+from indexlab.rules.measures import measure_values, observation_rows, observed
 from indexlab.rules.selection import select_members
 from indexlab.rules.universe import (
     age_screen,
@@ -52,9 +52,12 @@ def universe_frame(config: Configuration, market: Market) -> pd.DataFrame:
     ``market_cap`` and ranking ``measure`` on the snapshot day."""
     strategy, rule = config.strategy, config.strategy.universe
     snapshot = _snapshots(config)
-    close = market.close_values[snapshot]
-    caps = market.market_cap_values[snapshot]
-    measure = measure_values(market, strategy.ranking)[snapshot]
+    rows = None  # as the screens read them: within the staleness limit, if any
+    if rule.max_staleness_days > 0:
+        rows = observation_rows(market, snapshot, rule.max_staleness_days)
+    close = observed(market.close_values, snapshot, rows=rows)
+    caps = observed(market.market_cap_values, snapshot, rows=rows)
+    measure = observed(measure_values(market, strategy.ranking), snapshot, rows=rows)
     reason = np.full(close.shape, "", dtype=object)
 
     def fail(mask: np.ndarray, text: str) -> None:

@@ -1,9 +1,12 @@
 """What a scenario writes: ``scenario.csv``, ``inverse.csv``, ``scenario.json`` and
-``scenario.png`` (see :mod:`indexlab.scenarios` for the arithmetic).
+``scenario.png`` (``.svg``, ``.pdf`` as asked; see :mod:`indexlab.scenarios` for the
+arithmetic).
 
 Every output states the as-of date, the supply, where each share comes from and the data
-source; outputs made from the demo market say "synthetic demo data". The figure is built
-in the house style of :mod:`indexlab.report.style`, on its own Agg canvas (no pyplot).
+source; outputs made from the demo market say "synthetic demo data", and when today's
+share lies outside every case, the outputs say that too. The figure is 16:9 in the house
+frame of the marketing figures (:mod:`indexlab.report.house`), on its own Agg canvas (no
+pyplot), and names no local path.
 """
 
 from __future__ import annotations
@@ -65,9 +68,9 @@ def write_scenario(
     """Write the scenario's files into ``out_dir``, replacing it only once all are written
     (``inverse.csv`` only when there are targets); ``options`` frame the figure and choose
     its formats and resolution (default: ``scenario.png``, 1920 x 1080 px)."""
-    options = options or FigureOptions()
     from indexlab.output import atomic_folder
 
+    options = options or FigureOptions()
     out_dir = Path(out_dir)
     with atomic_folder(out_dir) as staging:
         result.table.to_csv(staging / "scenario.csv", index=False, float_format="%.12g")
@@ -77,7 +80,7 @@ def write_scenario(
             written.append("inverse.csv")
         text = json.dumps(scenario_json(result), indent=2, allow_nan=False)
         (staging / "scenario.json").write_text(text + "\n", encoding="utf-8")
-        metadata = {"Title": _title(result, options), "Source": result.data_source}
+        metadata = {"Title": _title(result, options), "Source": source_line(result, options.source)}
         figures = house.save(
             scenario_figure(result, options), staging, "scenario", options, metadata
         )
@@ -165,8 +168,8 @@ def scenario_figure(result: Scenario, options: FigureOptions | None = None) -> F
     the title, subtitle, source and brand. No pyplot, no global state."""
     options = options or FigureOptions()
     brand = options.brand
-    figure = HouseFigure(brand)
-    figure.frame(
+    canvas = HouseFigure(brand)
+    canvas.frame(
         _title(result, options),
         options.subtitle
         if options.subtitle is not None
@@ -174,7 +177,7 @@ def scenario_figure(result: Scenario, options: FigureOptions | None = None) -> F
         source_line(result, options.source),
         warnings(result.synthetic),
     )
-    (ax,) = figure.axes(1)
+    (ax,) = canvas.axes(1)
     tiers = result.tiers
     today_known = math.isfinite(result.total_as_of)
     left = min(tiers.min(), result.total_as_of if today_known else np.inf) / 1.35
@@ -201,9 +204,9 @@ def scenario_figure(result: Scenario, options: FigureOptions | None = None) -> F
     ax.set_xlabel("Total crypto market cap (log scale)", **label)
     ax.set_ylabel(f"{result.symbol} price in USD (log scale)", **label)
     _share_note(ax, result, brand)
-    _legend_below(figure.figure, ax, apart, two_columns=bool(len(targets)), brand=brand)
-    figure.fit([ax])
-    return figure.figure
+    _legend_below(canvas.figure, ax, apart, two_columns=bool(len(targets)), brand=brand)
+    canvas.fit([ax])
+    return canvas.figure
 
 
 def source_line(result: Scenario, source: str | None = None) -> str:

@@ -1,6 +1,7 @@
 """What a signal study writes: ``card.csv``, ``flips.csv``, ``segment_stats.csv``,
 ``metrics.csv``, ``equity.csv``, ``summary.txt``, ``manifest.json`` and
-``figures/signals.png``; its printed summary; and its section of a run's report.
+``figures/signals.png`` (``.svg``, ``.pdf`` as asked: :class:`FigureOptions`); its printed
+summary; and its section of a run's report.
 
 ``indexlab signals ASSET`` is :func:`study_signal`, :func:`write_signals` and, with
 ``--into``, :func:`signals_section` passed to :func:`indexlab.report.add_to_run`::
@@ -31,6 +32,7 @@ from indexlab.paths import safe_component, section_key
 from indexlab.report import ReportFigure, ReportSection, house, signal_figure
 from indexlab.report.house import FigureOptions
 from indexlab.report.sections import table_html, text_html
+from indexlab.report.signal_figure import source_line as signal_figure_source_line
 from indexlab.report.text import aligned, frame_text
 from indexlab.signals import FlipAnalysis, PriceCard, Signal, analyze_flips, price_card
 from indexlab.version import __version__
@@ -122,7 +124,11 @@ def write_signals(
         figures = staging / "figures"
         figures.mkdir()
         figure = _figure(study, options)
-        metadata = {"Title": _figure_title(study, options), "Source": study.data_source}
+        source = options.source or house.published(study.data_source)
+        metadata = {
+            "Title": _figure_title(study, options),
+            "Source": signal_figure_source_line(study.analysis, source),
+        }
         house.save(figure, figures, "signals", options, metadata)
         manifest = signals_manifest(study)
         if run_seconds is not None:

@@ -262,6 +262,7 @@ def test_scenario_figure_is_16_9_in_the_house_frame_without_local_paths(tmp_path
     write_scenario(result, tmp_path / "out")
     with PIL.Image.open(tmp_path / "out" / "scenario.png") as image:
         assert image.size == (1920, 1080)
+        assert "private-folder" not in str(image.info)
     text = _texts(scenario_figure(result))
     assert "private-folder" not in text and str(tmp_path) not in text
     assert "Source: prices.csv. Total market cap: t.csv." in text.replace("\n", " ")
@@ -282,3 +283,11 @@ def test_scenario_cli_figure_options(tmp_path, capsys) -> None:
     assert "Tron, scenario" in (out / "scenario.svg").read_text()
     manifest = json.loads((out / "manifest.json").read_text())
     assert {"scenario.pdf", "scenario.svg"} <= set(manifest["files"])
+
+
+def test_the_command_line_states_the_house_formats_and_resolution() -> None:
+    """cli.figure_options mirrors report.house without importing it (a fast --help)."""
+    from indexlab.cli import figure_options
+    from indexlab.report import house
+
+    assert figure_options.FORMATS == house.FORMATS and figure_options.DPI == house.DPI

@@ -110,6 +110,9 @@ def test_a_run_on_sparse_data_holds_a_stale_member_at_its_last_close():
         assert target.loc[pd.Timestamp(day), "C"] == pytest.approx(7 / 27)
         assert "C" not in held.columns  # C is never held: its data ended on Jan 12
     assert held.loc[pd.Timestamp("2021-03-01"), "M"] == 0
+    (note,) = [n for n in result.notes if "no data left" in n]
+    assert note.startswith("2 times a member ranked on data up to 35 days old")
+    assert "on 2 rebalance dates, at most 25.93% on 2021-01-15" in note  # 7 / 27
 
 
 def slow_observations(close, caps, snapshot, limit):

@@ -349,6 +349,28 @@ def _weight_notes(planner: Planner, targets: Targets, calendar: Calendar) -> lis
     return notes
 
 
+def _ended_notes(planner: Planner, targets: Targets, calendar: Calendar) -> list[str]:
+    """With a staleness limit, a member may be ranked on data that end before its trade
+    day (its last snapshot): the engine holds its weight as cash (delisting); say so."""
+    limit = planner.strategy.universe.max_staleness_days
+    if limit == 0:
+        return []
+    last = planner.market.last_valid_positions()[np.maximum(targets.columns, 0)]
+    rows = planner.start_pos + calendar.rows
+    ended = (targets.columns >= 0) & (targets.values > 0) & (last < rows[:, None])
+    ended &= calendar.forced[:, None]
+    if not ended.any():
+        return []
+    share = np.where(ended, targets.values, 0.0).sum(axis=1)
+    worst = int(np.argmax(share))
+    return [
+        f"{int(ended.sum())} times a member ranked on data up to {limit} days old "
+        f"(universe.max_staleness_days) had no data left on its trade day: its target "
+        f"weight was held as cash (on {int(ended.any(axis=1).sum())} rebalance dates, at "
+        f"most {share[worst]:.2%} on {planner.dates[calendar.rows[worst]].date()})"
+    ]
+
+
 def plan_targets(
     strategy: Strategy,
     market: Market,
@@ -374,7 +396,7 @@ def plan_targets(
     screens_key, members = planner.members(calendar.review_rows)
     notes = _membership_notes(strategy, members, calendar, planner.dates, len(planner.fixed))
     targets = planner.weights(calendar, screens_key, members)
-    notes += _weight_notes(planner, targets, calendar)
+    notes += _weight_notes(planner, targets, calendar) + _ended_notes(planner, targets, calendar)
     return Plan(
         calendar.rows,
         targets.columns,

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Every table of a strategy file, and one entry of universe.exclude.
 SECTIONS = {**reader.SECTIONS, "exclusion": Exclusion}
 # Labels of a strategy, not part of its design: the terminal prints them above the block.
-NOT_DESCRIBED = {"name", "description", "origin"}
+NOT_DESCRIBED = {"name", "title", "description", "origin"}
 
 # key (section.field, by dataclass field name) -> (context, value, section, words).
 # The strategy with `context` and the key set to `value` must say `words` in

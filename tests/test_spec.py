@@ -128,7 +128,9 @@ def test_python_and_files_share_the_defaults(tmp_path):
 
 def test_shipped_default_strategy_only_restates_the_defaults():
     s = indexlab.Strategy.from_toml(ROOT / "strategies" / "top100-mcap-monthly.toml")
-    plain = indexlab.Strategy(name=s.name, description=s.description, initial_capital=10000.0)
+    plain = indexlab.Strategy(
+        name=s.name, title=s.title, description=s.description, initial_capital=10000.0
+    )
     assert s == plain  # apart from naming its benchmarks
 
 

@@ -38,7 +38,16 @@ SECTIONS: dict[str, type] = {
 }
 # Keys of a section that differ from its dataclass's field names.
 RENAMED = {"ranking": {"measure": "kind"}}
-TOP_LEVEL = ("name", "description", "lag_days", "initial_capital", "start", "end", "benchmarks")
+TOP_LEVEL = (
+    "name",
+    "title",
+    "description",
+    "lag_days",
+    "initial_capital",
+    "start",
+    "end",
+    "benchmarks",
+)
 
 
 def _date(value: Any, key: str) -> pd.Timestamp:

@@ -43,10 +43,13 @@ class Strategy:
     """A complete index strategy. Build it in code or with :meth:`from_toml`.
 
     Every key left out takes the default a strategy file would (docs/index-rules.md,
-    "Defaults"; :mod:`indexlab.spec.defaults`).
+    "Defaults"; :mod:`indexlab.spec.defaults`). ``name`` is the short id of file and
+    folder names; ``title`` the display title of figures and reports
+    (:attr:`display_title`: the name when no title is given).
     """
 
     name: str = "strategy"
+    title: str = ""
     description: str = ""
     universe: Universe = field(default_factory=Universe)
     ranking: Measure = field(default_factory=Measure)
@@ -85,6 +88,9 @@ class Strategy:
         problem = name_problem(self.name)
         if problem is not None:
             raise fail("name", problem)
+        for key in ("title", "description"):
+            if not isinstance(getattr(self, key), str):
+                raise fail(key, f"must be a text, got {getattr(self, key)!r}")
         finite_fields("", self)  # initial_capital = inf, nan (issue 13, item 9)
         self.ranking.check("ranking")
         lag = self.lag_days
@@ -99,6 +105,12 @@ class Strategy:
                 raise fail("benchmarks", f"entries must be strings, got {item!r}")
         if self.weighting.scheme == "file" and self.reconstitution is not None:
             raise fail("reconstitution", "weights from a file set membership themselves")
+
+    @property
+    def display_title(self) -> str:
+        """What figures, the tearsheet and the manifest call the strategy: its ``title``,
+        or its ``name`` when it has none (docs/reports.md, "Titles and sources")."""
+        return " ".join(self.title.split()) or self.name
 
     @property
     def benchmarks_are_default(self) -> bool:

@@ -4,19 +4,35 @@ downloaded on different days). Data-layer facts, used by runs, sweeps and report
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 import pandas as pd
 
 from indexlab.market import Market
 
 DEMO_LABEL = "synthetic demo data"
+# The caveat every figure and report of survivors-only data carries, in a red badge
+# like the demo data's (kept short: it sits beside the title).
+SURVIVORSHIP_CAVEAT = "survivorship bias: coins that died are missing"
 
 
 def data_label(market: Market) -> str:
-    """The data source as every output states it: the market's source, and ``synthetic
-    demo data`` when it is (the one place that decides how data are named)."""
-    if market.synthetic and DEMO_LABEL not in market.source.lower():
-        return f"{market.source} ({DEMO_LABEL})"
-    return market.source
+    """The data source as every output states it (the one place that decides how data
+    are named): the market's provenance (vendor and download date, from the file's
+    import metadata or ``load_market(path, source=...)``), else its source, never with
+    a local folder (a file's name only), and ``synthetic demo data`` when it is."""
+    label = market.provenance or market.source
+    if market.source_path and not market.provenance:
+        label = PurePath(label).name or label  # what is published names no local folder
+    if market.synthetic and DEMO_LABEL not in label.lower():
+        return f"{label} ({DEMO_LABEL})"
+    return label
+
+
+def survivorship_caveat(market: Market) -> str:
+    """:data:`SURVIVORSHIP_CAVEAT` when the data seem to hold only survivors
+    (:func:`survivorship_notes`), else ``""``: what figures and reports show."""
+    return SURVIVORSHIP_CAVEAT if survivorship_notes(market) else ""
 
 
 def survivorship_notes(market: Market, window_days: int = 30) -> list[str]:
@@ -28,7 +44,7 @@ def survivorship_notes(market: Market, window_days: int = 30) -> list[str]:
     if listed.sum() >= 20 and early.sum() < 0.05 * listed.sum():
         return [
             f"only {int(early.sum())} of {int(listed.sum())} assets stop before the last "
-            f"{window_days} days of {market.source}: the data seem to hold only coins alive "
+            f"{window_days} days of {data_label(market)}: the data seem to hold only coins alive "
             "at download time, so backtests on them suffer survivorship bias"
         ]
     return []

@@ -95,7 +95,11 @@ class Market:
         volume: date x asset 24 h volumes in USD, or ``None`` when the source had none.
         assets: one row per asset id (index ``asset``), columns ``symbol`` and ``name``.
         tags: asset id -> tags such as ``stablecoin`` or ``wrapped`` (see taxonomy).
-        source: where the data came from, as written into every output.
+        source: where the data came from (a file's path, as error messages name it).
+        provenance: the data's vendor and download date as every published output
+            states it (``"CoinGecko, downloaded 2025-07-24"``): from the file's import
+            metadata or ``load_market(path, source=...)``; None when unknown
+            (:func:`indexlab.coverage.data_label` then names the file, not its folder).
         synthetic: True for the built-in demo market; outputs then say so.
         source_path: the file the data was read from, if any.
         source_sha256: that file's SHA-256, if any.
@@ -120,6 +124,7 @@ class Market:
     notes: tuple[str, ...] = ()
     total_market_cap: pd.Series | None = None
     dated_tags: pd.DataFrame | None = None
+    provenance: str | None = None
 
     def __post_init__(self) -> None:
         index = self.close.index

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
@@ -40,6 +41,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "make one from CoinGecko files); without it the built-in synthetic demo market is used",
     )
     add_bad_prints(run)
+    run.add_argument(
+        "--source",
+        metavar="TEXT",
+        help='what figures and report.html say of the data, e.g. "CoinGecko, downloaded '
+        '2025-07-08" (default: the vendor and download day recorded at import, else the '
+        "file's name; never its folder)",
+    )
     run.add_argument(
         "--total-market",
         metavar="FILE",
@@ -79,6 +87,8 @@ def command_run(args: argparse.Namespace) -> int:
         ):
             raise SpecError(f"--end {strategy.end.date()} is before start {strategy.start.date()}")
     market = load_data(args)
+    if args.source and args.source.strip():
+        market = dataclasses.replace(market, provenance=" ".join(args.source.split()))
     if args.total_market:
         market = market.with_total_market_cap(load_total_market_cap(args.total_market))
     started = time.perf_counter()

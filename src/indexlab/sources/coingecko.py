@@ -24,6 +24,7 @@ convention.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import tempfile
@@ -48,6 +49,7 @@ from indexlab.sources.coingecko_files import (
     read_coin_json,
     read_coins_list,
 )
+from indexlab.sources.provenance import provenance_metadata
 
 __all__ = [
     "CSV_SUFFIXES",
@@ -92,6 +94,8 @@ class ImportSummary:
     coins_ending_late: int = 0
     survivorship_warning: str | None = None
     late_end_warning: str | None = None
+    vendor: str = "coingecko"
+    downloaded: str | None = None  # UTC day of the newest point: the download's moment
 
     def lines(self) -> list[str]:
         """The summary as the CLI prints it."""
@@ -225,6 +229,9 @@ def import_coingecko(
     names = [coin_id_of(p) for p in files]
     coin, timestamps, price, cap, volume = _read_points(files)
     summary.rows_read = len(coin)
+    if len(timestamps):
+        newest = dt.datetime.fromtimestamp(float(np.max(timestamps)) / 1000.0, dt.UTC)
+        summary.downloaded = newest.date().isoformat()
     coin, day, price, cap, volume = _apply_rules(
         summary, coin, timestamps, price, cap, volume, day_convention
     )
@@ -350,6 +357,7 @@ def write_long_table(frame: pd.DataFrame, path: str | Path, summary: ImportSumma
     table = pa.Table.from_pandas(frame, preserve_index=False)
     metadata = dict(table.schema.metadata or {})
     metadata[METADATA_KEY] = json.dumps(summary.to_dict()).encode()
+    metadata.update(provenance_metadata(summary))  # vendor and download day, for outputs
     table = table.replace_schema_metadata(metadata)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)

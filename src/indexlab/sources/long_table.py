@@ -19,6 +19,7 @@ date wins. docs/taxonomy.md, "Tags in the long table", has a worked example.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -368,6 +369,7 @@ def load_market(
     tags: dict[str, set[str]] | None = None,
     total_market: str | Path | None = None,
     bad_prints: str = "note",
+    source: str | None = None,
 ) -> Market:
     """Read a long table (CSV or Parquet) into a validated Market.
 
@@ -376,8 +378,12 @@ def load_market(
     the built-in taxonomy; ``total_market`` is a total market cap file to load beside
     the market (see :func:`indexlab.sources.total_market.load_total_market_cap`).
     ``bad_prints``: ``"note"``, ``"drop"`` or ``"error"`` (:mod:`indexlab.quality`,
-    docs/design-notes.md, "Bad prints and dates").
+    docs/design-notes.md, "Bad prints and dates"). ``source``: what published outputs
+    say of the data (``"CoinGecko, downloaded 2025-07-08"``), instead of the vendor and
+    download day recorded at import (:mod:`indexlab.sources.provenance`; docs/reports.md).
     """
+    from indexlab.sources.provenance import read_provenance
+
     path = Path(path)
     frame, kind = _read_table(path)
     market = market_from_long(
@@ -390,6 +396,8 @@ def load_market(
         extra_tags=tags,
         bad_prints=bad_prints,
     )
+    provenance = " ".join(source.split()) if source else read_provenance(path)
+    market = replace(market, provenance=provenance or None)
     if total_market is not None:
         from indexlab.sources.total_market import load_total_market_cap
 

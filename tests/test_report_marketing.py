@@ -94,7 +94,7 @@ def test_every_kind_renders_at_the_promised_size_with_the_disclosure(which, requ
         check_figure(figure)
         texts = " ".join(t.get_text() for t in visible_texts(figure))
         assert ("Synthetic demo data" in texts) is (which == "demo_run")
-        assert run.name in texts  # the default title
+        assert run.display_title in texts  # the default title: the strategy file's title
         if kind == "annual":  # the values printed on the bars stay inside the chart
             chart = chart_of(figure)
             frame = chart.get_window_extent()

@@ -25,9 +25,17 @@ import pandas as pd
 
 from indexlab import report
 from indexlab.cells import neutralise_cells
+from indexlab.coverage import survivorship_caveat
 from indexlab.errors import IndexlabError
 from indexlab.paths import umask_mode
-from indexlab.report.rundata import ASSETS, DAILY_WEIGHTS, MANIFEST, held_assets
+from indexlab.report.rundata import (
+    ASSETS,
+    DAILY_WEIGHTS,
+    MANIFEST,
+    held_assets,
+    market_paths,
+    published_notes,
+)
 from indexlab.result import Result
 from indexlab.version import __version__
 
@@ -56,6 +64,7 @@ def manifest(result: Result, *, run_seconds: float | None = None) -> dict:
         "data": {
             "source": result.data_label,
             "synthetic": market.synthetic,
+            "survivorship": survivorship_caveat(market),  # "" unless survivors only
             "path": market.source_path,
             "sha256": market.source_sha256,
             "first_date": str(market.start.date()),
@@ -63,6 +72,7 @@ def manifest(result: Result, *, run_seconds: float | None = None) -> dict:
             "n_assets": len(market.asset_ids),
         },
         "period": {"start": str(result.dates[0].date()), "end": str(result.dates[-1].date())},
+        "title": result.strategy.display_title,  # what figures and report.html show
         "strategy": result.strategy.to_dict(),
         "strategy_file": result.strategy.origin or None,
         "lag_days": result.strategy.lag_days,
@@ -70,7 +80,7 @@ def manifest(result: Result, *, run_seconds: float | None = None) -> dict:
         "risk_free_rate": 0.0,
         "equity_units": "multiples of the initial capital C0, E_0 net of the first buy's costs",
         "benchmarks": result.benchmark_assets,
-        "notes": list(result.notes),
+        "notes": list(published_notes(result.notes, market_paths(market))),
         "assumptions": result.assumptions(),
         "versions": _versions(),
     }

@@ -21,7 +21,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from indexlab.report import charts, style, tables
 from indexlab.report.brand import HOUSE, Brand
-from indexlab.report.frame import figure_footer, figure_title, synthetic_badge
+from indexlab.report.frame import figure_badges, figure_footer, figure_title
 from indexlab.report.rundata import RunData, as_run_data
 from indexlab.result import Result
 
@@ -263,7 +263,8 @@ def _finish(
     subtitle: str,
     dates: bool = True,
 ) -> None:
-    """Title (the strategy name), subtitle, footer, the synthetic badge and the font."""
+    """Title (the strategy's display title), subtitle, footer, the red badge (synthetic
+    data, survivorship bias) and the font."""
     for ax in axes:
         if ax.images:  # a heatmap keeps its own frame
             continue
@@ -278,8 +279,9 @@ def _finish(
         color=brand.muted,
         pad=8,
     )
-    figure_title(figure, data.name, data.synthetic, color=brand.text)
+    figure_title(
+        figure, data.display_title, data.synthetic, color=brand.text, caveat=data.survivorship
+    )
     figure_footer(figure, footer_text(data), color=brand.muted)
-    if data.synthetic:
-        synthetic_badge(figure)
+    figure_badges(figure, data.synthetic, data.survivorship)
     charts.apply_font(figure, brand.font_family)

@@ -3,9 +3,10 @@
 Each figure has a title and a subtitle, the chart (growth of $10,000, drawdowns,
 calendar-year returns or allocation), a source and period line, and a footer with
 the hypothetical-performance disclosure, which no option removes; a run on synthetic
-demo data says so in red above it. The brand (:mod:`indexlab.report.brand`) sets
-colours, font and logo. The layout is measured, not guessed: texts are wrapped to the
-width they have and the chart takes the room left, so nothing overlaps or is clipped.
+demo data, or on data that hold only survivors, says so in red above it. The brand
+(:mod:`indexlab.report.brand`) sets colours, font and logo. The layout is measured,
+not guessed: texts are wrapped to the width they have (a long title shrinks) and the
+chart takes the room left, so nothing overlaps or is clipped.
 
 The canvas is 12 x 6.75 in: 1200 x 675 px at 100 dpi (legible on a web page), 3600 x
 2025 px at the default 300 dpi (print and slides). Sizes are in points, so the layout is
@@ -41,6 +42,7 @@ GROWTH_OF = 10_000.0
 MARGIN_IN = 0.3
 GAP_PT = 6.0
 TITLE_SIZE = 22
+TITLE_SIZES = (TITLE_SIZE, 18.0, 15.0)  # a long title shrinks before it takes a 3rd line
 SUBTITLE_SIZE = 13
 LABEL_SIZE = 11.5
 TICK_SIZE = 11
@@ -64,6 +66,17 @@ def default_subtitle(data: RunData, kind: str) -> str:
         "allocation": f"Weights of the {tables.TOP_HOLDINGS} largest holdings over time, "
         f"{start} to {end}",
     }[kind]
+
+
+def warnings(data: RunData) -> list[str]:
+    """The red lines above the source line: synthetic data, survivorship bias."""
+    lines = [f"{DEMO_LABEL.capitalize()}: not real market prices."] if data.synthetic else []
+    if data.survivorship:
+        lines.append(
+            f"{data.survivorship[:1].upper()}{data.survivorship[1:]} (the data hold only "
+            "coins alive when they were downloaded), which flatters these results."
+        )
+    return lines
 
 
 def source_line(data: RunData, source: str | None = None) -> str:
@@ -98,10 +111,10 @@ def marketing_figure(
     FigureCanvasAgg(figure)
     frame = _Frame(figure, brand)
     box = frame.texts(
-        title if title is not None else data.name,
+        title if title is not None else data.display_title,
         subtitle if subtitle is not None else default_subtitle(data, kind),
         source_line(data, source),
-        data.synthetic,
+        warnings(data),
     )
     ax = figure.add_axes((box.x0, box.y0, box.width, box.height))
     ax.set_gid("chart")
@@ -139,7 +152,7 @@ def save_marketing_figure(
     )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    text = {"Title": title or data.name, "Description": f"{style.DISCLOSURE}."}
+    text = {"Title": title or data.display_title, "Description": f"{style.DISCLOSURE}."}
     written = []
     for fmt in formats:
         path = out_dir / f"{kind}.{fmt}"
@@ -252,7 +265,20 @@ class _Frame:
             artist.set_text(textwrap.fill(raw, width=max(width, 12)))
         return artist
 
-    def texts(self, title: str, subtitle: str, source: str, synthetic: bool) -> Bbox:
+    def _heading(self, heading: Text, title: str, max_px: float) -> Text:
+        """The title wrapped to ``max_px``, shrunk (:data:`TITLE_SIZES`) rather than on
+        more than two lines, and cut with an ellipsis after three at the smallest."""
+        title = " ".join(title.split())
+        for size in TITLE_SIZES:
+            heading.set_fontsize(size)
+            if self._wrapped(heading, title, max_px).get_text().count("\n") < 2:
+                return heading
+        lines = heading.get_text().split("\n")
+        if len(lines) > 3:
+            heading.set_text("\n".join([*lines[:2], lines[2][:-1].rstrip() + "…"]))
+        return heading
+
+    def texts(self, title: str, subtitle: str, source: str, warnings: Sequence[str]) -> Bbox:
         """Draw header and footer; return the box left for the chart (figure fraction)."""
         left, top = self.margin, self.height - self.margin
         full = self.width - 2 * self.margin
@@ -268,7 +294,7 @@ class _Frame:
             va="top",
             ha="left",
         )
-        heading = self._wrapped(heading, title, header_width)
+        heading = self._heading(heading, title, header_width)
         below = self._extent(heading).y0 - self.gap
         if subtitle:
             sub = self._text(
@@ -286,17 +312,17 @@ class _Frame:
             left, above, "", fontsize=SOURCE_SIZE, color=self.brand.muted, va="bottom"
         )
         above = self._extent(self._wrapped(line, source, full)).y1 + 0.5 * self.gap
-        if synthetic:
+        for text in reversed(warnings):  # the first warning on top
             warning = self._text(
                 left,
                 above,
-                f"{DEMO_LABEL.capitalize()}: not real market prices.",
+                "",
                 fontsize=SOURCE_SIZE,
                 fontweight="bold",
                 color=style.SYNTHETIC_COLOR,
                 va="bottom",
             )
-            above = self._extent(warning).y1 + 0.5 * self.gap
+            above = self._extent(self._wrapped(warning, text, full)).y1 + 0.5 * self.gap
         rule = above + self.gap
         self.figure.add_artist(
             _hline(self.figure, left, self.width - self.margin, rule, self.brand.axis)

@@ -14,13 +14,15 @@ chart) and ``assets.csv`` (symbols and names of the assets held, for labels).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 import pandas as pd
 
 from indexlab import metrics
+from indexlab.coverage import SURVIVORSHIP_CAVEAT, survivorship_caveat
 from indexlab.errors import RunFolderError
 from indexlab.report import runfiles
 from indexlab.result import Result
@@ -57,6 +59,8 @@ class RunData:
     description: str = ""
     synthetic: bool = False
     data_label: str = ""
+    title: str = ""
+    survivorship: str = ""  # the caveat when the data hold only survivors, else ""
     periods_per_year: int = metrics.PERIODS_PER_YEAR
     initial_capital: float = 1.0
     indexlab_version: str = ""
@@ -66,6 +70,11 @@ class RunData:
     def strategy(self) -> str:
         """The strategy's column in :attr:`equity` and row in :attr:`metrics`."""
         return str(self.equity.columns[0])
+
+    @property
+    def display_title(self) -> str:
+        """What figures and the tearsheet call the strategy: its title, else its name."""
+        return self.title or self.name
 
     @property
     def benchmarks(self) -> list[str]:
@@ -100,10 +109,12 @@ class RunData:
             assumptions=result.assumptions(),
             daily_weights=result.daily_weights,
             asset_labels=_labels(held_assets(result)),
-            notes=tuple(result.notes),
+            notes=published_notes(result.notes, market_paths(result.market)),
             description=strategy.description or "",
             synthetic=bool(result.market.synthetic),
             data_label=result.data_label,
+            title=strategy.display_title,
+            survivorship=survivorship_caveat(result.market),
             periods_per_year=result.periods_per_year,
             initial_capital=float(strategy.initial_capital),
             indexlab_version=__version__,
@@ -120,12 +131,29 @@ def held_assets(result: Result) -> pd.DataFrame:
     return frame.reset_index()
 
 
+LABEL_CHARS = 16  # an asset's label in a legend; a longer symbol or id is shortened
+
+
 def _labels(assets: pd.DataFrame) -> dict[str, str]:
-    """Asset id -> upper-case symbol, where the symbol names one held asset only."""
+    """Asset id -> upper-case symbol, where the symbol names one held asset only; a
+    label (symbol or id) longer than :data:`LABEL_CHARS` is cut with an ellipsis, kept
+    distinct from the others (a 70-character symbol must not squeeze the chart)."""
     known = assets.dropna(subset=["symbol"])
     symbols = known["symbol"].astype(str).str.strip().str.upper()
     unique = symbols[~symbols.duplicated(keep=False) & (symbols != "")]
-    return dict(zip(known.loc[unique.index, "asset"].astype(str), unique, strict=True))
+    labels = dict(zip(known.loc[unique.index, "asset"].astype(str), unique, strict=True))
+    taken = {label for label in labels.values() if len(label) <= LABEL_CHARS}
+    for asset in assets["asset"].astype(str):
+        label = labels.get(asset, asset)
+        if len(label) <= LABEL_CHARS:
+            continue
+        short, count = label[: LABEL_CHARS - 1] + "…", 1
+        while short in taken:
+            count += 1
+            short = f"{label[: LABEL_CHARS - 2 - len(str(count))]}…{count}"
+        taken.add(short)
+        labels[asset] = short
+    return labels
 
 
 def as_run_data(run: Result | RunData | str | Path) -> RunData:
@@ -266,15 +294,63 @@ def read_run(folder: str | Path) -> RunData:
         metrics=_read_metrics(folder, equity.columns),
         trades=_read_trades(folder, dates),
         weights=_read_weights(folder, dates),
-        assumptions={str(k): str(v) for k, v in manifest["assumptions"].items()},
+        assumptions={
+            str(k): _published(str(v)) if k == "Data" else str(v)
+            for k, v in manifest["assumptions"].items()
+        },
         daily_weights=_read_daily_weights(folder, dates),
         asset_labels=labels,
-        notes=tuple(manifest.get("notes", ())),
+        notes=published_notes(
+            manifest.get("notes", ()), [str(data.get(k) or "") for k in ("path", "source")]
+        ),
         description=str(strategy.get("description") or ""),
         synthetic=bool(data.get("synthetic", False)),
-        data_label=str(data.get("source", "")),
+        data_label=_published(str(data.get("source", ""))),
+        title=str(strategy.get("title") or ""),
+        survivorship=_survivorship(data, manifest.get("notes", ())),
         periods_per_year=int(manifest.get("periods_per_year", metrics.PERIODS_PER_YEAR)),
         initial_capital=float(strategy.get("initial_capital", 1.0)),
         indexlab_version=str(manifest.get("indexlab_version", "")),
         folder=folder,
     )
+
+
+def _survivorship(data: dict, notes: Iterable[str]) -> str:
+    """The manifest's survivorship caveat; for a folder written before it was recorded,
+    the caveat when a note of the run says the data suffer survivorship bias."""
+    if "survivorship" in data:
+        return str(data["survivorship"] or "")
+    said = any("survivorship bias" in str(note) for note in notes)
+    return SURVIVORSHIP_CAVEAT if said else ""
+
+
+def _published(label: str) -> str:
+    """The data label as figures publish it: a local file's path (recorded by a run
+    folder written before provenance was) becomes the file's name alone."""
+    looks_like_path = label.startswith(("/", "~", "./", "../", "\\")) or (
+        len(label) > 2 and label[1] == ":" and label[2] in "\\/"
+    )
+    if looks_like_path or label.lower().endswith((".parquet", ".csv", ".csv.gz")):
+        return PurePath(label.replace("\\", "/")).name or label
+    return label
+
+
+def market_paths(market: object) -> list[str]:
+    """The local paths a market's notes may name (its source and file)."""
+    return [str(getattr(market, k, None) or "") for k in ("source", "source_path")]
+
+
+def published_notes(notes: Iterable[str], paths: Iterable[str]) -> tuple[str, ...]:
+    """``notes`` with each of ``paths`` (the data file's, as loading named it) cut to
+    the file's name: what a report publishes names no local folder."""
+    cuts = sorted(
+        {p: PurePath(p).name for p in paths if p and PurePath(p).name != p}.items(),
+        key=lambda item: -len(item[0]),  # the longest first: a path holds shorter ones
+    )
+    out = []
+    for note in notes:
+        note = str(note)
+        for path, name in cuts:
+            note = note.replace(path, name)
+        out.append(note)
+    return tuple(out)

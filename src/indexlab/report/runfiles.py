@@ -172,11 +172,13 @@ _SHAPES = {  # key path -> (types allowed, what to say)
     ("notes",): (list, "a list of texts"),
     ("strategy",): (dict, "an object"),
     ("strategy", "name"): (str, "a text"),
+    ("strategy", "title"): ((str, type(None)), "a text or null"),
     ("strategy", "description"): ((str, type(None)), "a text or null"),
     ("strategy", "initial_capital"): ((int, float), "a number > 0"),
     ("data",): (dict, "an object"),
     ("data", "source"): (str, "a text"),
     ("data", "synthetic"): (bool, "true or false"),
+    ("data", "survivorship"): ((str, type(None)), "a text or null"),
     ("periods_per_year",): (int, "a whole number > 0"),
     ("indexlab_version",): (str, "a text"),
 }

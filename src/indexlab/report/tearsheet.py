@@ -20,9 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from indexlab.report import figures, style, tables
+from indexlab.report.banners import banners
 from indexlab.report.rundata import RunData, as_run_data, read_run
 from indexlab.report.sections import ReportSection, load_sections, merge_sections, write_atomic
-from indexlab.result import DEMO_LABEL, Result
+from indexlab.result import Result
 
 DISCLAIMER = style.DISCLOSURE
 # The page loads its inline stylesheet and data: images, nothing else (no scripts).
@@ -228,9 +229,9 @@ def _page(data: RunData, blocks: list[tuple[str, str, str]]) -> str:
     contents = " · ".join(f'<a href="#{key}">{escape(title)}</a>' for key, title, _ in blocks)
     body = "\n".join(
         [
-            f"<h1>{escape(data.name)}</h1>",
+            f"<h1>{escape(data.display_title)}</h1>",
             f'<p class="description">{escape(data.description)}</p>' if data.description else "",
-            _synthetic_banner(data),
+            banners(data),
             f'<nav class="contents">{contents}</nav>',
             *(
                 f'<section id="{key}">\n<h2>{escape(title)}</h2>\n{html}\n</section>'
@@ -246,22 +247,12 @@ def _page(data: RunData, blocks: list[tuple[str, str, str]]) -> str:
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(data.name)} · indexlab report</title>\n"
+        f"<title>{escape(data.display_title)} · indexlab report</title>\n"
         f"<style>{style.CSS}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
 
 
 # ---------------------------------------------------------------- sections
-def _synthetic_banner(data: RunData) -> str:
-    if not data.synthetic:
-        return ""
-    return (
-        f'<div class="banner" role="note">{escape(DEMO_LABEL)}: these results come from a '
-        "generated market, not from real prices. Use real data (--data on the command line, "
-        "indexlab.load_market in Python) for real results.</div>"
-    )
-
-
 def _assumptions_table(assumptions: dict[str, str]) -> str:
     rows = "\n".join(
         f'<tr><th scope="row">{escape(key)}</th><td>{escape(value)}</td></tr>'

@@ -192,3 +192,23 @@ def test_the_universe_frame_reads_what_the_screens_read():
     frame = indexlab.run(s, market, warn=False).universe()
     row = frame[(frame["date"] == "2021-02-01") & (frame["asset"] == "M")].iloc[0]
     assert bool(row["eligible"]) and row["market_cap"] == 6.0
+
+
+def test_a_sweep_plans_stale_rankings_as_a_single_run_does():
+    # The sweep's memo shares steps between configurations: limits and N must not mix.
+    from indexlab.engine.configure import configure
+
+    market = sparse_market({"M": {"2021-01-12": 6.0, "2021-03-12": 6.0}})
+    memo: dict = {}
+    for limit in (0, 10, 35):
+        for top_n in (1, 2, 3, 4):
+            s = indexlab.Strategy(
+                name="s",
+                universe=Universe(top_n=top_n, exclude=(), max_staleness_days=limit),
+                lag_days=0,
+                start=pd.Timestamp("2021-01-15"),
+                benchmarks=(),
+            )
+            alone, shared = configure(s, market).plan, configure(s, market, memo).plan
+            assert np.array_equal(alone.weights, shared.weights)
+            assert alone.notes == shared.notes

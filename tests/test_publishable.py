@@ -276,3 +276,17 @@ def test_notes_of_loading_name_the_file_not_its_folder(tmp_path):
     assert "private/folder" not in (tmp_path / "run" / "report.html").read_text()
     notes = json.loads((tmp_path / "run" / "manifest.json").read_text())["notes"]
     assert not any("private/folder" in note for note in notes)
+
+
+def test_a_cmc_import_records_coinmarketcap_and_the_newest_file_day(tmp_path):
+    import os
+
+    from indexlab.sources.cmc import CmcImportReport
+
+    listing = tmp_path / "snapshots"
+    listing.mkdir()
+    (listing / "20230101.csv").write_text("x\n", encoding="utf-8")
+    os.utime(listing / "20230101.csv", (1_700_000_000, 1_700_000_000))  # 2023-11-14 UTC
+    report = CmcImportReport(source=str(listing), vendor="cmc-snapshots", day_convention="snapshot")
+    path = write_long_table(survivors_table(n_assets=3, days=20), tmp_path / "m.parquet", report)
+    assert indexlab.load_market(path).provenance == "CoinMarketCap, downloaded 2023-11-14"

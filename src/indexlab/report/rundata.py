@@ -301,7 +301,8 @@ def read_run(folder: str | Path) -> RunData:
         daily_weights=_read_daily_weights(folder, dates),
         asset_labels=labels,
         notes=published_notes(
-            manifest.get("notes", ()), [str(data.get(k) or "") for k in ("path", "source")]
+            manifest.get("notes", ()),
+            [str(data.get(k) or "") for k in ("path", "source")] if data.get("path") else [],
         ),
         description=str(strategy.get("description") or ""),
         synthetic=bool(data.get("synthetic", False)),
@@ -336,7 +337,10 @@ def _published(label: str) -> str:
 
 
 def market_paths(market: object) -> list[str]:
-    """The local paths a market's notes may name (its source and file)."""
+    """The local paths a market's notes may name (its source and file), for a market
+    read from a file (a source text such as "CoinGecko/CMC merge" is no path)."""
+    if not getattr(market, "source_path", None):
+        return []
     return [str(getattr(market, k, None) or "") for k in ("source", "source_path")]
 
 

@@ -66,6 +66,46 @@ def small_market_table(days: int = 800, seed: int = 3) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+# A title, symbols and a legend longer than real ones (issue 14, item 4).
+LONG_TITLE = ("A very long display title for a crypto index that a marketing team wrote " * 5)[:300]
+
+
+def survivors_table(n_assets: int = 24, days: int = 500, symbol_chars: int = 3) -> pd.DataFrame:
+    """A long table of ``n_assets`` random walks that all live to the last day: data
+    that hold only survivors. Symbols of ``symbol_chars`` letters (BTC and TRX kept)."""
+    rng = np.random.default_rng(11)
+    dates = pd.date_range("2022-01-01", periods=days, freq="D").strftime("%Y-%m-%d")
+    rows = []
+    for i in range(n_assets):
+        symbol = {0: "BTC", 1: "TRX"}.get(i, (f"S{i:02d}" + "X" * symbol_chars)[:symbol_chars])
+        path = (10.0 + i) * np.exp(np.cumsum(rng.normal(0.0005, 0.04, days)))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "date": dates,
+                    "asset": f"asset-{i:02d}",
+                    "symbol": symbol,
+                    "close": path,
+                    "market_cap": path * 1e7 * (n_assets - i),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def long_texts_strategy():
+    """A strategy of twelve holdings with a 300-character title and a long name (the
+    legend): with ``survivors_table(symbol_chars=70)``, every text of a figure long."""
+    import indexlab
+
+    return indexlab.Strategy(
+        name="a-rather-long-strategy-name-that-fills-the-legend-of-every-figure-x",
+        title=LONG_TITLE,
+        universe=indexlab.Universe(top_n=12),
+        benchmarks=("BTC", "TRX"),
+    )
+
+
 def write_inputs(folder: Path) -> tuple[Path, Path]:
     """The market as CSV and the strategy as TOML, in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -349,7 +349,18 @@ def test_importing_the_report_does_not_load_pyplot():
 
 
 # ---------------------------------------------------------------- what a reader sees
-@pytest.mark.parametrize("which", ["reference_result", "synthetic_result"])
+@pytest.fixture(scope="module")
+def long_texts_result() -> indexlab.Result:
+    """A 300-character title, 70-character symbols, a long legend (issue 14, item 4)."""
+    from report_runs import long_texts_strategy, survivors_table
+
+    from indexlab.sources import market_from_long
+
+    market = market_from_long(survivors_table(symbol_chars=70), source="long")
+    return indexlab.run(long_texts_strategy(), market, warn=False)
+
+
+@pytest.mark.parametrize("which", ["reference_result", "synthetic_result", "long_texts_result"])
 def test_no_text_of_a_figure_overlaps_another_or_leaves_the_canvas(which, request):
     from report_runs import overlapping_texts, texts_off_canvas
 

@@ -78,6 +78,7 @@ CASES: dict[str, tuple[dict, object, str, str]] = {
     ),
     "universe.min_age_days": ({}, 90, "Screens", "listed at least 90 days"),
     "universe.seasoning_reviews": ({}, 2, "Screens", "at 2 consecutive reviews"),
+    "universe.max_staleness_days": ({}, 35, "Screens", "up to 35 days older"),
     # universe: buffers
     "universe.entry_rank": ({}, 80, "Buffers", "newcomers enter within rank 80"),
     "universe.exit_rank": ({}, 120, "Buffers", "members stay within rank 120"),

@@ -188,6 +188,11 @@ def screen_words(universe: Universe, ranking: Measure) -> str | None:
         if u.min_market_cap_members is not None:
             text += f", {_usd(u.min_market_cap_members)} for members to stay"
         screens.append(text)
+    if u.max_staleness_days:
+        screens.append(
+            f"an asset without data on the review's snapshot day is read on its latest day "
+            f"with data up to {u.max_staleness_days} days older"
+        )
     if u.seasoning_reviews > 1:
         screens.append(
             f"seasoning: a newcomer must pass the screens at {u.seasoning_reviews} consecutive "

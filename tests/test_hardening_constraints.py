@@ -152,7 +152,8 @@ def test_a_typod_grid_key_gets_did_you_mean_before_the_data_is_loaded(tmp_path, 
         read_sweep(path)
     assert str(caught.value) == (
         f"{path}: grid.universe.top_nn: unknown key in [universe] (valid: "
-        + "coverage, entry_rank, exclude, exit_rank, max_n, min_age_days, min_market_cap, "
+        + "coverage, entry_rank, exclude, exit_rank, max_n, max_staleness_days, min_age_days, "
+        + "min_market_cap, "
         + "min_market_cap_members, min_n, min_volume, min_volume_ratio, pre_top_k, rank_band, "
         + "replacement_ratio, seasoning_reviews, tags_file, top_n, volume_window_days); "
         + "did you mean 'top_n'?"

@@ -1,12 +1,6 @@
-"""Performance statistics (DESIGN section 4) as pure functions.
-
-Every function accepts a ``Series`` (returns a float), a ``DataFrame`` with one
-column per portfolio (returns a ``Series``), or an ``ndarray`` (1-D: a float; 2-D:
-one value per column). Equity is in units of the initial capital ``C0`` (so
-``C0 = 1`` unless ``initial`` says otherwise); returns are simple daily returns
-``r_t = E_t / E_{t-1} - 1`` for t = 1..T. ``periods`` is the number of periods per
-year, N = 365 for a market that trades every day.
-"""
+"""One function per metric of DESIGN section 4, each with its formula; the input
+conventions (Series, DataFrame or ndarray; equity in units of C0; simple daily
+returns; N periods a year) are stated once in :mod:`indexlab.metrics`."""
 
 from __future__ import annotations
 

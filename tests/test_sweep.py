@@ -14,7 +14,7 @@ from reference_loop import reference_backtest
 
 import indexlab
 from indexlab import SpecError, cli
-from indexlab.engine.memo import BoundedMemo
+from indexlab.engine.memo import BoundedMemo, memoised
 from indexlab.inspect import coverage_notes
 from indexlab.metrics import METRIC_COLUMNS
 from indexlab.sweep import SweepSpec, read_parts, read_sweep, run_configs, sweep
@@ -115,6 +115,23 @@ def test_bounded_memo_accounting():
     assert list(memo) == ["huge"] and memo.total == 800
     del memo["huge"]
     assert memo.total == 0 and not memo.sizes
+
+
+def test_the_memo_counts_only_what_its_steps_made():
+    # Issue 17, item 4: a step that passes a borrowed (read-only) market panel through
+    # was charged for it, so a 600 MB cap panel made a 500 MB memo forget every shared
+    # entry at each step. Borrowed arrays and another entry's arrays are not counted.
+    panel = np.zeros(1000)  # 8,000 bytes, read-only like a Market's panels
+    panel.flags.writeable = False
+    memo = BoundedMemo(1000)
+    made = memoised(memo, ("ranking",), lambda: (panel, np.zeros(10)))  # owns 80 bytes
+    assert memo.total == 80 and not made[1].flags.writeable  # frozen once stored
+    memoised(memo, ("measure",), lambda: panel)  # only borrowed: 0 bytes
+    memoised(memo, ("prefix",), lambda: (made[1], np.zeros(5)[1:]))  # a view: its root
+    assert memo.total == 80 + 0 + 40
+    assert list(memo) == [("ranking",), ("measure",), ("prefix",)]  # nothing forgotten
+    memoised(memo, ("big",), lambda: np.zeros(120))  # 960 more: the oldest goes
+    assert list(memo) == [("measure",), ("prefix",), ("big",)] and memo.total == 1000
 
 
 def test_an_interrupted_sweep_resumes_without_duplicates(market, tmp_path):

@@ -20,22 +20,39 @@ T = TypeVar("T")
 PER_STRATEGY = ("take", "bounded")
 
 
-def _nbytes(value: object) -> int:
-    """Bytes of the arrays in a memo entry: an array, a tuple of them, or an object
-    holding them."""
+def _arrays(value: object) -> list[np.ndarray]:
+    """The arrays of a memo entry: an array, a tuple of them, or an object holding them."""
     if isinstance(value, np.ndarray):
-        return value.nbytes
+        return [value]
     if isinstance(value, tuple):
-        return sum(_nbytes(v) for v in value)
+        return [a for v in value for a in _arrays(v)]
     if hasattr(value, "__dict__"):
-        return sum(_nbytes(v) for v in vars(value).values())
-    return 0
+        return [a for v in vars(value).values() for a in _arrays(v)]
+    return []
+
+
+def _root(array: np.ndarray) -> np.ndarray:
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _owned_bytes(value: object) -> int:
+    """Bytes a memo entry keeps alive that nobody else holds: the (root) arrays its step
+    made, each once. Arrays the step only borrowed, the Market's panels or another
+    entry's arrays, are read-only by then (both are frozen) and are not counted: counting
+    a 600 MB market-cap panel that a ranking step passes through made the memo forget
+    every shared entry of a 10,000-coin sweep at each step (issue 17, item 4)."""
+    roots = {id(r): r for r in map(_root, _arrays(value))}
+    return sum(r.nbytes for r in roots.values() if r.flags.writeable)
 
 
 class BoundedMemo(dict):
-    """A planning memo that forgets its oldest entries once their arrays pass
+    """A planning memo that forgets its oldest entries once the arrays they own pass
     ``limit`` bytes: a sweep over many start dates or lags would otherwise keep the
-    rankings of every window. A forgotten entry is computed again when needed."""
+    rankings of every window. A forgotten entry is computed again when needed. An
+    entry is measured when stored, before :func:`memoised` freezes it: what is still
+    writeable then is what its step made (see :func:`_owned_bytes`)."""
 
     def __init__(self, limit: float) -> None:
         super().__init__()
@@ -47,7 +64,7 @@ class BoundedMemo(dict):
         if key in self:
             del self[key]
         super().__setitem__(key, value)
-        self.sizes[key] = _nbytes(value)
+        self.sizes[key] = _owned_bytes(value)
         self.total += self.sizes[key]
         while self.total > self.limit and len(self) > 1:
             oldest = next(iter(self))
@@ -83,6 +100,7 @@ def memoised(memo: dict | None, key: tuple, step: Callable[[], T]) -> T:
         return step()
     if key not in memo:
         value = step()
+        memo[key] = value  # measured while what the step made is still writeable
         _freeze(value)
-        memo[key] = value
+        return value  # a bounded memo may already have let it go
     return memo[key]

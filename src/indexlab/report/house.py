@@ -81,7 +81,7 @@ class HouseFigure:
         self.brand = brand
         self.figure = Figure(figsize=FIGSIZE_IN, dpi=100, facecolor=brand.background)
         FigureCanvasAgg(self.figure)
-        self._frame = marketing._Frame(self.figure, brand)
+        self._frame = marketing.HouseFrame(self.figure, brand)
         self.box: Bbox | None = None
 
     def frame(self, title: str, subtitle: str, source: str, red_lines: Sequence[str]) -> None:

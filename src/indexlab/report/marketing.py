@@ -109,7 +109,7 @@ def marketing_figure(
         )
     figure = Figure(figsize=FIGSIZE_IN, dpi=100, facecolor=brand.background)
     FigureCanvasAgg(figure)
-    frame = _Frame(figure, brand)
+    frame = HouseFrame(figure, brand)
     box = frame.texts(
         title if title is not None else data.display_title,
         subtitle if subtitle is not None else default_subtitle(data, kind),
@@ -231,8 +231,9 @@ def _date_number(day: pd.Timestamp) -> float:
 
 
 # ---------------------------------------------------------------- the layout
-class _Frame:
-    """Places the header and footer texts, then fits the axes into the room left."""
+class HouseFrame:
+    """The house layout of every published figure (marketing, signals, scenario):
+    places the header and footer texts, then fits the axes into the room left."""
 
     def __init__(self, figure: Figure, brand: Brand) -> None:
         self.figure = figure

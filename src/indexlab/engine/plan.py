@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from indexlab.engine.memo import memoised
-from indexlab.errors import UniverseError
+from indexlab.engine.plan_notes import ended_notes, membership_notes, weight_notes
 from indexlab.market import Market
 from indexlab.rules.measures import measure_values, observation_rows, observed
 from indexlab.rules.prefix import RankedPrefix
@@ -92,10 +92,6 @@ def _resolve_fixed(strategy: Strategy, market: Market) -> dict[int, float]:
         asset = market.resolve_asset(name, field_name=f"weighting.fixed.{name}")
         fixed[market.asset_ids.get_loc(asset)] = weight
     return fixed
-
-
-def _first(mask: np.ndarray) -> int:
-    return int(np.argmax(mask))
 
 
 def _screens_key(strategy: Strategy, snapshot: np.ndarray) -> tuple:
@@ -291,86 +287,6 @@ def review_list(screens: Screens) -> list[Review]:
     ]
 
 
-def _membership_notes(strategy, members: Members, calendar: Calendar, dates, n_fixed) -> list[str]:
-    rule = strategy.universe
-    counts, review_rows = members.counts, calendar.review_rows
-    if not counts.any():
-        raise UniverseError(
-            f"{strategy.origin or strategy.name}: the universe is empty on every review date "
-            f"from {dates[0].date()} to {dates[-1].date()} (no asset passed the exclusions "
-            "and screens of [universe])"
-        )
-    notes = []
-    short = counts < (rule.top_n or 0) + n_fixed
-    if rule.count_rule == "top_n" and short.any():
-        notes.append(
-            f"fewer than top_n={rule.top_n} eligible assets on {int(short.sum())} of "
-            f"{len(review_rows)} review dates (as few as {int(counts.min())}, first on "
-            f"{dates[review_rows[_first(short)]].date()}); all eligible assets were held"
-        )
-    empty = counts == 0
-    if empty.any():
-        notes.append(
-            f"no eligible asset on {int(empty.sum())} review date(s) (first on "
-            f"{dates[review_rows[_first(empty)]].date()}); the portfolio held cash until the next"
-        )
-    return notes
-
-
-def _weight_notes(planner: Planner, targets: Targets, calendar: Calendar) -> list[str]:
-    notes = []
-    weighting, forced, dates = planner.strategy.weighting, calendar.forced, planner.dates
-    if not targets.feasible.all():
-        bounds = ", ".join(
-            f"{k}={getattr(weighting, k)}"
-            for k in ("cap", "cap_largest", "floor")
-            if getattr(weighting, k) is not None
-        )
-        notes.append(
-            f"weighting {bounds} cannot hold with so few assets on "
-            f"{int((~targets.feasible).sum())} rebalance date(s) (first on "
-            f"{dates[calendar.rows[_first(~targets.feasible)]].date()}): equal weights were "
-            "used there"
-        )
-    lost = targets.used & ~targets.weighable
-    if lost[forced].any():
-        notes.append(
-            f"{int(lost[forced].sum())} times a member had no valid price or weighting measure "
-            "on a rebalance's snapshot day and got no weight (the others share its weight)"
-        )
-    for column in planner.fixed:
-        missing = ((targets.columns == column) & targets.weighable).sum(axis=1) == 0
-        if missing[forced].any():
-            notes.append(
-                f"fixed-weight asset {planner.market.asset_ids[column]} had no valid price on "
-                f"{int(missing[forced].sum())} rebalance date(s): its weight went to the "
-                "other members"
-            )
-    return notes
-
-
-def _ended_notes(planner: Planner, targets: Targets, calendar: Calendar) -> list[str]:
-    """With a staleness limit, a member may be ranked on data that end before its trade
-    day (its last snapshot): the engine holds its weight as cash (delisting); say so."""
-    limit = planner.strategy.universe.max_staleness_days
-    if limit == 0:
-        return []
-    last = planner.market.last_valid_positions()[np.maximum(targets.columns, 0)]
-    rows = planner.start_pos + calendar.rows
-    ended = (targets.columns >= 0) & (targets.values > 0) & (last < rows[:, None])
-    ended &= calendar.forced[:, None]
-    if not ended.any():
-        return []
-    share = np.where(ended, targets.values, 0.0).sum(axis=1)
-    worst = int(np.argmax(share))
-    return [
-        f"{int(ended.sum())} times a member ranked on data up to {limit} days old "
-        f"(universe.max_staleness_days) had no data left on its trade day: its target "
-        f"weight was held as cash (on {int(ended.any(axis=1).sum())} rebalance dates, at "
-        f"most {share[worst]:.2%} on {planner.dates[calendar.rows[worst]].date()})"
-    ]
-
-
 def plan_targets(
     strategy: Strategy,
     market: Market,
@@ -394,9 +310,9 @@ def plan_targets(
         values = np.where(columns >= 0, np.take_along_axis(weights, np.maximum(columns, 0), 1), 0.0)
         return Plan(calendar.rows, columns, values, calendar.forced, calendar.review_rows, n_assets)
     screens_key, members = planner.members(calendar.review_rows)
-    notes = _membership_notes(strategy, members, calendar, planner.dates, len(planner.fixed))
+    notes = membership_notes(strategy, members, calendar, planner.dates, len(planner.fixed))
     targets = planner.weights(calendar, screens_key, members)
-    notes += _weight_notes(planner, targets, calendar) + _ended_notes(planner, targets, calendar)
+    notes += weight_notes(planner, targets, calendar) + ended_notes(planner, targets, calendar)
     return Plan(
         calendar.rows,
         targets.columns,

@@ -178,6 +178,9 @@ def test_every_figure_of_survivors_only_data_carries_the_caveat(survivors_result
         assert SURVIVORSHIP_CAVEAT in text, kind
     html = render_html(survivors_result)
     assert 'id="survivorship-banner"' in html
+    comparison = indexlab.compare([survivors_result, survivors_result])
+    for kind in ("growth", "drawdown"):  # the comparison's figures too (issue 14, item 2)
+        assert SURVIVORSHIP_CAVEAT in _texts(comparison.plot(kind)), kind
 
 
 def test_data_with_dead_coins_carry_no_caveat(synthetic_result):

@@ -342,6 +342,17 @@ def test_figure_marks_today_and_labels_prices_in_dollars():
     assert ([0, 1], [1, 1]) in drawn  # the target
 
 
+def test_a_scenario_figure_says_scenario_not_backtest():
+    # A scenario is no backtest: its figure said "Backtested, hypothetical results".
+    result = scenario(
+        hand_market(), "tron", "8T,16T", as_of=AS_OF, lookback_years=FIVE_DAYS, targets=1
+    )
+    figure = scenario_figure(result)
+    texts = " ".join(t.get_text() for t in figure.findobj(lambda a: hasattr(a, "get_text")))
+    assert "Hypothetical scenarios, not forecasts" in texts
+    assert "Backtested" not in texts
+
+
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
     code = cli.main(args)
     captured = capsys.readouterr()

@@ -81,8 +81,9 @@ def write_scenario(
         text = json.dumps(scenario_json(result), indent=2, allow_nan=False)
         (staging / "scenario.json").write_text(text + "\n", encoding="utf-8")
         metadata = {"Title": _title(result, options), "Source": source_line(result, options.source)}
+        figure = scenario_figure(result, options)
         figures = house.save(
-            scenario_figure(result, options), staging, "scenario", options, metadata
+            figure, staging, "scenario", options, metadata, style.SCENARIO_DISCLOSURE
         )
         written += ["scenario.json", *(path.name for path in figures)]
         manifest = {
@@ -176,6 +177,7 @@ def scenario_figure(result: Scenario, options: FigureOptions | None = None) -> F
         else f"price = share × total market cap ÷ supply; supply {result.supply_text}",
         source_line(result, options.source),
         warnings(result.synthetic),
+        style.SCENARIO_DISCLOSURE,  # a scenario is no backtest: no "backtested" there
     )
     (ax,) = canvas.axes(1)
     tiers = result.tiers

@@ -25,6 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from indexlab import metrics
+from indexlab.coverage import survivorship_caveat
 from indexlab.errors import SpecError
 from indexlab.report import charts, style
 from indexlab.report.brand import HOUSE, Brand
@@ -48,6 +49,7 @@ class Comparison:
     notes: tuple[str, ...]
     data_label: str
     synthetic: bool
+    caveat: str = ""  # the survivorship caveat when any result's data hold only survivors
 
     @property
     def benchmarks(self) -> tuple[str, ...]:
@@ -106,6 +108,7 @@ class Comparison:
             footer=f"Data: {self.data_label}  ·  Period: {dates[0].date()} to "
             f"{dates[-1].date()} ({len(dates)} days)  ·  Benchmarks held buy-and-hold.",
             synthetic=self.synthetic,
+            caveat=self.caveat,
         )
         charts.legend_outside(ax, brand)
         charts.apply_font(figure, brand.font_family)
@@ -193,6 +196,7 @@ def compare(results: Sequence[Result]) -> Comparison:
         notes=tuple(notes),
         data_label=" / ".join(labels),
         synthetic=any(r.market.synthetic for r in results),
+        caveat=next(filter(None, (survivorship_caveat(r.market) for r in results)), ""),
     )
 
 

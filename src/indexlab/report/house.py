@@ -84,9 +84,17 @@ class HouseFigure:
         self._frame = marketing.HouseFrame(self.figure, brand)
         self.box: Bbox | None = None
 
-    def frame(self, title: str, subtitle: str, source: str, red_lines: Sequence[str]) -> None:
+    def frame(
+        self,
+        title: str,
+        subtitle: str,
+        source: str,
+        red_lines: Sequence[str],
+        disclosure: str = style.DISCLOSURE,
+    ) -> None:
         """Title, subtitle and logo on top; red warnings, source line and disclosure below."""
-        self.box = self._frame.texts(title, subtitle, source, list(red_lines))
+        self.disclosure = disclosure
+        self.box = self._frame.texts(title, subtitle, source, list(red_lines), disclosure)
 
     def axes(self, count: int = 1) -> list[Axes]:
         """``count`` chart axes in the house style, stacked in the frame's box."""
@@ -144,7 +152,12 @@ def _pads(ax: Axes, renderer) -> tuple[float, float, float, float]:
 
 
 def save(
-    figure: Figure, folder: Path, stem: str, options: FigureOptions, metadata: dict[str, str]
+    figure: Figure,
+    folder: Path,
+    stem: str,
+    options: FigureOptions,
+    metadata: dict[str, str],
+    disclosure: str = style.DISCLOSURE,
 ) -> list[Path]:
     """Write ``folder/stem.FORMAT`` for each of ``options.formats``; returns the paths.
     PNG carries title, description (the disclosure) and source; SVG and PDF the title."""
@@ -153,9 +166,9 @@ def save(
         path = folder / f"{stem}.{fmt}"
         meta = {"Title": metadata.get("Title", "")}
         if fmt == "png":
-            meta = {**metadata, "Description": f"{style.DISCLOSURE}."}
+            meta = {**metadata, "Description": f"{disclosure}."}
         elif fmt == "pdf":
-            meta["Subject"] = f"{style.DISCLOSURE}."
+            meta["Subject"] = f"{disclosure}."
         figure.savefig(
             path,
             format=fmt,

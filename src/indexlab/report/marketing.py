@@ -279,8 +279,16 @@ class HouseFrame:
             heading.set_text("\n".join([*lines[:2], lines[2][:-1].rstrip() + "…"]))
         return heading
 
-    def texts(self, title: str, subtitle: str, source: str, warnings: Sequence[str]) -> Bbox:
-        """Draw header and footer; return the box left for the chart (figure fraction)."""
+    def texts(
+        self,
+        title: str,
+        subtitle: str,
+        source: str,
+        warnings: Sequence[str],
+        disclosure: str = style.DISCLOSURE,
+    ) -> Bbox:
+        """Draw header and footer (``disclosure`` last); return the box left for the
+        chart (figure fraction)."""
         left, top = self.margin, self.height - self.margin
         full = self.width - 2 * self.margin
         logo_right = self._logo(top)
@@ -306,7 +314,7 @@ class HouseFrame:
         notice = self._text(
             left, bottom, "", fontsize=DISCLOSURE_SIZE, color=self.brand.text, va="bottom"
         )
-        notice = self._wrapped(notice, f"{style.DISCLOSURE}.", full)
+        notice = self._wrapped(notice, f"{disclosure}.", full)
         notice.set_gid("disclosure")
         above = self._extent(notice).y1 + 0.5 * self.gap
         line = self._text(

@@ -24,6 +24,12 @@ DISCLOSURE = (
     "does not guarantee future results; not financial advice"
 )
 
+# What every scenario figure says instead: no backtest there, but no forecast either.
+SCENARIO_DISCLOSURE = (
+    "Hypothetical scenarios, not forecasts: prices implied by assumed market shares and "
+    "totals; not financial advice"
+)
+
 FONT_FAMILY = "DejaVu Sans"  # ships with matplotlib: the same on every machine
 
 STRATEGY_COLOR = "#0b4f9c"  # strong blue: the strategy is the subject of every figure

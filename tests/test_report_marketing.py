@@ -106,6 +106,9 @@ def test_every_kind_renders_at_the_promised_size_with_the_disclosure(which, requ
         assert [p.name for p in written] == [f"{kind}.png", f"{kind}.svg"]
         png, svg = written
         assert png.stat().st_size > 30_000 and svg.stat().st_size > 30_000
+        if kind == "growth":  # PDF on request, its disclosure in the info dictionary
+            (pdf,) = save_marketing_figure(run, kind, tmp_path / "pdf", formats=("pdf",))
+            assert pdf.read_bytes().startswith(b"%PDF") and b"/Subject" in pdf.read_bytes()
         with Image.open(png) as image:
             assert image.size == (1200, 675)  # 16:9, 1200 px wide
             assert image.info["Description"] == FULL_DISCLOSURE

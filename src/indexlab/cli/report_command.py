@@ -70,7 +70,7 @@ def _add_report(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_figure(commands: argparse._SubParsersAction) -> None:
-    from indexlab.report.marketing import DPI, FORMATS, KINDS
+    from indexlab.report.marketing import DEFAULT_FORMATS, DPI, FORMATS, KINDS
 
     figure = commands.add_parser(
         "figure",
@@ -93,8 +93,8 @@ def _add_figure(commands: argparse._SubParsersAction) -> None:
     figure.add_argument(
         "--format",
         type=_list(FORMATS, "--format"),
-        default=FORMATS,
-        help="png, svg or png,svg (default: both)",
+        default=DEFAULT_FORMATS,
+        help="png, svg, pdf, comma-separated (default: png,svg)",
     )
     figure.add_argument("--title", help="the headline (default: the strategy name)")
     figure.add_argument("--subtitle", help="the line under it (default: what the chart shows)")

@@ -35,7 +35,8 @@ from indexlab.report.rundata import RunData, as_run_data
 from indexlab.result import DEMO_LABEL, Result
 
 KINDS = ("growth", "drawdown", "annual", "allocation")
-FORMATS = ("png", "svg")
+FORMATS = ("png", "svg", "pdf")
+DEFAULT_FORMATS = ("png", "svg")
 FIGSIZE_IN = (12.0, 6.75)  # 16:9
 DPI = 300
 GROWTH_OF = 10_000.0
@@ -135,7 +136,7 @@ def save_marketing_figure(
     kind: str,
     out_dir: str | Path,
     *,
-    formats: Sequence[str] = FORMATS,
+    formats: Sequence[str] = DEFAULT_FORMATS,
     dpi: float = DPI,
     title: str | None = None,
     subtitle: str | None = None,
@@ -145,7 +146,10 @@ def save_marketing_figure(
     """Write ``out_dir/<kind>.<format>`` for each format; returns the paths."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise IndexlabError(f"--format {','.join(formats)}: use png, svg or png,svg")
+        raise IndexlabError(
+            f"--format {','.join(formats)}: use one or more of {', '.join(FORMATS)}, "
+            "comma-separated"
+        )
     data = as_run_data(run)
     figure = marketing_figure(
         data, kind, title=title, subtitle=subtitle, source=source, brand=brand
@@ -157,6 +161,8 @@ def save_marketing_figure(
     for fmt in formats:
         path = out_dir / f"{kind}.{fmt}"
         metadata = {**text, "Source": source_line(data, source)} if fmt == "png" else text
+        if fmt == "pdf":  # PDF's info dictionary names the description "Subject"
+            metadata = {"Title": text["Title"], "Subject": text["Description"]}
         figure.savefig(path, format=fmt, dpi=dpi, facecolor=brand.background, metadata=metadata)
         written.append(path)
     return written

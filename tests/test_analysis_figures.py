@@ -266,7 +266,7 @@ def test_scenario_figure_is_16_9_in_the_house_frame_without_local_paths(tmp_path
     text = _texts(scenario_figure(result))
     assert "private-folder" not in text and str(tmp_path) not in text
     assert "Source: prices.csv. Total market cap: t.csv." in text.replace("\n", " ")
-    assert style.DISCLOSURE in text.replace("\n", " ")
+    assert style.SCENARIO_DISCLOSURE in text.replace("\n", " ")
     options = FigureOptions(title="TRX in a bigger market", source="CoinGecko", dpi=100)
     text = _texts(scenario_figure(result, options))
     assert "TRX in a bigger market" in text and "Source: CoinGecko." in text

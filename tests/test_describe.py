@@ -209,6 +209,7 @@ CASES: dict[str, tuple[dict, object, str, str]] = {
     # costs
     "costs.fee_bps": ({}, 20.0, "Costs", "fee 20 bps + slippage 5 bps on traded notional"),
     "costs.slippage_bps": ({}, 0.0, "Costs", "fee 10 bps + slippage 0 bps"),
+    "costs.delisting": ({}, "zero", "Costs", "a delisted position is written off (worth 0"),
     # top level
     "lag_days": ({}, 0, "Lag", "decisions use data up to the close of t - 0"),
     "initial_capital": ({}, 1_000_000.0, "Capital", "1,000,000 (equity is reported in"),
@@ -331,6 +332,8 @@ def test_the_default_strategy_in_words():
         ),
         ({"benchmarks": ()}, "Benchmarks", "none"),
         ({"rebalance.frequency": "none"}, "Rebalance", "on no calendar (the first date only)"),
+        ({"costs.delisting": 0.25}, "Costs", "cash at 75% of its value at the last close"),
+        ({"costs.delisting": 0.0}, "Costs", "cash at 100% of its value at the last close"),
         (
             {"universe.top_n": 100, "universe.exit_rank": 120},
             "Buffers",

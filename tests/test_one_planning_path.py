@@ -51,12 +51,20 @@ def configurations(draw) -> indexlab.Strategy:
         ),
         reconstitution=draw(st.sampled_from([None, Reconstitution("monthly")])),
         risk_off=draw(st.sampled_from([None, RiskOff("A00", rule="sma-cross:5,20")])),
-        costs=indexlab.Costs(draw(st.sampled_from([0.0, 10.0, 100.0])), 0.0),
+        costs=indexlab.Costs(
+            draw(st.sampled_from([0.0, 10.0, 100.0])),
+            0.0,
+            draw(st.sampled_from(["last_close", "zero", 0.5])),  # issue 16, item 6
+        ),
         lag_days=draw(st.integers(0, 2)),
         start=dates[start],
         end=None if end is None else dates[end],
         benchmarks=(),
     )
+
+
+def _other(strategy: indexlab.Strategy) -> str | float:
+    return "zero" if strategy.costs.delisting == "last_close" else "last_close"
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -71,9 +79,10 @@ def test_sweep_rows_equal_single_runs(seed, gap_rate, strategies):
     cap = cap.rename(columns={"A01": "bitcoin"})
     market = panel_market(close, cap)
     configs = [Config(f"c{k}", {}, s) for k, s in enumerate(strategies)]
-    # Each configuration twice, with other costs: batched together in one kernel call.
+    # Each configuration twice, with other costs and another delisting assumption:
+    # batched together in one kernel call.
     configs += [
-        Config(f"d{k}", {}, s.replace(costs=indexlab.Costs(25.0, 5.0)))
+        Config(f"d{k}", {}, s.replace(costs=indexlab.Costs(25.0, 5.0, _other(s))))
         for k, s in enumerate(strategies)
     ]
     table, equity = run_configs(market, configs, keep_equity=True, memo=BoundedMemo(1e8))

@@ -35,6 +35,8 @@ _PUBLIC = {
     "demo_market": "indexlab.sources",
     "load_market": "indexlab.sources",
     "run": "indexlab.engine",
+    "SurvivorshipBand": "indexlab.engine.band",
+    "survivorship_band": "indexlab.engine.band",
 }
 _SUBMODULES = ("metrics", "signals", "sweep")
 
@@ -67,6 +69,7 @@ __all__ = [
     "Scenario",
     "SpecError",
     "Strategy",
+    "SurvivorshipBand",
     "Universe",
     "UniverseError",
     "Weighting",
@@ -78,5 +81,6 @@ __all__ = [
     "run",
     "scenario",
     "signals",
+    "survivorship_band",
     "sweep",
 ]

@@ -264,8 +264,23 @@ class Result:
 
     @property
     def liquidations(self) -> pd.DataFrame:
-        """Positions of the strategy turned into cash after their asset's last close."""
-        return self._main.liquidations
+        """Positions of the strategy turned into cash after their asset's last close:
+        ``value`` at that close, and the ``proceeds`` the strategy's delisting
+        assumption (``costs.delisting``) gave for it (the value under ``last_close``,
+        0 under ``zero``, (1 - h) x value under a haircut h)."""
+        frame = self._main.liquidations.copy()
+        frame["proceeds"] = frame["value"] * self.strategy.costs.delisting_keep
+        return frame
+
+    @cached_property
+    def stale_weight(self) -> pd.Series:
+        """Per date, the share of the strategy's value held in assets without a valid
+        close that day, valued at their last close carried forward (gaps, or members
+        known only from monthly snapshots); ``.mean()`` and ``.max()`` are what the
+        run's note states (:mod:`indexlab.engine.stale`)."""
+        from indexlab.engine.stale import stale_weight_series
+
+        return stale_weight_series(self._main, self.market)
 
     def metrics(self, risk_free: float = 0.0) -> pd.DataFrame:
         """One row per portfolio, one column per metric (DESIGN section 4)."""

@@ -164,12 +164,16 @@ def run_kernel(
     exposure: np.ndarray | None = None,
     drift_threshold: np.ndarray | None = None,
     drift_relative: np.ndarray | None = None,
+    delisting_keep: np.ndarray | None = None,
     record: bool = False,
 ) -> kernels.KernelRecord:
     """The batched kernel for K portfolios sharing candidate ``rows``; targets are
     compact (candidates x K x slots): asset ``columns`` (-1 unused) and their weight
-    ``values``; ``exposure`` (days x K) or None (always invested)."""
+    ``values``; ``exposure`` (days x K) or None (always invested); ``delisting_keep``
+    (K) the share of a position's last-close value its data stop returns (None: 1,
+    ``costs.delisting = "last_close"``)."""
     k = columns.shape[1]
+    keep = np.ones(k) if delisting_keep is None else delisting_keep
     forced = np.ones(len(rows), dtype=bool) if forced is None else forced
     threshold = np.zeros(k) if drift_threshold is None else drift_threshold
     relative = np.zeros(k, dtype=bool) if drift_relative is None else drift_relative
@@ -189,6 +193,7 @@ def run_kernel(
                 readonly(threshold, np.float64),
                 readonly(relative, np.bool_),
                 readonly(cost_rate, np.float64),
+                readonly(keep, np.float64),
                 record,
                 capacity,
             )

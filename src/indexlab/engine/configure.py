@@ -39,6 +39,7 @@ class Configuration:
             exposure=self.exposure,
             drift_threshold=rebalance.drift_threshold or 0.0,
             drift_relative=rebalance.drift_mode == "relative",
+            delisting_keep=self.strategy.costs.delisting_keep,
         )
 
     @property

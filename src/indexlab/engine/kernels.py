@@ -31,6 +31,7 @@ from indexlab.engine.policies import (
     post_trade_value,
     record_holdings,
     settle_delistings,
+    write_down_stops,
 )
 
 __all__ = ["KernelRecord", "post_trade_value", "simulate_batch"]
@@ -128,6 +129,7 @@ def simulate_batch(
     drift_threshold: np.ndarray,
     drift_relative: np.ndarray,
     cost_rate: np.ndarray,
+    delisting_keep: np.ndarray,
     record: bool,
     liquidation_capacity: int,
 ) -> KernelRecord:
@@ -146,7 +148,9 @@ def simulate_batch(
     (C x K x M: columns, -1 unused, and weights summing to <= 1) and ``forced`` (C,
     scheduled); ``exposure`` (T x K, 1 invested, 0 risk-off; changes on candidate
     rows) or (0 x 0) for always invested; per portfolio ``drift_threshold`` (<= 0: no
-    drift checks), ``drift_relative`` and ``cost_rate`` ((fee + slippage bps) / 1e4);
+    drift checks), ``drift_relative``, ``cost_rate`` ((fee + slippage bps) / 1e4) and
+    ``delisting_keep`` (the share of a position's last-close value its data stop
+    returns: 1 ``last_close``, 0 ``zero``, 1 - h a haircut h);
     ``record``: keep positions and the delistings of portfolio 0, with room for
     ``liquidation_capacity`` (``n_liq`` counts past it, so the caller can retry).
     """
@@ -179,8 +183,11 @@ def simulate_batch(
         _value_segment(equity, prices, book.units_by_asset, book.cash, segment_start, t)
         for k in range(n_portfolios):
             if first_stop[k] <= t:
+                keep = delisting_keep[k]
+                if keep != 1.0 and first_stop[k] < t:  # stops inside the segment
+                    write_down_stops(book, k, t, prices, delist_row, equity, keep)
                 first_stop[k] = settle_delistings(
-                    book, k, t, segment_start, n_rows, prices, delist_row, log, record
+                    book, k, t, segment_start, n_rows, prices, delist_row, log, record, keep
                 )
         if j == n_candidates:
             break

@@ -146,11 +146,13 @@ def settle_delistings(
     delist_row: np.ndarray,
     log: Log,
     record: bool,
+    keep: float,
 ) -> int:
     """Turn the positions whose data stopped on or before row ``t`` into cash at their
     last valid close, fee-free (DESIGN section 3, delisting), dated the first row after
-    that close (or the segment's first row). Returns the earliest data stop among the
-    positions still held (``n_rows + 1`` if none)."""
+    that close (or the segment's first row); ``keep`` is the share of that value the
+    delisting returns (1: ``last_close``, 0: ``zero``, 1 - h: a haircut h). Returns the
+    earliest data stop among the positions still held (``n_rows + 1`` if none)."""
     never = n_rows + 1
     earliest = never
     kept = 0
@@ -159,7 +161,7 @@ def settle_delistings(
         stop = delist_row[i]
         if stop <= t and stop < n_rows:
             day = max(stop, segment_start)
-            book.cash[k] += book.units[k, i] * prices[day, i]
+            book.cash[k] += book.units[k, i] * prices[day, i] * keep
             if record and k == 0:
                 n = log.count[0]
                 if n < log.row.size:
@@ -176,6 +178,29 @@ def settle_delistings(
                 earliest = stop
     book.held_n[k] = kept
     return earliest
+
+
+@numba.njit(cache=True)
+def write_down_stops(
+    book: Book,
+    k: int,
+    t: int,
+    prices: np.ndarray,
+    delist_row: np.ndarray,
+    equity: np.ndarray,
+    keep: float,
+) -> None:
+    """Under a delisting assumption other than ``last_close`` (``keep`` < 1), a position
+    whose data stop on a row before ``t`` (inside the segment just valued, where it
+    counted at its last close) loses (1 - keep) of that value from its stop on: the
+    equity of those rows is lowered, as it would be had the stop been settled there."""
+    for q in range(book.held_n[k]):
+        i = book.held[k, q]
+        stop = delist_row[i]
+        if stop < t:
+            loss = (1.0 - keep) * book.units[k, i] * prices[stop, i]
+            for r in range(stop, t):
+                equity[r, k] -= loss
 
 
 @numba.njit(cache=True)

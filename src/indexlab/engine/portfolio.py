@@ -26,6 +26,7 @@ class Trading:
     exposure: np.ndarray | None = None  # default: always invested
     drift_threshold: float = 0.0
     drift_relative: bool = False
+    delisting_keep: float = 1.0  # share of the last-close value a data stop returns
 
     def dense(self, n_assets: int) -> np.ndarray:
         """The targets as a (candidates x assets) array."""
@@ -44,6 +45,7 @@ def simulate(arrays: WindowArrays, trading: Trading, cost_rate: float) -> Portfo
         exposure=None if trading.exposure is None else np.asarray(trading.exposure)[:, None],
         drift_threshold=np.array([trading.drift_threshold]),
         drift_relative=np.array([trading.drift_relative]),
+        delisting_keep=np.array([trading.delisting_keep]),
         record=True,
     )
     did = out.reason[:, 0] >= 0  # the candidates that traded

@@ -22,6 +22,7 @@ from indexlab.engine.portfolio import (
     reference_asset,
     simulate,
 )
+from indexlab.engine.stale import stale_note, stale_weight_series
 from indexlab.errors import IndexlabWarning, SpecError
 from indexlab.market import TOTAL_MARKET, Market
 from indexlab.result import PortfolioRun, Result
@@ -116,6 +117,8 @@ def _run(strategy: Strategy, market: Market, warn: bool) -> Result:
     notes = [*coverage_notes(market, until=dates[-1]), *market.notes, *config.notes]
     arrays = WindowArrays.build(market, window, dates)
     portfolios = {strategy.name: simulate(arrays, config.trading, strategy.costs.rate)}
+    stale = stale_weight_series(portfolios[strategy.name], market)
+    notes.extend(stale_note(stale))  # issue 16, item 7: weight valued at carried closes
     benchmarks, bench_assets, bench_notes = _benchmarks(strategy, market, window, dates)
     portfolios.update(benchmarks)
     notes.extend(bench_notes)

@@ -17,6 +17,10 @@ EXCLUDE = ("stablecoin", "wrapped", "staked")
 #: Proportional costs on traded notional, in basis points.
 FEE_BPS = 10.0
 SLIPPAGE_BPS = 5.0
+#: What a position is worth when its asset's data stop (a delisting): its value at the
+#: last valid close (``"last_close"``), nothing (``"zero"``), or a haircut fraction h of
+#: that value lost (proceeds = (1 - h) x units x last close).
+DELISTING = "last_close"
 #: Benchmarks bought and held beside the strategy. These defaults are skipped, with a
 #: note, on a market that lacks them; benchmarks a strategy names itself must exist.
 BENCHMARKS = ("BTC", "TRX")

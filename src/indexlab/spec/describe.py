@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from indexlab.spec import defaults
 from indexlab.spec.model import (
     MEASURE_NAMES,
+    Costs,
     Measure,
     Rebalance,
     RiskOff,
@@ -55,8 +56,7 @@ def describe(strategy: Strategy) -> dict[str, str]:
         "Reviews": review_words(s.reconstitution, s.weighting),
         "Risk-off": None if s.risk_off is None else risk_off_words(s.risk_off),
         "Lag": f"{s.lag_days} day(s): decisions use data up to the close of t - {s.lag_days}",
-        "Costs": f"fee {s.costs.fee_bps:g} bps + slippage {s.costs.slippage_bps:g} bps "
-        "on traded notional",
+        "Costs": cost_words(s.costs),
         "Period": period_words(s),
         "Capital": None
         if s.initial_capital == defaults.INITIAL_CAPITAL
@@ -308,6 +308,26 @@ def risk_off_words(risk_off: RiskOff) -> str:
     return (
         f"the whole index in cash while {signal} is bearish, back in on the next bullish "
         "reading (a signal dated t acts at the close of t + lag_days)"
+    )
+
+
+# ---------------------------------------------------------------- costs
+def cost_words(costs: Costs) -> str:
+    """Fees and slippage, then the delisting assumption when it is not the default."""
+    text = f"fee {costs.fee_bps:g} bps + slippage {costs.slippage_bps:g} bps on traded notional"
+    return text if costs.delisting == defaults.DELISTING else f"{text}; {delisting_words(costs)}"
+
+
+def delisting_words(costs: Costs) -> str:
+    """What a position is worth when its asset's data stop."""
+    if costs.delisting == "last_close":
+        return "a delisted position turns into cash at its last close, fee-free"
+    if costs.delisting == "zero":
+        return "a delisted position is written off (worth 0 from the day after its last close)"
+    h = float(costs.delisting)
+    return (
+        f"a delisted position turns into cash at {_percent(1 - h)} of its value at the last "
+        f"close (haircut {_percent(h)})"
     )
 
 

@@ -382,16 +382,38 @@ class RiskOff:
             raise fail("risk_off", "give either signal_file or rule")
 
 
+DELISTINGS = ("last_close", "zero")
+
+
 @dataclass(frozen=True)
 class Costs:
     """Proportional costs on traded notional, in basis points (by default 10 + 5, as
-    every shipped strategy file states)."""
+    every shipped strategy file states), and what a delisting returns.
+
+    ``delisting``: what a position is worth when its asset's data stop (the first day
+    after its last valid close in the whole data): ``"last_close"`` (the default: cash
+    at that close, fee-free; optimistic), ``"zero"`` (written off: worth nothing from
+    that day on; pessimistic), or a haircut h in [0, 1] (cash of (1 - h) times the
+    value at the last close). docs/index-rules.md, ``[costs]``, has a worked example.
+    """
 
     fee_bps: float = defaults.FEE_BPS
     slippage_bps: float = defaults.SLIPPAGE_BPS
+    delisting: str | float = defaults.DELISTING
 
     def __post_init__(self) -> None:
         finite_fields("costs", self)
+        value = self.delisting
+        if isinstance(value, str):
+            valid = value in DELISTINGS
+        else:
+            valid = isinstance(value, int | float) and not isinstance(value, bool)
+            valid = valid and 0 <= value <= 1
+        if not valid:
+            raise fail(
+                "costs.delisting",
+                f"must be 'last_close', 'zero' or a haircut fraction in [0, 1], got {value!r}",
+            )
         for key in ("fee_bps", "slippage_bps"):
             value = getattr(self, key)
             if (
@@ -406,6 +428,14 @@ class Costs:
     @property
     def rate(self) -> float:
         return (self.fee_bps + self.slippage_bps) / 1e4
+
+    @property
+    def delisting_keep(self) -> float:
+        """The share of a position's value at its last close that a delisting returns:
+        1 (``last_close``), 0 (``zero``), 1 - h (a haircut h)."""
+        if isinstance(self.delisting, str):
+            return 1.0 if self.delisting == "last_close" else 0.0
+        return 1.0 - float(self.delisting)
 
 
 def to_plain(value: Any) -> Any:

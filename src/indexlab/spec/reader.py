@@ -90,6 +90,12 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
             return _coerce(value, options[0], key)
         if str in options and Exclusion in options:
             return _exclusion(value, key)
+        if set(options) == {str, float}:  # a named choice or a number (costs.delisting)
+            if isinstance(value, str):
+                return value
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise SpecError(f"{key}: expected a name or a number, got {value!r}")
+            return float(value)
     if hint is bool:
         if not isinstance(value, bool):
             raise SpecError(f"{key}: expected true or false, got {value!r}")

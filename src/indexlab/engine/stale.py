@@ -1,0 +1,143 @@
+"""How much of a portfolio was valued at a stale price (issue 16, item 7).
+
+Between two valid closes of an asset (a gap in daily data, or the month between two
+snapshots of an asset known only from monthly data) a holding is worth its last valid
+close, carried forward (DESIGN section 3). The *stale weight* of a day is the share of
+the portfolio's value held in such assets that day: units held times the carried close,
+over the portfolio's value (cash included, so a portfolio half in cash with a quarter of
+its value in a stale asset has a stale weight of 25 %). A position past its asset's data
+stop is not stale: it has been turned into cash (or written off) by then.
+
+Worked example (docs/design-notes.md, "Stale prices"): A closes 10, -, -, 16 and B
+closes 10 every day; half in each on day 0 (0.05 units each). Day 1: A is carried at
+10, worth 0.5 of 1.0: stale weight 50 %; day 2 likewise; day 3 A closes again: 0 %.
+The average over the four days is 25 %, the maximum 50 %.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numba
+import numpy as np
+import pandas as pd
+
+from indexlab.market import Market
+from indexlab.result import PortfolioRun
+
+
+@numba.njit(cache=True, nogil=True)
+def _gap_rows(close: np.ndarray, first: np.ndarray, last: np.ndarray):
+    """Each column's rows without a valid close strictly between its first and last
+    valid one, as ``starts`` (columns + 1) into ``rows`` (increasing per column). One
+    pass over the panel in memory order counts them, a second over the rows with gaps
+    fills them in."""
+    n_rows, n_cols = close.shape
+    starts = np.zeros(n_cols + 1, dtype=np.int64)
+    counts = np.zeros(n_cols, dtype=np.int64)
+    gappy_rows = np.zeros(n_rows, dtype=np.bool_)
+    for t in range(n_rows):
+        row_gaps = 0
+        for j in range(n_cols):  # branch-free: most cells are no gap
+            gap = (close[t, j] != close[t, j]) & (first[j] < t) & (t < last[j])
+            counts[j] += gap
+            row_gaps += gap
+        gappy_rows[t] = row_gaps > 0
+    starts[1:] = counts
+    for j in range(n_cols):
+        starts[j + 1] += starts[j]
+    rows = np.empty(starts[n_cols], dtype=np.int64)
+    fill = starts[:-1].copy()
+    for t in np.flatnonzero(gappy_rows):  # the second pass reads only rows with gaps
+        for j in range(n_cols):
+            if close[t, j] != close[t, j] and first[j] < t < last[j]:
+                rows[fill[j]] = t
+                fill[j] += 1
+    return starts, rows
+
+
+# Per close panel (by id, while it lives): each asset's gap rows inside its life.
+_GAPS: dict[int, tuple[weakref.ref, tuple[np.ndarray, np.ndarray]]] = {}
+
+
+def interior_gaps(market: Market) -> tuple[np.ndarray, np.ndarray]:
+    """Per asset, the market rows without a close inside its life (only there can it be
+    valued at a stale price), as ``(starts, rows)``: asset j's are
+    ``rows[starts[j]:starts[j + 1]]``. One pass over the panel per Market."""
+    close = market.close_values
+    key = id(close)
+    cached = _GAPS.get(key)
+    if cached is not None and cached[0]() is close:
+        return cached[1]
+    gaps = _gap_rows(close, market.first_valid_positions(), market.last_valid_positions())
+    _GAPS[key] = (weakref.ref(close, lambda _ref, key=key: _GAPS.pop(key, None)), gaps)
+    return gaps
+
+
+@numba.njit(cache=True)
+def _stale_values(prices, offset, rows, units, starts, gap_rows) -> np.ndarray:
+    """Per run row: the value held in assets without a valid close that row, inside
+    their life. ``units`` (trades x assets) is held from each trade row (``rows``) to the
+    next; an asset's gaps are market rows ``gap_rows[starts[i]:starts[i + 1]]``, the
+    run's row 0 being market row ``offset``."""
+    n_rows, n_assets = prices.shape
+    out = np.zeros(n_rows)
+    for r in range(rows.size):
+        begin = rows[r] + offset
+        until = (rows[r + 1] if r + 1 < rows.size else n_rows) + offset
+        for i in range(n_assets):
+            amount = units[r, i]
+            if amount == 0.0 or starts[i] == starts[i + 1]:
+                continue
+            gaps = gap_rows[starts[i] : starts[i + 1]]
+            k = np.searchsorted(gaps, begin)
+            while k < gaps.size and gaps[k] < until:
+                t = gaps[k] - offset
+                out[t] += amount * prices[t, i]
+                k += 1
+    return out
+
+
+def stale_weight(
+    run: PortfolioRun, prices: np.ndarray, gaps: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """The share of ``run``'s value held at a carried close on each of its days;
+    ``prices``: the forward-filled closes over the run's rows; ``gaps``:
+    :func:`interior_gaps` of the market."""
+    starts, gap_rows = gaps
+    if len(run.rebalance_rows) == 0 or gap_rows.size == 0:
+        return np.zeros(len(run.dates))
+    stale = _stale_values(
+        prices,
+        int(run.start_pos),
+        np.asarray(run.rebalance_rows, dtype=np.int64),
+        np.ascontiguousarray(run.units_post, dtype=np.float64),
+        starts,
+        gap_rows,
+    )
+    equity = run.equity_values
+    return np.divide(stale, equity, out=np.zeros_like(stale), where=equity > 0)
+
+
+def stale_weight_series(run: PortfolioRun, market: Market) -> pd.Series:
+    """:func:`stale_weight` of ``run`` on ``market``, as a series on the run's dates."""
+    rows = slice(run.start_pos, run.start_pos + len(run.dates))
+    share = stale_weight(run, market.close_ffill_values[rows], interior_gaps(market))
+    return pd.Series(share, index=run.dates, name="stale_weight")
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.3g}%"
+
+
+def stale_note(share: pd.Series) -> list[str]:
+    """The run note on stale prices (none when no day held any)."""
+    if not (share > 0).any():
+        return []
+    day = share.idxmax()
+    return [
+        f"stale prices: on average {_percent(float(share.mean()))} of the strategy's value "
+        f"(at most {_percent(float(share.max()))}, on {day.date()}) was held in assets "
+        f"without a close that day, valued at their last close; {int((share > 0).sum())} of "
+        f"{len(share)} days (Result.stale_weight)"
+    ]

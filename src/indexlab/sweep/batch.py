@@ -10,6 +10,7 @@ configurations through a memo. Metrics are computed for all K at once.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,7 @@ def run_configs(
     memory_bytes: float = 2e9,
     keep_equity: bool = False,
     memo: dict | None = None,
+    on_planned: Callable[[int], None] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
     """Metrics of every configuration (one row each: ``config_id``, its parameters, the
     metrics of :func:`indexlab.metrics.summary`, ``error``), and their equity when
@@ -66,19 +68,23 @@ def run_configs(
     error message and no metrics; the others run. ``memo`` (a
     :class:`~indexlab.engine.memo.BoundedMemo` kept across calls on the same market)
     shares planning work between calls; ``memory_bytes`` bounds the memo (a quarter)
-    and the kernel's arrays (the rest)."""
+    and the kernel's arrays (the rest). ``on_planned(n)`` is told how many
+    configurations are planned so far (planning can take most of a chunk's time)."""
     # The planning memo takes at most a quarter of the budget, the kernel the rest.
     memo = BoundedMemo(memory_bytes * MEMO_SHARE) if memo is None else memo
     memory_bytes *= 1 - MEMO_SHARE
     groups: dict[tuple, list[_Planned]] = defaultdict(list)
     rows: dict[str, dict] = {}
-    for config in configs:
+    for n, config in enumerate(configs, 1):
         rows[config.id] = {"config_id": config.id, **config.params, "error": None}
         try:
             configuration = configure(config.strategy, market, memo)
         except IndexlabError as exc:
             rows[config.id]["error"] = str(exc)
             continue
+        finally:
+            if on_planned is not None:
+                on_planned(n)
         groups[configuration.group].append(_Planned(config, configuration))
     equities: dict[str, pd.Series] = {}
     btc = reference_asset(market)
@@ -129,7 +135,6 @@ def _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity)
         exposure=exposure,
         drift_threshold=np.array([s.rebalance.drift_threshold or 0.0 for s in strategies]),
         drift_relative=np.array([s.rebalance.drift_mode == "relative" for s in strategies]),
-        delisting_keep=np.array([s.costs.delisting_keep for s in strategies]),
     )
     avg_turnover, total_cost, counts = trade_statistics(
         out.reason >= 0, out.turnover, out.cost, out.value_pre, out.reason == TRADE_FIRST_PRICE

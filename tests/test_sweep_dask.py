@@ -1,9 +1,14 @@
 """Sweeps on a Dask cluster of this machine: the same table as in-process, workers
-killed mid-sweep without a configuration lost or counted twice, and errors that name
-the scheduler."""
+killed mid-sweep without a configuration lost or counted twice (and said within
+seconds), chunks that keep every worker busy and share planning, and errors that name
+the scheduler.
+
+Kept fast: the last 500 days of the demo market (5 MB to send, not 35), one
+LocalCluster for most tests, kernels loaded from numba's cache, short deadlines."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -24,11 +29,12 @@ import indexlab
 from indexlab.cli import main
 from indexlab.errors import IndexlabError
 from indexlab.sweep import read_parts, read_sweep, sweep
-from indexlab.sweep.dask_executor import DaskExecutor
-from indexlab.sweep.runner import PARTS
+from indexlab.sweep.dask_executor import _WORKER_MEMOS, DaskExecutor, run_chunk_on_worker
+from indexlab.sweep.runner import PARTS, _chunks
 
 ROOT = Path(__file__).resolve().parents[1]
-MEMORY = "1MB"  # one configuration per chunk on the demo market: 40 tasks
+MEMORY = "1MB"
+DAYS = 500  # the demo market's last days: a quick market to send and to plan
 GRID = {
     "universe.top_n": [5, 10, 20, 30, 50],
     "weighting.scheme": ["market_cap", "equal"],
@@ -90,34 +96,60 @@ def spec(sweep_file):
     return read_sweep(sweep_file)
 
 
+class OneConfigPerChunk(DaskExecutor):
+    """Chunks of one configuration: 40 tasks, and rows exactly equal to the local run's
+    (several configurations share one matrix product, whose last bits depend on the
+    number of BLAS threads)."""
+
+    def min_chunks(self) -> int:
+        return len(GRID_CONFIGS)
+
+
+GRID_CONFIGS = range(40)
+
+
+def small_market(market: indexlab.Market) -> indexlab.Market:
+    return dataclasses.replace(
+        market,
+        close=market.close.iloc[-DAYS:],
+        market_cap=market.market_cap.iloc[-DAYS:],
+        volume=market.volume.iloc[-DAYS:],
+    )
+
+
 @pytest.fixture(scope="module")
 def market():
-    return indexlab.demo_market()
+    return small_market(indexlab.demo_market())
 
 
 @pytest.fixture(scope="module")
 def local_table(spec, market) -> pd.DataFrame:
-    table = sweep(spec, market, memory=MEMORY)
+    table = sweep(spec, market, memory=MEMORY, executor=OneChunkLocal())
     assert len(table) == 40 and table["error"].isna().all()
     return table
 
 
-@pytest.fixture(scope="module")
-def numba_cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("numba-cache")
+class OneChunkLocal:
+    """The local executor, one configuration per chunk (as OneConfigPerChunk)."""
+
+    def min_chunks(self) -> int:
+        return len(GRID_CONFIGS)
+
+    def run(self, market, chunks, memory_bytes):
+        from indexlab.sweep.runner import LocalExecutor
+
+        return LocalExecutor().run(market, chunks, memory_bytes)
 
 
 @pytest.fixture(scope="module")
-def cluster(numba_cache):
-    """Two worker processes of one thread, compiling the kernels themselves (an empty
-    numba cache), restarted by their nannies when killed."""
+def cluster():
+    """Two worker processes of one thread, restarted by their nannies when killed."""
     with LocalCluster(
         n_workers=2,
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
         dashboard_address="127.0.0.1:0",
-        env={"NUMBA_CACHE_DIR": str(numba_cache)},
     ) as local_cluster:
         yield local_cluster
 
@@ -151,23 +183,24 @@ def assert_each_once(table, seen, out, local_table):
     pd.testing.assert_frame_equal(parts, whole, check_exact=True, check_dtype=False)
 
 
-def sweep_on(address, spec, market, out, *, memory=MEMORY, on_chunk=None, seconds=120):
-    """A sweep through the scheduler at ``address``, failing after ``seconds``."""
+def sweep_on(
+    address, spec, market, out, *, memory=MEMORY, on_chunk=None, seconds=60, executor=None
+):
+    """A sweep through the scheduler at ``address`` in chunks of one configuration,
+    failing after ``seconds``."""
     with deadline(seconds):
         return sweep(
             spec,
             market,
             out=out,
             memory=memory,
-            executor=DaskExecutor(address),
+            executor=executor or OneConfigPerChunk(address),
             on_chunk=on_chunk,
         )
 
 
 # ---------------------------------------------------------------- the same table
-def test_a_dask_sweep_gives_the_local_table(
-    spec, market, local_table, cluster, client, numba_cache, tmp_path
-):
+def test_a_dask_sweep_gives_the_local_table(spec, market, local_table, cluster, client, tmp_path):
     seen: list[str] = []
     table = sweep_on(
         cluster.scheduler_address,
@@ -181,19 +214,54 @@ def test_a_dask_sweep_gives_the_local_table(
     runs = task_runs(client)
     assert len(runs) == 40  # every chunk ran as a task on the cluster
     assert len({worker for _, worker in runs}) == 2
-    assert list(numba_cache.rglob("*.nbi"))  # the workers compiled the kernels themselves
 
 
-def test_chunks_of_several_configurations_agree_to_rounding(spec, market, cluster, tmp_path):
-    # Several configurations per chunk: one matrix product for all of them, whose last
-    # bits depend on the number of BLAS threads (Dask runs workers with one, this
-    # process has one per core); 1MB above keeps one per chunk, and so exact equality.
-    local = sweep(spec, market, memory="4MB")
-    table = sweep_on(cluster.scheduler_address, spec, market, tmp_path, memory="4MB")
+def test_default_chunks_keep_every_worker_busy_and_agree_to_rounding(
+    spec, market, local_table, cluster, tmp_path
+):
+    # The default executor on a cluster of two one-thread workers: however large the
+    # budget, at least two chunks per worker (the README's example made one chunk, and
+    # one worker idled). Several configurations per chunk: one matrix product for all
+    # of them, whose last bits depend on the number of BLAS threads.
+    table = sweep_on(
+        cluster.scheduler_address,
+        spec,
+        market,
+        tmp_path,
+        memory="2GB",
+        executor=DaskExecutor(cluster.scheduler_address),
+    )
     sizes = [len(pd.read_parquet(path)) for path in (tmp_path / PARTS).glob("part-*.parquet")]
-    assert len(sizes) >= 2 and max(sizes) > 1
-    assert raw_part_rows(tmp_path) == Counter(local["config_id"])
-    pd.testing.assert_frame_equal(table, local, rtol=1e-12, atol=1e-12)
+    assert len(sizes) >= 4 and max(sizes) > 1
+    assert raw_part_rows(tmp_path) == Counter(local_table["config_id"])
+    pd.testing.assert_frame_equal(table, local_table, rtol=1e-12, atol=1e-12)
+
+
+def test_default_chunking_counts_the_workers(spec, market):
+    todo = spec.configs()
+    assert DaskExecutor(workers=3).min_chunks() == 6
+    assert DaskExecutor().min_chunks() == 4  # dask-local's default two workers
+    assert len(_chunks(todo, market, 2e9)) == 1  # the local executor: one chunk fits
+    chunks = _chunks(todo, market, 2e9, min_chunks=6)
+    assert len(chunks) >= 6 and sum(map(len, chunks)) == len(todo)
+
+
+def test_a_worker_keeps_its_planning_memo_for_the_chunks_of_one_sweep(spec, market):
+    # A chunk on a worker plans with that worker's memo for the market it was sent:
+    # the rankings of one chunk serve the next (each chunk used to start empty).
+    _WORKER_MEMOS.clear()
+    first, second = spec.configs()[:2], spec.configs()[2:4]
+    run_chunk_on_worker(market, first, 2e8, "market-a")
+    (memo,) = _WORKER_MEMOS.values()
+    assert len(memo) > 0
+    entries = len(memo)
+    run_chunk_on_worker(market, second, 2e8, "market-a")
+    assert list(_WORKER_MEMOS.values()) == [memo]  # the same memo, more entries or as many
+    assert len(memo) >= entries
+    run_chunk_on_worker(market, first, 2e8, "market-b")  # another sweep: a new memo
+    (other,) = _WORKER_MEMOS.values()
+    assert other is not memo
+    _WORKER_MEMOS.clear()
 
 
 # ---------------------------------------------------------------- workers dying
@@ -212,11 +280,22 @@ def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(
         assert busy, "every chunk had finished before the kill: the test proves nothing"
         victim = sorted(busy)[0]
         os.kill(pids[victim], signal.SIGKILL)
-        killed.update(worker=victim, keys=set(busy[victim]), chunks_done=len(seen))
+        killed.update(
+            worker=victim, keys=set(busy[victim]), chunks_done=len(seen), at=time.monotonic()
+        )
 
+    said: list[tuple[float, str]] = []
+    executor = OneConfigPerChunk(
+        cluster.scheduler_address, say=lambda text: said.append((time.monotonic(), text))
+    )
     started = time.monotonic()
     table = sweep_on(
-        cluster.scheduler_address, spec, market, tmp_path, on_chunk=kill_after_first_chunk
+        cluster.scheduler_address,
+        spec,
+        market,
+        tmp_path,
+        on_chunk=kill_after_first_chunk,
+        executor=executor,
     )
     seconds = time.monotonic() - started
     assert killed["chunks_done"] < 40
@@ -234,6 +313,13 @@ def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(
         f"{len(killed['keys'])} task(s); {len(retried)} given to another worker; "
         f"{len(runs)} task runs for 40 chunks; sweep {seconds:.1f} s"
     )
+    # The driver said so within seconds (it used to say nothing: Dask retried quietly).
+    lost = [(at, text) for at, text in said if "was lost" in text]
+    assert lost, said
+    at, text = lost[0]
+    assert at - killed["at"] < 5
+    prefix = f"dask scheduler {cluster.scheduler_address}: worker {killed['worker']} was lost"
+    assert text.startswith(prefix) and "\n" not in text
 
 
 def test_every_worker_killed_mid_sweep_the_market_is_sent_again(
@@ -300,7 +386,7 @@ def test_a_chunk_whose_workers_keep_dying_stops_the_sweep_and_it_resumes(
         on_chunk=lambda number, frame: seen.extend(frame["config_id"]),
     )
     assert not set(seen) & set(written) and len(seen) + len(written) == 40
-    pd.testing.assert_frame_equal(table, local_table, check_exact=True)
+    pd.testing.assert_frame_equal(table, local_table, rtol=1e-12, atol=1e-12)
 
 
 def test_a_worker_with_another_indexlab_is_refused(spec, market, cluster, client, tmp_path):
@@ -331,14 +417,41 @@ def test_a_worker_with_another_indexlab_is_refused(spec, market, cluster, client
 
 
 # ---------------------------------------------------------------- the command line
-def test_the_sweep_command_on_a_local_cluster(sweep_file, local_table, tmp_path):
+def long_table(market: indexlab.Market, path: Path) -> Path:
+    """``market`` as a long-table file, for the command line's --data."""
+    frame = (
+        pd.concat(
+            {"close": market.close, "market_cap": market.market_cap, "volume": market.volume},
+            axis=1,
+        )
+        .stack(level=1, future_stack=True)
+        .dropna(subset=["close"])
+        .rename_axis(["date", "asset"])
+        .reset_index()
+    )
+    names = market.assets[["symbol", "name"]]
+    frame = frame.join(names, on="asset")
+    frame.to_parquet(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def data_file(market, tmp_path_factory) -> Path:
+    return long_table(market, tmp_path_factory.mktemp("data") / "market.parquet")
+
+
+def test_the_sweep_command_on_a_local_cluster(sweep_file, spec, data_file, tmp_path):
+    data = data_file
+    local = sweep(spec, indexlab.load_market(data), memory=MEMORY)
     me = psutil.Process()
     before = {p.pid for p in me.children(recursive=True)}
-    with deadline(120):
+    with deadline(60):
         code = main(
             [
                 "sweep",
                 str(sweep_file),
+                "--data",
+                str(data),
                 "--executor",
                 "dask-local",
                 "--workers",
@@ -346,15 +459,22 @@ def test_the_sweep_command_on_a_local_cluster(sweep_file, local_table, tmp_path)
                 "--memory",
                 MEMORY,
                 "--out",
-                str(tmp_path),
+                str(tmp_path / "out"),
                 "--quiet",
             ]
         )
     assert code == 0
-    table = pd.read_parquet(tmp_path / "sweep.parquet")
-    expected = local_table.astype({"error": object})
-    pd.testing.assert_frame_equal(table, expected, check_exact=True, check_dtype=False)
-    assert json.loads((tmp_path / "manifest.json").read_text())["executor"] == "dask-local"
+    table = pd.read_parquet(tmp_path / "out" / "sweep.parquet")
+    assert len(list((tmp_path / "out" / PARTS).glob("part-*.parquet"))) >= 4  # 2 per worker
+    assert table["same_as"].isna().all() and local["same_as"].isna().all()
+    pd.testing.assert_frame_equal(
+        table.drop(columns="same_as"),
+        local.drop(columns="same_as").astype({"error": object}),
+        check_dtype=False,
+        rtol=1e-12,
+        atol=1e-12,
+    )
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["executor"] == "dask-local"
     # The cluster started for the sweep was closed with it: no worker process is left.
     started = [p for p in me.children(recursive=True) if p.pid not in before and is_worker(p)]
     _, alive = psutil.wait_procs(started, timeout=10)
@@ -390,10 +510,13 @@ def scheduler_without_workers():
         yield empty.scheduler_address
 
 
-def run_sweep_command(sweep_file, out, *options, capsys) -> tuple[int, str, float]:
+def run_sweep_command(sweep_file, out, *options, capsys, data=None) -> tuple[int, str, float]:
     started = time.monotonic()
+    data_options = [] if data is None else ["--data", str(data)]
     with deadline(60), dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-        code = main(["sweep", str(sweep_file), "--out", str(out), "--quiet", *options])
+        code = main(
+            ["sweep", str(sweep_file), "--out", str(out), "--quiet", *data_options, *options]
+        )
     seconds = time.monotonic() - started
     return code, capsys.readouterr().err, seconds
 
@@ -410,18 +533,27 @@ def run_sweep_command(sweep_file, out, *options, capsys) -> tuple[int, str, floa
     ],
 )
 def test_dask_options_that_cannot_work_are_one_line_errors(
-    sweep_file, tmp_path, capsys, options, expected
+    sweep_file, data_file, tmp_path, capsys, options, expected
 ):
-    code, err, seconds = run_sweep_command(sweep_file, tmp_path, *options, capsys=capsys)
+    code, err, seconds = run_sweep_command(
+        sweep_file, tmp_path, *options, capsys=capsys, data=data_file
+    )
     assert code == 1
     assert err.count("\n") == 1 and err.startswith("indexlab: error: ") and expected in err
     assert seconds < 5
 
 
-def test_an_unreachable_scheduler_is_a_one_line_error(sweep_file, tmp_path, capsys):
+def test_an_unreachable_scheduler_is_a_one_line_error(sweep_file, data_file, tmp_path, capsys):
     address = f"tcp://127.0.0.1:{free_port()}"
     code, err, seconds = run_sweep_command(
-        sweep_file, tmp_path, "--executor", "dask", "--scheduler", address, capsys=capsys
+        sweep_file,
+        tmp_path,
+        "--executor",
+        "dask",
+        "--scheduler",
+        address,
+        capsys=capsys,
+        data=data_file,
     )
     assert code == 1 and err.count("\n") == 1
     assert f"dask scheduler {address}: connection refused for 1 s" in err
@@ -429,11 +561,35 @@ def test_an_unreachable_scheduler_is_a_one_line_error(sweep_file, tmp_path, caps
     assert not (tmp_path / PARTS).exists()
 
 
+def test_a_refused_scheduler_is_said_within_five_seconds_by_default(
+    sweep_file, data_file, tmp_path, capsys
+):
+    # Dask's own connect timeout (30 s) is left as configured: the probe stops at 5 s.
+    address = f"tcp://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    with deadline(30):
+        code = main(
+            ["sweep", str(sweep_file), "--out", str(tmp_path), "--quiet", "--data", str(data_file)]
+            + ["--executor", "dask", "--scheduler", address]
+        )
+    seconds = time.monotonic() - started
+    err = capsys.readouterr().err
+    assert code == 1 and f"dask scheduler {address}: connection refused for 5 s" in err
+    assert seconds < 8  # the probe's 5 s and the command's start
+
+
 def test_a_scheduler_that_does_not_answer_is_a_one_line_error(
-    sweep_file, tmp_path, capsys, silent_server
+    sweep_file, data_file, tmp_path, capsys, silent_server
 ):
     code, err, seconds = run_sweep_command(
-        sweep_file, tmp_path, "--executor", "dask", "--scheduler", silent_server, capsys=capsys
+        sweep_file,
+        tmp_path,
+        "--executor",
+        "dask",
+        "--scheduler",
+        silent_server,
+        capsys=capsys,
+        data=data_file,
     )
     assert code == 1 and err.count("\n") == 1
     assert f"dask scheduler {silent_server}: no answer within 1 s" in err
@@ -441,13 +597,46 @@ def test_a_scheduler_that_does_not_answer_is_a_one_line_error(
 
 
 def test_a_scheduler_without_workers_is_a_one_line_error(
-    sweep_file, tmp_path, capsys, scheduler_without_workers
+    sweep_file, data_file, tmp_path, capsys, scheduler_without_workers
 ):
     address = scheduler_without_workers
     code, err, seconds = run_sweep_command(
-        sweep_file, tmp_path, "--executor", "dask", "--scheduler", address, capsys=capsys
+        sweep_file,
+        tmp_path,
+        "--executor",
+        "dask",
+        "--scheduler",
+        address,
+        capsys=capsys,
+        data=data_file,
     )
     assert code == 1 and err.count("\n") == 1
     assert f"dask scheduler {address}: no worker joined within 1 s" in err
     assert f"dask worker {address}" in err
     assert seconds < 10
+
+
+def test_an_executor_kept_open_runs_several_sweeps_on_one_connection(
+    spec, market, local_table, cluster
+):
+    # `dask-local` started a cluster per sweep (issue 17, item 8): in Python, one
+    # executor used as a context manager keeps its cluster (a LocalCluster it started,
+    # or its connection to a scheduler) for every sweep inside; the command line's
+    # dask-local, one sweep per process, is tested above.
+    with deadline(60), DaskExecutor(cluster.scheduler_address) as executor:
+        client = executor._open[1]
+        assert executor.dashboard and executor.min_chunks() == 4  # 2 workers x 2
+        first = sweep(spec, market, memory="2GB", executor=executor)
+        assert executor._open[1] is client and client.status == "running"
+        second = sweep(spec, market, memory="2GB", executor=executor)
+    assert executor._open is None and client.status == "closed"
+    for table in (first, second):
+        pd.testing.assert_frame_equal(table, local_table, rtol=1e-12, atol=1e-12)
+
+
+def test_the_dashboard_is_served(cluster):
+    # The `dask` extra brings bokeh (dask[diagnostics]): without it the address answers 404.
+    import urllib.request
+
+    with urllib.request.urlopen(cluster.dashboard_link, timeout=10) as page:
+        assert page.status == 200

@@ -52,14 +52,16 @@ def _mapping_path(args: argparse.Namespace) -> Path:
 def command_import(args: argparse.Namespace) -> int:
     from indexlab.sources.cmc import import_cmc_daily, import_cmc_snapshots
     from indexlab.sources.coingecko import write_long_table
+    from indexlab.sources.progress import phase
 
     started = time.perf_counter()
-    if args.provider == "cmc-snapshots":
-        frame, report = import_cmc_snapshots(args.source, day_convention=args.day_convention)
-    else:
-        frame, report = import_cmc_daily(
-            args.source, day_convention=args.day_convention, cap_basis=args.cap_basis
-        )
+    with phase(f"importing {args.source} ({args.provider})"):  # said on stderr after 2 s
+        if args.provider == "cmc-snapshots":
+            frame, report = import_cmc_snapshots(args.source, day_convention=args.day_convention)
+        else:
+            frame, report = import_cmc_daily(
+                args.source, day_convention=args.day_convention, cap_basis=args.cap_basis
+            )
     mapping_lines: list[str] = []
     if args.coingecko:
         frame, mapping_lines = _map(args, frame, report)

@@ -94,12 +94,14 @@ def _date(text: str):
 
 def command_sweep(args: argparse.Namespace) -> int:
     from indexlab.paths import safe_component
+    from indexlab.sources.progress import phase
     from indexlab.sources.total_market import load_total_market_cap
     from indexlab.sweep import best, sweep
     from indexlab.sweep.runner import PARTS
 
     spec = _spec(args)
-    market = load_data(args)
+    with phase(f"reading {args.data or 'the demo market'}", quiet=args.quiet):
+        market = load_data(args)
     if args.total_market:
         market = market.with_total_market_cap(load_total_market_cap(args.total_market))
     out = Path(args.out) if args.out else Path("runs") / f"sweep-{safe_component(spec.name)}"
@@ -122,7 +124,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     top = best(table, spec.metric, spec.top)
     top.to_csv(out / "best.csv", index=False)
     _write_heatmap(spec, table, market, out)
-    summary = _write_entry_study(spec, market, out)
+    summary = _write_entry_study(spec, market, out, quiet=args.quiet)
     manifest = _manifest(args, spec, table, market, seconds, summary)
     text = json.dumps(manifest, indent=2, default=str) + "\n"
     tmp = out / ".manifest.json.tmp"
@@ -205,7 +207,9 @@ def _survivorship_text(market: Market) -> str:
     )
 
 
-def _write_entry_study(spec: SweepSpec, market: Market, out: Path) -> dict | None:
+def _write_entry_study(
+    spec: SweepSpec, market: Market, out: Path, *, quiet: bool = False
+) -> dict | None:
     """entry_study.csv and .png when the file asks for the study; its summary."""
     from indexlab.coverage import data_label
     from indexlab.report.figures import figure_png
@@ -214,7 +218,10 @@ def _write_entry_study(spec: SweepSpec, market: Market, out: Path) -> dict | Non
 
     if spec.entry_study is None:
         return None
-    study = entry_study(market, spec.base, spec.entry_study)
+    from indexlab.sources.progress import phase
+
+    with phase("entry-date study: the base strategy from every start date", quiet=quiet):
+        study = entry_study(market, spec.base, spec.entry_study)
     study.to_csv(out / "entry_study.csv", index=False)
     figure = entry_figure(
         study,

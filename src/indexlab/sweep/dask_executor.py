@@ -11,6 +11,11 @@ task whose workers died more than ``distributed.scheduler.allowed-failures`` tim
 holding a copy died; Dask keeps fewer copies near the end of a sweep), it is sent
 again and the chunks not yet returned are submitted again. Whatever happens, each
 chunk is yielded at most once.
+
+Each worker process keeps one planning memo per scattered market
+(:func:`run_chunk_on_worker`), so its chunks share rankings and screens as the local
+executor's do. An executor used as a context manager (``with DaskExecutor() as ex``)
+keeps its cluster for several sweeps; otherwise each sweep starts and closes its own.
 """
 
 from __future__ import annotations
@@ -19,27 +24,35 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import importlib.metadata
+import logging
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dask
 import pandas as pd
 from dask.utils import parse_timedelta
-from distributed import Client, Future, LocalCluster, as_completed
+from distributed import Client, Future, LocalCluster
 from distributed.comm import connect, get_address_host_port
 from distributed.scheduler import KilledWorker
 
+from indexlab.engine.memo import BoundedMemo
 from indexlab.errors import IndexlabError, SpecError
 from indexlab.market import Market
+from indexlab.sweep.batch import MEMO_SHARE
+from indexlab.sweep.dask_watch import completed, say_on_stderr
 from indexlab.sweep.runner import run_chunk
 from indexlab.sweep.spec import Config
 
 DEFAULT_WORKERS = 2
 MARKET_RESENDS = 3  # sending a lost Market again more often than this is an error
+# A scheduler that refuses or does not answer is said within this many seconds (unless
+# timeout_s asks for longer): Dask's own connect timeout is 30 s.
+PROBE_SECONDS = 5.0
+CHUNKS_PER_WORKER = 2  # so that no worker idles while another finishes a long chunk
 _CANCELLED = (concurrent.futures.CancelledError, asyncio.CancelledError)
 
 
@@ -50,12 +63,16 @@ class DaskExecutor:
     each) started for the sweep and closed after it.
 
     ``timeout_s`` bounds connecting to the scheduler and waiting for a first worker;
-    by default Dask's ``distributed.comm.timeouts.connect`` (30 s unless configured).
+    by default Dask's ``distributed.comm.timeouts.connect`` (30 s unless configured),
+    and at most :data:`PROBE_SECONDS` for the scheduler's first answer. ``say`` gets
+    the cluster's events during a sweep (a worker lost or joined; stderr by default).
     """
 
     scheduler: str | None = None
     workers: int | None = None
     timeout_s: float | None = None
+    say: Callable[[str], None] = say_on_stderr
+    _open: tuple | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.scheduler is not None and self.workers is not None:
@@ -72,14 +89,64 @@ class DaskExecutor:
             return f"dask-local ({self.workers or DEFAULT_WORKERS} workers)"
         return f"dask scheduler {self.scheduler}"
 
+    def __enter__(self) -> DaskExecutor:
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Start the cluster (or connect to the scheduler) and keep it until
+        :meth:`close`, for several sweeps."""
+        if self._open is None:
+            manager = self._client(self._timeout())
+            self._open = (manager, manager.__enter__())
+
+    def close(self) -> None:
+        if self._open is not None:
+            manager, _ = self._open
+            self._open = None
+            manager.__exit__(None, None, None)
+
+    @contextmanager
+    def session(self) -> Iterator[DaskExecutor]:
+        """Open for one sweep, unless already open (then left open)."""
+        if self._open is not None:
+            yield self
+            return
+        self.open()
+        try:
+            yield self
+        finally:
+            self.close()
+
+    @property
+    def dashboard(self) -> str | None:
+        """The address of the cluster's dashboard while open (bokeh, from the ``dask``
+        extra, serves it)."""
+        return None if self._open is None else self._open[1].dashboard_link
+
+    def min_chunks(self) -> int:
+        """How many chunks keep every worker thread busy: two per thread (a cluster's
+        threads counted when it is open)."""
+        if self._open is not None:
+            threads = sum(self._open[1].nthreads().values())
+        else:
+            threads = (self.workers or DEFAULT_WORKERS) if self.scheduler is None else 1
+        return CHUNKS_PER_WORKER * max(threads, 1)
+
     def run(
         self, market: Market, chunks: list[list[Config]], memory_bytes: float
     ) -> Iterator[tuple[int, pd.DataFrame]]:
         if not chunks:
             return
         timeout = self._timeout()
-        with self._client(timeout) as client:
-            yield from _run_chunks(client, market, chunks, memory_bytes, self.where, timeout)
+        with self.session():
+            client = self._open[1]
+            yield from _run_chunks(
+                client, market, chunks, memory_bytes, self.where, timeout, self.say
+            )
 
     def _timeout(self) -> float:
         if self.timeout_s is not None:
@@ -97,6 +164,9 @@ class DaskExecutor:
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address="127.0.0.1:0",  # not 8787: another cluster may have it
+                    # A worker's death is said at once (dask_watch); its restart by the
+                    # nanny is kept.
+                    silence_logs=logging.ERROR,
                 )
             except (OSError, TimeoutError, RuntimeError) as exc:
                 raise IndexlabError(
@@ -108,7 +178,7 @@ class DaskExecutor:
             finally:
                 cluster.close()
             return
-        _probe(self.scheduler, timeout)
+        _probe(self.scheduler, timeout if self.timeout_s else min(timeout, PROBE_SECONDS))
         try:
             client = Client(self.scheduler, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
@@ -127,6 +197,7 @@ def _run_chunks(
     memory_bytes: float,
     where: str,
     timeout: float,
+    say: Callable[[str], None],
 ) -> Iterator[tuple[int, pd.DataFrame]]:
     # A copy without the cached arrays: half the bytes to send; workers rebuild them.
     sent = dataclasses.replace(market)
@@ -142,11 +213,19 @@ def _run_chunks(
             for n in sorted(todo)  # submitted in order, so chunks start in order
         }
         submitted = [
-            client.submit(run_chunk, market_future, chunks[n], memory_bytes, key=key, pure=False)
+            client.submit(
+                run_chunk_on_worker,
+                market_future,
+                chunks[n],
+                memory_bytes,
+                market_future.key,
+                key=key,
+                pure=False,
+            )
             for key, n in futures.items()
         ]
         try:
-            for future in as_completed(submitted, loop=client.loop):
+            for future in completed(client, submitted, where, say):
                 number = futures[future.key]
                 try:
                     frame = future.result()
@@ -171,6 +250,24 @@ def _run_chunks(
         "was lost with the workers holding it, or the scheduler restarted); rows written "
         "so far are kept: run again to resume"
     )
+
+
+# One planning memo per worker thread and scattered market: the chunks a worker runs
+# share rankings and screens (a worker holds one sweep's market at a time).
+_WORKER_MEMOS: dict[tuple[str, int], BoundedMemo] = {}
+
+
+def run_chunk_on_worker(
+    market: Market, configs: list[Config], memory_bytes: float, market_key: str
+) -> pd.DataFrame:
+    """:func:`run_chunk` with this worker's memo for the market sent as ``market_key``."""
+    key = (str(market_key), threading.get_ident())
+    memo = _WORKER_MEMOS.get(key)
+    if memo is None:
+        for old in [k for k in _WORKER_MEMOS if k[1] == key[1]]:
+            del _WORKER_MEMOS[old]  # another sweep's (or a resent market's): let it go
+        memo = _WORKER_MEMOS[key] = BoundedMemo(memory_bytes * MEMO_SHARE)
+    return run_chunk(market, configs, memory_bytes, memo)
 
 
 def _scatter(client: Client, market: Market, where: str, timeout: float, *, again: bool) -> Future:

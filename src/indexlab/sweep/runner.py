@@ -10,10 +10,10 @@ dataset are skipped, and the final table keeps one row per configuration.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,7 @@ from indexlab.errors import IndexlabError, SpecError
 from indexlab.market import Market
 from indexlab.rules.schedule import calendar_key, schedule_positions
 from indexlab.sweep.batch import MEMO_SHARE, chunk_size, run_configs
+from indexlab.sweep.progress import SweepProgress
 from indexlab.sweep.spec import Config, SweepSpec
 
 PARTS = "parts"
@@ -52,7 +53,11 @@ def parse_memory(text: str | float | int) -> float:
 
 
 class Executor(Protocol):
-    """Runs chunks of configurations and yields (chunk number, rows) as they finish."""
+    """Runs chunks of configurations and yields (chunk number, rows) as they finish.
+
+    Optional: ``min_chunks()``, how many chunks keep it busy (default 1), and
+    ``session()``, a context manager around a sweep (a cluster started or connected
+    once for both)."""
 
     def run(
         self, market: Market, chunks: list[list[Config]], memory_bytes: float
@@ -60,23 +65,38 @@ class Executor(Protocol):
 
 
 def run_chunk(
-    market: Market, configs: list[Config], memory_bytes: float, memo: dict | None = None
+    market: Market,
+    configs: list[Config],
+    memory_bytes: float,
+    memo: dict | None = None,
+    on_planned: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """One chunk's rows (the function an executor runs, locally or on a worker);
     ``memo`` shares planning work with other chunks on the same market."""
-    frame, _ = run_configs(market, configs, memory_bytes=memory_bytes, memo=memo)
+    frame, _ = run_configs(
+        market, configs, memory_bytes=memory_bytes, memo=memo, on_planned=on_planned
+    )
     return frame
 
 
 @dataclass
 class LocalExecutor:
     """In this process, one chunk after the other, sharing their planning work
-    (screens, rankings, schedules: a few arrays of the market's size)."""
+    (screens, rankings, schedules: a few arrays of the market's size).
+    ``on_planned(n, of)`` hears how far the running chunk's planning is."""
+
+    on_planned: Callable[[int, int], None] | None = None
 
     def run(self, market, chunks, memory_bytes):
         memo = BoundedMemo(memory_bytes * MEMO_SHARE)
         for number, chunk in enumerate(chunks):
-            yield number, run_chunk(market, chunk, memory_bytes, memo)
+            yield number, run_chunk(market, chunk, memory_bytes, memo, self._hear(len(chunk)))
+
+    def _hear(self, of: int) -> Callable[[int], None] | None:
+        if self.on_planned is None:
+            return None
+        tell = self.on_planned
+        return lambda planned: tell(planned, of)
 
 
 def make_executor(name: str, scheduler: str | None = None, workers: int | None = None):
@@ -191,39 +211,6 @@ def read_parts(out: Path) -> pd.DataFrame:
     return frame.drop_duplicates("config_id", keep="last")
 
 
-# ---------------------------------------------------------------- progress
-class Progress:
-    """A progress line with an ETA on a stream (redrawn in place on a terminal)."""
-
-    def __init__(self, total: int, stream: TextIO | None) -> None:
-        self.total, self.stream, self.done = total, stream, 0
-        self.started = time.monotonic()
-        self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
-        self._last_print = 0.0
-
-    def advance(self, n: int) -> None:
-        self.done += n
-        if self.stream is None or (n == 0 and self.done < self.total):
-            return
-        now = time.monotonic()
-        if not self.tty and now - self._last_print < 5 and self.done < self.total:
-            return
-        self._last_print = now
-        elapsed = now - self.started
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
-        width = 30
-        filled = int(width * self.done / max(self.total, 1))
-        line = (
-            f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} configurations, "
-            f"{elapsed:.1f} s, ETA {eta:.0f} s"
-        )
-        self.stream.write(("\r" + line) if self.tty else line + "\n")
-        if self.tty and self.done >= self.total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 # ---------------------------------------------------------------- the sweep
 def _locality(config: Config) -> tuple:
     """Configurations that trade on the same rows, next to each other: they batch in one
@@ -243,9 +230,14 @@ def _locality(config: Config) -> tuple:
     )
 
 
-def _chunks(configs: list[Config], market: Market, memory_bytes: float) -> list[list[Config]]:
+def _chunks(
+    configs: list[Config], market: Market, memory_bytes: float, min_chunks: int = 1
+) -> list[list[Config]]:
     """Configurations in chunks whose kernels fit the memory budget (at least one each;
-    chunks of equal trading schedules keep their batching)."""
+    chunks of equal trading schedules keep their batching), and at least ``min_chunks``
+    of them when there are that many configurations (an executor's workers all busy).
+    ``configs`` come in :func:`_locality` order, so a chunk holds configurations that
+    share rankings: each chunk's planning memo hits, wherever the chunk runs."""
     if not configs:
         return []
     s = configs[0].strategy
@@ -257,6 +249,7 @@ def _chunks(configs: list[Config], market: Market, memory_bytes: float) -> list[
     )
     size = chunk_size(candidates, len(dates), len(market.asset_ids), memory_bytes)
     size = max(1, min(size, 500))  # small enough to resume often and to spread over workers
+    size = min(size, -(-len(configs) // max(min_chunks, 1)))
     return [configs[i : i + size] for i in range(0, len(configs), size)]
 
 
@@ -291,18 +284,25 @@ def sweep(
     done_ids = set(done["config_id"]) if len(done) else set()
     todo = sorted((c for c in configs if c.id not in done_ids), key=_locality)
     stream = sys.stderr if progress is True else (progress or None)
-    bar = Progress(len(configs), stream)
-    bar.advance(len(configs) - len(todo))
-    chunks = _chunks(todo, market, memory_bytes)
+    bar = SweepProgress(len(configs), stream, done=len(configs) - len(todo))
+    if isinstance(runner, LocalExecutor) and runner.on_planned is None:
+        runner = LocalExecutor(on_planned=bar.planning)
     results = [done] if len(done) else []
-    for number, frame in runner.run(market, chunks, memory_bytes):
-        if out_dir is not None:
-            _mark_parts(out_dir, spec, market)
-            _write_atomic(frame, out_dir / PARTS / f"part-{chunks[number][0].id}.parquet")
-        results.append(frame)
-        bar.advance(len(chunks[number]))
-        if on_chunk is not None:
-            on_chunk(number, frame)
+    session = getattr(runner, "session", None) if todo else None
+    try:
+        with session() if session is not None else contextlib.nullcontext():
+            min_chunks = getattr(runner, "min_chunks", lambda: 1)()
+            chunks = _chunks(todo, market, memory_bytes, min_chunks)
+            for number, frame in runner.run(market, chunks, memory_bytes):
+                if out_dir is not None:
+                    _mark_parts(out_dir, spec, market)
+                    _write_atomic(frame, out_dir / PARTS / f"part-{chunks[number][0].id}.parquet")
+                results.append(frame)
+                bar.advance(len(chunks[number]))
+                if on_chunk is not None:
+                    on_chunk(number, frame)
+    finally:
+        bar.close()
     table = pd.concat(results, ignore_index=True) if results else pd.DataFrame()
     table = table.drop_duplicates("config_id", keep="last").set_index("config_id")
     order = [c.id for c in configs]

@@ -89,15 +89,56 @@ def check_policy(bad_prints: str) -> None:
         )
 
 
-def _previous(logs: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per cell, the row of the last valid value on an earlier row of its column (-1 if
-    none) and that value (NaN if none)."""
-    rows = np.where(valid, np.arange(logs.shape[0])[:, None], -1)
-    np.maximum.accumulate(rows, axis=0, out=rows)
-    before = np.vstack([np.full((1, logs.shape[1]), -1), rows[:-1]])
-    cols = np.broadcast_to(np.arange(logs.shape[1]), before.shape)
-    previous = np.where(before >= 0, logs[np.maximum(before, 0), cols], np.nan)
-    return before, previous
+CELLS_PER_BLOCK = 1 << 20  # the screens read panels in blocks of rows of this size
+
+
+def _valid(values: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (values > 0.0) & (values < np.inf)
+
+
+def _away(value: np.ndarray, level: np.ndarray, factor: float) -> np.ndarray:
+    """Whether ``value`` is at least ``factor`` times above or below ``level``."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (value >= level * factor) | (level >= value * factor)
+
+
+def _jumps(panel: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every valid value (finite, > 0) at least ``factor`` times away from the last
+    valid value before it in its column: (row, col, row of that last value), by row.
+
+    Blocks of rows, each compared with the row above; only a value after a gap (the
+    row above not valid) looks further back, through the last valid row of its column
+    (a running maximum of row numbers, carried from block to block). Temporaries are
+    the size of a block, never of the panel."""
+    n_rows, n_cols = panel.shape
+    step = max(1, CELLS_PER_BLOCK // max(n_cols, 1))
+    carry = np.full(n_cols, -1, dtype=np.int64)  # last valid row before the block's rows
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for r0 in range(1, n_rows, step):
+        r1 = min(r0 + step, n_rows)
+        value, above = panel[r0:r1], panel[r0 - 1 : r1 - 1]
+        valid, valid_above = _valid(value), _valid(above)
+        rows, cols = np.nonzero(valid & valid_above & _away(value, above, factor))
+        found.append((rows + r0, cols, rows + r0 - 1))
+        rows, cols = np.nonzero(valid & ~valid_above)  # after a gap, or a first value
+        if len(rows):
+            last = np.where(valid_above, np.arange(r0 - 1, r1 - 1)[:, None], -1)
+            np.maximum.accumulate(last, axis=0, out=last)
+            base = np.maximum(last[rows, cols], carry[cols])
+            rows, cols, base = rows[base >= 0], cols[base >= 0], base[base >= 0]
+            jump = _away(value[rows, cols], panel[base, cols], factor)
+            found.append((rows[jump] + r0, cols[jump], base[jump]))
+        seen = valid_above.any(axis=0)
+        last_seen = r1 - 2 - np.argmax(valid_above[::-1], axis=0)
+        carry = np.where(seen, np.maximum(carry, last_seen), carry)
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    starts, cols, bases = (
+        np.concatenate(parts).astype(np.int64) for parts in zip(*found, strict=True)
+    )
+    return starts, cols, bases
 
 
 @dataclass(frozen=True)
@@ -120,8 +161,10 @@ class Runs:
         marks = np.zeros((panel.shape[0] + 1, len(cols)), dtype=np.int32)
         np.add.at(marks, (self.start, where), 1)
         np.add.at(marks, (self.end, where), -1)
-        inside[:, cols] = np.cumsum(marks, axis=0)[:-1] > 0
-        return inside & np.isfinite(panel) & (panel > 0)
+        values = np.asarray(panel)[:, cols]
+        with np.errstate(invalid="ignore"):
+            inside[:, cols] = (np.cumsum(marks, axis=0)[:-1] > 0) & (values > 0) & (values < np.inf)
+        return inside
 
 
 def _accepted(start: np.ndarray, end: np.ndarray, col: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -151,29 +194,25 @@ def bad_print_runs(
 ) -> Runs:
     """The bad prints of a (date x asset) panel: values at least ``factor`` times away
     from the value before them that come back within ``factor`` of it at most
-    ``max_days`` rows later. Vectorised: numpy over the panel, then over the jumps."""
+    ``max_days`` rows later. Vectorised: numpy over blocks of the panel's rows, then
+    over the jumps (few), with temporaries the size of a block, not of the panel."""
     values = np.asarray(panel, dtype=np.float64)
-    valid = np.isfinite(values) & (values > 0)
-    logs = np.full(values.shape, np.nan)
-    np.log10(values, out=logs, where=valid)
-    before, previous = _previous(logs, valid)
-    jump = logs - previous
-    limit = np.log10(factor)
-    with np.errstate(invalid="ignore"):
-        cols, starts = np.nonzero((np.abs(jump) >= limit).T)  # sorted by column, then row
-    level = previous[starts, cols]
+    starts, cols, bases = _jumps(values, float(factor))
+    order = np.lexsort((starts, cols))  # by column, then row
+    starts, cols, bases = starts[order], cols[order], bases[order]
+    level = values[bases, cols]
     # The next max_days rows of each jump's column: is the value back near the level?
     ahead = starts[:, None] + np.arange(1, max_days + 1)
-    within = ahead < logs.shape[0]
-    with np.errstate(invalid="ignore"):
-        near = np.abs(logs[np.where(within, ahead, 0), cols[:, None]] - level[:, None]) < limit
-    back = near & within
+    within = ahead < values.shape[0]
+    later = values[np.where(within, ahead, 0), cols[:, None]]
+    back = within & _valid(later) & ~_away(later, level[:, None], factor)
     found = back.any(axis=1)
-    starts, cols = starts[found], cols[found]
+    starts, cols, bases, level = starts[found], cols[found], bases[found], level[found]
     ends = starts + 1 + np.argmax(back[found], axis=1)
-    keep = _accepted(starts, ends, cols, before[starts, cols])
+    keep = _accepted(starts, ends, cols, bases)
     starts, ends, cols = starts[keep], ends[keep], cols[keep]
-    return Runs(starts, ends, cols, jump[starts, cols])
+    jump = np.log10(values[starts, cols]) - np.log10(level[keep])
+    return Runs(starts, ends, cols, jump)
 
 
 def bad_print_mask(panel: np.ndarray, **kwargs) -> np.ndarray:
@@ -199,7 +238,7 @@ def bad_print_report(market: Market) -> tuple[np.ndarray, np.ndarray, list[str]]
     runs = {column: bad_print_runs(panel) for column, panel in panels.items()}
     masks = {column: runs[column].mask(panel) for column, panel in panels.items()}
     lines = []
-    for j in np.flatnonzero((masks["close"] | masks["market_cap"]).any(axis=0)):
+    for j in np.union1d(runs["close"].col, runs["market_cap"].col):  # each has a masked value
         parts = []
         for column, found in runs.items():
             rows = np.flatnonzero(masks[column][:, j])

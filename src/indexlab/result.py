@@ -264,8 +264,8 @@ class Result:
 
     @property
     def liquidations(self) -> pd.DataFrame:
-        """Positions of the strategy turned into cash after their asset's last close:
-        ``value`` at that close, and the ``proceeds`` the strategy's delisting
+        """Positions of the strategy whose asset's data stopped (delistings): ``value``
+        at the last close, and the ``proceeds`` the strategy's delisting
         assumption (``costs.delisting``) gave for it (the value under ``last_close``,
         0 under ``zero``, (1 - h) x value under a haircut h)."""
         frame = self._main.liquidations.copy()

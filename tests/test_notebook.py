@@ -66,6 +66,31 @@ def test_notes_are_warned_as_well_as_kept(market):
         assert indexlab.run(strategy, market, warn=False).notes == result.notes
 
 
+def test_a_note_is_warned_once_per_market_and_always_kept():
+    # A loop of runs on one Market showed every data note again at every run (any
+    # catch_warnings block resets Python's once-per-place memory): noise, and ms per run.
+    strategy = indexlab.Strategy(name="top2", universe=indexlab.Universe(top_n=2))
+    market = _market()
+    with warnings.catch_warnings(record=True) as first:
+        warnings.simplefilter("always")
+        result = indexlab.run(strategy, market)
+    with warnings.catch_warnings(record=True) as again:
+        warnings.simplefilter("always")
+        repeated = indexlab.run(strategy, market)
+    with warnings.catch_warnings(record=True) as fresh:
+        warnings.simplefilter("always")
+        indexlab.run(strategy, _market())
+
+    def texts(caught):
+        return [str(w.message) for w in caught if issubclass(w.category, indexlab.IndexlabWarning)]
+
+    assert texts(first) == list(result.notes) and result.notes
+    assert texts(again) == []
+    assert repeated.notes == result.notes
+    assert texts(fresh) == list(result.notes)
+    assert all(w.filename == __file__ for w in first)  # points at the caller of run()
+
+
 def test_the_html_shows_what_ran_its_notes_and_metrics_as_percentages(market):
     result = indexlab.run(_strategy(benchmarks=("BTC",)), market, warn=False)
     page = result._repr_html_()

@@ -4,7 +4,6 @@ the same engine over the same dates with the same costs."""
 from __future__ import annotations
 
 import functools
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -23,7 +22,8 @@ from indexlab.engine.portfolio import (
     simulate,
 )
 from indexlab.engine.stale import stale_note, stale_weight_series
-from indexlab.errors import IndexlabWarning, SpecError
+from indexlab.engine.warned import warn_once
+from indexlab.errors import SpecError
 from indexlab.market import TOTAL_MARKET, Market
 from indexlab.result import PortfolioRun, Result
 from indexlab.spec import Strategy
@@ -134,9 +134,8 @@ def _run(strategy: Strategy, market: Market, warn: bool) -> Result:
             reference = functools.partial(
                 held_equity, market, btc, window, strategy.costs.rate, dates
             )
-    if warn:
-        for note in notes:
-            warnings.warn(note, IndexlabWarning, stacklevel=3)  # the caller of run()
+    if warn:  # each text once per Market; all stay in Result.notes
+        warn_once(notes, market, stacklevel=3)  # pointing at the caller of run()
     return Result(
         strategy=strategy,
         market=market,

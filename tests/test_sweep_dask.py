@@ -621,14 +621,17 @@ def test_an_executor_kept_open_runs_several_sweeps_on_one_connection(
 ):
     # `dask-local` started a cluster per sweep (issue 17, item 8): in Python, one
     # executor used as a context manager keeps its cluster (a LocalCluster it started,
-    # or its connection to a scheduler) for every sweep inside; the command line's
+    # or its connection to a scheduler) for every sweep inside, and sends one Market
+    # once; the command line's
     # dask-local, one sweep per process, is tested above.
     with deadline(60), DaskExecutor(cluster.scheduler_address) as executor:
         client = executor._open[1]
         assert executor.dashboard and executor.min_chunks() == 4  # 2 workers x 2
         first = sweep(spec, market, memory="2GB", executor=executor)
         assert executor._open[1] is client and client.status == "running"
+        sent = executor._sent[1]  # the market stays on the workers, with their memos
         second = sweep(spec, market, memory="2GB", executor=executor)
+        assert executor._sent[1] is sent
     assert executor._open is None and client.status == "closed"
     for table in (first, second):
         pd.testing.assert_frame_equal(table, local_table, rtol=1e-12, atol=1e-12)

@@ -73,6 +73,7 @@ class DaskExecutor:
     timeout_s: float | None = None
     say: Callable[[str], None] = say_on_stderr
     _open: tuple | None = field(default=None, init=False, repr=False)
+    _sent: tuple | None = field(default=None, init=False, repr=False)  # (market, its future)
 
     def __post_init__(self) -> None:
         if self.scheduler is not None and self.workers is not None:
@@ -106,7 +107,7 @@ class DaskExecutor:
     def close(self) -> None:
         if self._open is not None:
             manager, _ = self._open
-            self._open = None
+            self._open, self._sent = None, None
             manager.__exit__(None, None, None)
 
     @contextmanager
@@ -142,10 +143,23 @@ class DaskExecutor:
         if not chunks:
             return
         timeout = self._timeout()
+        kept_open = self._open is not None  # by the caller, for several sweeps
         with self.session():
             client = self._open[1]
+
+            def send(again: bool) -> Future:
+                # Sweeps of one open executor on one Market send it once: the workers
+                # keep it, and their planning memos with it.
+                if not again and self._sent is not None and self._sent[0] is market:
+                    if self._sent[1].status == "finished":
+                        return self._sent[1]
+                # A copy without the cached arrays: half the bytes; workers rebuild them.
+                future = _scatter(client, dataclasses.replace(market), self.where, timeout, again)
+                self._sent = (market, future) if kept_open else None
+                return future
+
             yield from _run_chunks(
-                client, market, chunks, memory_bytes, self.where, timeout, self.say
+                client, send, chunks, memory_bytes, self.where, self.say, keep=kept_open
             )
 
     def _timeout(self) -> float:
@@ -192,18 +206,19 @@ class DaskExecutor:
 
 def _run_chunks(
     client: Client,
-    market: Market,
+    send: Callable[[bool], Future],
     chunks: list[list[Config]],
     memory_bytes: float,
     where: str,
-    timeout: float,
     say: Callable[[str], None],
+    *,
+    keep: bool,
 ) -> Iterator[tuple[int, pd.DataFrame]]:
-    # A copy without the cached arrays: half the bytes to send; workers rebuild them.
-    sent = dataclasses.replace(market)
+    """The chunks' rows as they come; ``send(again)`` gives the market on the workers
+    (sent again when lost), released at the end unless ``keep``."""
     todo = set(range(len(chunks)))
     for attempt in range(MARKET_RESENDS + 1):
-        market_future = _scatter(client, sent, where, timeout, again=attempt > 0)
+        market_future = send(attempt > 0)
         # A key per chunk: its first configuration's id, and a token of this submission
         # so that two sweeps on one cluster never share a task. A task run again after
         # its worker died keeps its key.
@@ -242,7 +257,8 @@ def _run_chunks(
             pending = [f for f in submitted if not f.done()]
             if pending:
                 client.cancel(pending)
-            market_future.release()
+            if not keep:
+                market_future.release()
         if not todo:
             return
     raise IndexlabError(
@@ -270,7 +286,7 @@ def run_chunk_on_worker(
     return run_chunk(market, configs, memory_bytes, memo)
 
 
-def _scatter(client: Client, market: Market, where: str, timeout: float, *, again: bool) -> Future:
+def _scatter(client: Client, market: Market, where: str, timeout: float, again: bool) -> Future:
     """The market sent to every worker, once per (re)submission of the chunks."""
     try:
         return client.scatter(market, broadcast=True, hash=False, timeout=timeout)

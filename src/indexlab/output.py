@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from indexlab import report
 from indexlab.cells import neutralise_cells
 from indexlab.coverage import survivorship_caveat
 from indexlab.errors import IndexlabError
@@ -41,7 +40,6 @@ from indexlab.version import __version__
 
 
 def _versions() -> dict[str, str]:
-    import matplotlib
     import numba
 
     return {
@@ -50,17 +48,37 @@ def _versions() -> dict[str, str]:
         "numpy": np.__version__,
         "pandas": pd.__version__,
         "numba": numba.__version__,
-        "matplotlib": matplotlib.__version__,
+        "matplotlib": _distribution_version("matplotlib"),
     }
 
 
-def manifest(result: Result, *, run_seconds: float | None = None) -> dict:
-    """What a run folder records about how it was made."""
+def _distribution_version(name: str) -> str:
+    """The installed version of ``name`` without importing it (a run without its report
+    need not load matplotlib)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+# What the manifest's ``report`` says of a run folder written without its report.
+NO_REPORT = (
+    "not written (--no-report): no report.html and no figures/; "
+    "'indexlab report RUN_DIR' makes them from this folder"
+)
+
+
+def manifest(result: Result, *, run_seconds: float | None = None, report: bool = True) -> dict:
+    """What a run folder records about how it was made; ``report`` says whether
+    ``report.html`` and ``figures/`` were written with it."""
     market = result.market
     return {
         "indexlab_version": _versions()["indexlab"],
         "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "run_seconds": None if run_seconds is None else round(run_seconds, 4),
+        "report": "report.html, figures/" if report else NO_REPORT,
         "data": {
             "source": result.data_label,
             "synthetic": market.synthetic,
@@ -122,9 +140,15 @@ def _write_daily_weights(result: Result, folder: Path) -> None:
     """``date, asset, weight`` of the strategy at every close, for every weight > 0 (the
     allocation chart of the report; too large for a CSV, so Parquet)."""
     daily = result.daily_weights
-    long = daily.stack()
-    long = long[long > 0].rename("weight").reset_index()
-    long.columns = ["date", "asset", "weight"]
+    values = daily.to_numpy(dtype=np.float64)
+    rows, columns = np.nonzero(values > 0)  # row by row: date, then asset, as stack() gave
+    long = pd.DataFrame(
+        {
+            "date": daily.index[rows],
+            "asset": daily.columns[columns].astype(str),
+            "weight": values[rows, columns],
+        }
+    )
     long.to_parquet(folder / DAILY_WEIGHTS, index=False, compression="zstd")
 
 
@@ -345,18 +369,31 @@ def _note(new: Path, created: str | None) -> str:
     )
 
 
-def write_run(result: Result, out_dir: str | Path, *, run_seconds: float | None = None) -> Path:
+def write_run(
+    result: Result,
+    out_dir: str | Path,
+    *,
+    run_seconds: float | None = None,
+    report: bool = True,
+    workers: int | None = None,
+) -> Path:
     """Write every file of a run folder (DESIGN section 5) into ``out_dir``, atomically.
 
     The report is built from the folder's own files, exactly as ``indexlab report
-    RUN_DIR`` rebuilds it, so the two never differ.
+    RUN_DIR`` rebuilds it, so the two never differ; its figures are drawn in
+    ``workers`` processes (None: one per CPU, see :mod:`indexlab.report.render`).
+    ``report=False`` leaves out ``report.html`` and ``figures/``, and the manifest's
+    ``report`` says so.
     """
     out_dir = Path(out_dir)
     with atomic_folder(out_dir) as staging:
         _write_tables(result, staging)
-        text = json.dumps(
-            manifest(result, run_seconds=run_seconds), indent=2, default=str, allow_nan=False
-        )
+        facts = manifest(result, run_seconds=run_seconds, report=report)
+        text = json.dumps(facts, indent=2, default=str, allow_nan=False)
         (staging / MANIFEST).write_text(text + "\n", encoding="utf-8")
-        report.write_report(staging, staging)  # looked up here, so a test can replace it
+        if report:
+            from indexlab import report as reports  # matplotlib: only when drawing
+
+            # Looked up here, so that a test can replace it.
+            reports.write_report(staging, staging, workers=workers)
     return out_dir

@@ -27,7 +27,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
             "Backtest STRATEGY (a TOML file, see strategies/) and its benchmarks over the same "
             "dates and costs. Writes equity.csv, metrics.csv, weights.csv, trades.csv, "
             "liquidations.csv, daily_weights.parquet, assets.csv, manifest.json, report.html "
-            "and figures/*.png into the output "
+            "and figures/*.png (not with --no-report) into the output "
             "folder, replacing a previous run there only once the new one is complete, and "
             "prints the metrics table. Annualisation uses N = 365."
         ),
@@ -64,6 +64,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--end", metavar="DATE", type=parse_date, help="last date (overrides the file)"
     )
+    run.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help="write the tables and manifest only, no report.html and no figures/ (drawing "
+        "them is most of a short run's time); the manifest says so, and 'indexlab report "
+        "OUT' makes them later",
+    )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(handler=command_run)
 
@@ -95,7 +103,7 @@ def command_run(args: argparse.Namespace) -> int:
     result = run(strategy, market, warn=False)  # the notes are printed below
     elapsed = time.perf_counter() - started
     out = Path(args.out) if args.out else Path("runs") / safe_component(strategy.name)
-    write_run(result, out, run_seconds=elapsed)
+    write_run(result, out, run_seconds=elapsed, report=args.report)
     if not args.quiet:
         say = print
         say(f"{strategy.name}: {strategy.description}" if strategy.description else strategy.name)
@@ -108,5 +116,11 @@ def command_run(args: argparse.Namespace) -> int:
         say("")
         if market.synthetic:
             say("Synthetic demo data: these numbers describe a generated market, not history.")
-        say(f"Backtest {elapsed:.2f} s. Wrote {out}/ (report.html, equity.csv, metrics.csv, ...)")
+        say(f"Backtest {elapsed:.2f} s. Wrote {out}/ ({_written(args.report)})")
+        if not args.report:
+            say(f"No report (--no-report): 'indexlab report {out}' makes report.html and figures/.")
     return 0
+
+
+def _written(report: bool) -> str:
+    return "report.html, equity.csv, metrics.csv, ..." if report else "equity.csv, metrics.csv, ..."

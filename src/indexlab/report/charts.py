@@ -24,7 +24,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 
 from indexlab import metrics
-from indexlab.report import style, tables
+from indexlab.report import style, tables, thin
 from indexlab.report.brand import Brand
 
 
@@ -101,6 +101,7 @@ def plot_portfolio(ax: Axes, series: pd.Series, label: str, position: int, brand
             "alpha": style.BENCHMARK_ALPHA,
             "zorder": 4,
         }
+    series = thin.thin_line(series, thin.pixel_columns(ax))  # no more than a screen shows
     ax.plot(series.index, series.to_numpy(dtype=np.float64), label=label, **kwargs)
 
 
@@ -171,9 +172,10 @@ def draw_drawdown(ax: Axes, equity: pd.DataFrame, brand: Brand, mark_trough: boo
     """Underwater curves: each portfolio's fall from its running peak."""
     underwater = metrics.drawdown(equity)
     strategy = underwater.columns[0]
+    shaded = thin.thin_line(underwater[strategy], thin.pixel_columns(ax))
     ax.fill_between(
-        underwater.index,
-        underwater[strategy].to_numpy(),
+        shaded.index,
+        shaded.to_numpy(),
         0.0,
         color=brand.strategy,
         alpha=0.10,

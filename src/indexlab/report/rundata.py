@@ -170,11 +170,22 @@ def _wide(long: pd.DataFrame) -> pd.DataFrame:
     """``date, asset, weight`` rows as a date x asset frame (0 where not held)."""
     if long.empty:
         return pd.DataFrame(index=pd.DatetimeIndex([], name="date"), dtype=float)
-    frame = long.pivot(index="date", columns="asset", values="weight").fillna(0.0)
-    frame.index = pd.DatetimeIndex(frame.index, name="date")
-    frame.columns = frame.columns.astype(str)
-    frame.columns.name = None
-    return frame
+    # What DataFrame.pivot(...).fillna(0) gives, sorted dates by sorted assets, in a
+    # tenth of its time (the daily weights of a long run are ~10^5-10^6 rows).
+    date_codes, dates = pd.factorize(long["date"], sort=True)
+    asset_codes, assets = pd.factorize(long["asset"], sort=True)
+    if (date_codes < 0).any() or (asset_codes < 0).any():
+        raise ValueError("a date or asset is missing")
+    cells = np.sort(date_codes.astype(np.int64) * len(assets) + asset_codes)
+    if (cells[1:] == cells[:-1]).any():
+        raise ValueError("Index contains duplicate entries, cannot reshape")
+    values = np.zeros((len(dates), len(assets)))
+    values[date_codes, asset_codes] = np.nan_to_num(long["weight"].to_numpy(dtype=np.float64))
+    return pd.DataFrame(
+        values,
+        index=pd.DatetimeIndex(dates, name="date"),
+        columns=pd.Index(assets).astype(str),
+    )
 
 
 def _read_equity(folder: Path) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from indexlab.report import figures, style, tables
+from indexlab.report import figures, render, style, tables
 from indexlab.report.banners import banners
 from indexlab.report.rundata import RunData, as_run_data, read_run
 from indexlab.report.sections import ReportSection, load_sections, merge_sections, write_atomic
@@ -105,18 +105,20 @@ def write_report(
     out_dir: str | Path,
     *,
     sections: Sequence[ReportSection] = (),
+    workers: int | None = None,
 ) -> list[Path]:
     """Write ``figures/*.png`` and ``report.html`` into ``out_dir`` (which must exist).
 
     ``run`` is a Result, a RunData or a run folder. Sections saved in
     ``out_dir/sections/`` are included, with ``sections`` (replacing saved ones of the
-    same key). Each file is replaced atomically. Returns the paths written, figures first.
+    same key). Each file is replaced atomically. The figures are drawn in ``workers``
+    processes (see :func:`render_figures`). Returns the paths written, figures first.
     """
     data = as_run_data(run)
     out_dir = Path(out_dir)
     figure_dir = out_dir / "figures"
     figure_dir.mkdir(exist_ok=True)
-    images = render_figures(data)
+    images = render_figures(data, workers=workers)
     written = []
     for name, png in images.items():
         path = figure_dir / f"{name}.png"
@@ -138,11 +140,19 @@ def add_to_run(run_dir: str | Path, section: ReportSection) -> Path:
     return written[-1]
 
 
-def render_figures(run: Result | RunData | str | Path) -> dict[str, bytes]:
-    """The report's figures as PNG bytes, by file stem."""
+def render_figures(
+    run: Result | RunData | str | Path, *, workers: int | None = None
+) -> dict[str, bytes]:
+    """The report's figures as PNG bytes, by file stem, in the report's order.
+
+    They are drawn side by side in ``workers`` forked processes (None: one per CPU
+    where forking is safe, see :mod:`indexlab.report.render`; 1: one after the other
+    here); the bytes are the same either way."""
     data = as_run_data(run)
     names = [name for name, _ in FIGURES if name != "allocation" or data.daily_weights is not None]
-    return {name: figures.figure_png(_MAKERS[name](data)) for name in names}
+    order = sorted(names, key=figures.SLOWEST_FIRST.index)
+    images = render.render_all(figures.kind_png, data, order, workers)
+    return {name: images[name] for name in names}
 
 
 def report_html(
@@ -349,7 +359,7 @@ def _allocation(data: RunData, images: dict[str, bytes]) -> str:
     return _figure(
         images["allocation"],
         dict(FIGURES)["allocation"],
-        f"Weights at every close: the {tables.TOP_HOLDINGS} holdings with the largest average "
+        f"Weights at the close: the {tables.TOP_HOLDINGS} holdings with the largest average "
         "weight over the run, the rest as other, and cash; weights drift with prices between "
         "rebalances.",
     )

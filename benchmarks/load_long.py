@@ -1,8 +1,10 @@
-"""Loading a long table of 10,000 assets x 7,300 days (issue 17, item 3).
+"""Loading a long table of 10,000 assets x 6,500 days (issue 17, item 3).
 
 Goal on the 2-core reference machine: the peak memory of ``indexlab.load_market``
 at most 2x the bytes of the panels it returns (close, market cap, volume), and the
-load at least 5x faster than the 26.6 s measured before the Arrow loader.
+load at least 5x faster than before the Arrow loader (26.6 s for 10,000 x 7,300,
+compared per cell: dates must lie from 2009-01-03 to today, so the table here has
+6,500 days).
 
 The synthetic table is written to a temporary folder (never kept): every asset on
 every day (the densest table, so the most rows per panel cell), sorted by date then
@@ -15,7 +17,7 @@ before the call (``VmHWM`` reset just before, as :mod:`bench_measure` does) and 
 process's whole peak (``ru_maxrss``). Results go to stdout and
 ``benchmarks/results/load_long.json``.
 
-    .venv/bin/python benchmarks/load_long.py                 # 10,000 x 7,300
+    .venv/bin/python benchmarks/load_long.py                 # 10,000 x 6,500
     .venv/bin/python benchmarks/load_long.py --assets 2000 --days 3650
 """
 
@@ -35,7 +37,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BEFORE_SECONDS = 26.6  # issue 17, item 3: the loader before Arrow, 10,000 x 7,300
+# Issue 17, item 3: the loader before Arrow took 26.6 s for 10,000 x 7,300 cells;
+# compared per cell (this table has 6,500 days, see FIRST_DAY).
+BEFORE_SECONDS_PER_CELL = 26.6 / (10_000 * 7_300)
 GOAL_SPEEDUP = 5.0
 GOAL_PEAK_RATIO = 2.0
 # Dates must lie from 2009-01-03 (the genesis block) to today: 6,500 days end on
@@ -107,11 +111,15 @@ def task(parquet: Path) -> dict:
 
     import indexlab  # imported before timing: the goal is about the work, not startup
 
+    before = resource.getrusage(resource.RUSAGE_SELF)
     measurement, market = measure(lambda: indexlab.load_market(parquet))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     panels = [market.close, market.market_cap, market.volume]
     panel_bytes = sum(p.to_numpy().nbytes for p in panels if p is not None)
     return {
         "seconds": measurement.seconds[0],
+        "cpu_seconds": cpu,  # all threads, user + system: less sensitive to a busy machine
         "peak_increase_mb": measurement.peak_increase_mb,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "memory_reset": measurement.memory_reset,
@@ -150,7 +158,8 @@ def main() -> int:
         return 1
     row = json.loads(out.stdout.strip().splitlines()[-1])
     row["peak_over_panels"] = row["peak_increase_mb"] / row["panel_mb"]
-    row["speedup_vs_before"] = BEFORE_SECONDS / row["seconds"]
+    before = BEFORE_SECONDS_PER_CELL * row["assets"] * row["days"]
+    row["speedup_vs_before"] = before / row["seconds"]
     row["parquet_mb"] = size_mb
     full = (args.assets, args.days) == (10_000, DAYS) and args.parquet is None
     speed_ok = row["speedup_vs_before"] >= GOAL_SPEEDUP or not full
@@ -158,8 +167,8 @@ def main() -> int:
     print(
         f"load long table ({row['assets']:,} assets x {row['days']:,} days, "
         f"{size_mb:.0f} MB Parquet, {time.strftime('%Y-%m-%d')}):\n"
-        f"  load {row['seconds']:6.2f} s"
-        + (f" ({row['speedup_vs_before']:.1f}x the {BEFORE_SECONDS} s before)" if full else "")
+        f"  load {row['seconds']:6.2f} s ({row['cpu_seconds']:.1f} s CPU)"
+        + (f" ({row['speedup_vs_before']:.1f}x the speed of {before:.1f} s before)" if full else "")
         + f", peak +{row['peak_increase_mb']:.0f} MB over {row['panel_mb']:.0f} MB of panels = "
         f"{row['peak_over_panels']:.2f}x (goal <= {GOAL_PEAK_RATIO:g}x), process peak "
         f"{row['peak_rss_mb']:.0f} MB  {'ok' if ok else 'MISSED'}"

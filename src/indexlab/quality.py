@@ -117,13 +117,16 @@ def _jumps(panel: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray, np
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for r0 in range(1, n_rows, step):
         r1 = min(r0 + step, n_rows)
-        value, above = panel[r0:r1], panel[r0 - 1 : r1 - 1]
-        valid, valid_above = _valid(value), _valid(above)
-        rows, cols = np.nonzero(valid & valid_above & _away(value, above, factor))
+        block = panel[r0 - 1 : r1]
+        ok = _valid(block)
+        value, above, valid, valid_above = block[1:], block[:-1], ok[1:], ok[:-1]
+        rows, cols = np.divmod(
+            np.flatnonzero(valid & valid_above & _away(value, above, factor)), n_cols
+        )
         found.append((rows + r0, cols, rows + r0 - 1))
-        rows, cols = np.nonzero(valid & ~valid_above)  # after a gap, or a first value
+        rows, cols = np.divmod(np.flatnonzero(valid > valid_above), n_cols)  # after a gap
         if len(rows):
-            last = np.where(valid_above, np.arange(r0 - 1, r1 - 1)[:, None], -1)
+            last = np.where(valid_above, np.arange(r0 - 1, r1 - 1, dtype=np.int32)[:, None], -1)
             np.maximum.accumulate(last, axis=0, out=last)
             base = np.maximum(last[rows, cols], carry[cols])
             rows, cols, base = rows[base >= 0], cols[base >= 0], base[base >= 0]

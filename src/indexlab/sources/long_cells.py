@@ -71,7 +71,7 @@ class AssetReader:
             grown = np.zeros(len(self.book.values), dtype=bool)
             grown[: len(self.used)] = self.used
             self.used = grown
-        self.used[codes[~missing]] = True
+        self.used[codes[~missing] if self.missing is not None else codes] = True
 
     def finish(self, rows: RowNames) -> tuple[np.ndarray, list[str], np.ndarray]:
         if self.missing is not None:
@@ -82,7 +82,7 @@ class AssetReader:
 def cells(days: np.ndarray, codes: np.ndarray, values: list[str], used: np.ndarray) -> Cells:
     """The cells of rows on ``days`` (days since 1970) of assets ``codes`` (into
     ``values``); the ``used`` ids get columns, sorted by id. Cells are int32 when the
-    panels have fewer than 2**31 cells."""
+    panels have fewer than 2**31 cells, then written over ``days``."""
     ids = np.asarray(values, dtype=str)
     order = np.flatnonzero(used)[np.argsort(ids[used], kind="stable")]
     first_day, last_day = int(days.min()), int(days.max())
@@ -90,7 +90,8 @@ def cells(days: np.ndarray, codes: np.ndarray, values: list[str], used: np.ndarr
     kind = np.int32 if n_days * n_assets < 2**31 else np.int64
     rank = np.full(len(values), -1, dtype=kind)
     rank[order] = np.arange(len(order))
-    cell = np.empty(len(days), dtype=kind)
+    # Written over the day numbers (int32) when it fits: no new memory to touch.
+    cell = days if kind is np.int32 and days.dtype == np.int32 else np.empty(len(days), kind)
     for start in range(0, len(days), STEP):
         rows = slice(start, start + STEP)
         day = days[rows].astype(kind, copy=False) - kind(first_day)

@@ -122,9 +122,9 @@ def as_series(chunk: Chunk) -> pd.Series:
     return chunk if isinstance(chunk, pd.Series) else chunk.to_pandas()
 
 
-def text_codes(chunk: Chunk) -> tuple[np.ndarray, list[str]]:
+def text_codes(chunk: Chunk, values: bool = True) -> tuple[np.ndarray, list[str]]:
     """A text chunk as codes into its distinct values (-1 where missing) and those
-    values, as ``astype("string")`` reads them."""
+    values, as ``astype("string")`` reads them (not read unless ``values``)."""
     if isinstance(chunk, pa.Array) and not _is_text(chunk.type):
         chunk = chunk.to_pandas()
     if isinstance(chunk, pd.Series):
@@ -132,8 +132,11 @@ def text_codes(chunk: Chunk) -> tuple[np.ndarray, list[str]]:
         return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
     if not pa.types.is_dictionary(chunk.type):
         chunk = pc.dictionary_encode(chunk)
-    codes = pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return codes, [str(u) for u in chunk.dictionary.to_pylist()]
+    indices = chunk.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    uniques = [str(u) for u in chunk.dictionary.to_pylist()] if values else []
+    return indices.to_numpy(zero_copy_only=False), uniques
 
 
 class Codebook:
@@ -143,11 +146,24 @@ class Codebook:
         self.strip = strip
         self.values: list[str] = []
         self._code: dict[str, int] = {}
+        # The last batch's dictionary and its global codes: batches of a Parquet file
+        # in (date, asset) order often carry the same dictionary.
+        self._last: tuple[pa.Array, np.ndarray] | None = None
 
     def encode(self, chunk: Chunk) -> np.ndarray:
         """Global codes of the chunk's values (-1 where missing, or empty once stripped)."""
+        if isinstance(chunk, pa.Array) and pa.types.is_dictionary(chunk.type):
+            if self._last is not None and self._last[0].equals(chunk.dictionary):
+                codes, _ = text_codes(chunk, values=False)
+                return self._last[1][codes]
         codes, uniques = text_codes(chunk)
-        lookup = np.empty(len(uniques) + 1, dtype=np.int64)
+        lookup = self._lookup(uniques)
+        if isinstance(chunk, pa.Array) and pa.types.is_dictionary(chunk.type):
+            self._last = (chunk.dictionary, lookup)
+        return lookup[codes]
+
+    def _lookup(self, uniques: list[str]) -> np.ndarray:
+        lookup = np.empty(len(uniques) + 1, dtype=np.int32)
         lookup[-1] = -1  # code -1 reads the last entry
         for k, value in enumerate(uniques):
             if self.strip:
@@ -160,7 +176,7 @@ class Codebook:
                 code = self._code[value] = len(self.values)
                 self.values.append(value)
             lookup[k] = code
-        return lookup[codes]
+        return lookup
 
 
 class RowNames:

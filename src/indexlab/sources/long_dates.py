@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from indexlab import quality
 from indexlab.errors import DataError
@@ -23,73 +24,72 @@ CHECKS = ("parse", "missing", "outside", "intraday")
 _PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
-def _stamps(chunk: Chunk) -> tuple[np.ndarray, np.ndarray, str] | None:
-    """Timestamps or dates of a chunk as (int64 values, missing, unit), unit ``"D"``
-    for dates; None for a chunk of text (or anything else: read as text)."""
+def _distinct(chunk: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, str]:
+    """A chunk of dates as codes into its distinct values (a long table repeats each
+    day once per asset): (codes, values as int64 in ``unit`` (``"D"`` for dates),
+    which values are faults, unit, the kind of those faults). Code -1 (a missing
+    value) reads the last entry, a fault."""
     if isinstance(chunk, pd.Series):
-        if not pd.api.types.is_datetime64_any_dtype(chunk.dtype):
-            return None
-        chunk = pa.array(chunk)
+        if pd.api.types.is_datetime64_any_dtype(chunk.dtype):
+            chunk = pa.array(chunk)
+        else:
+            return _parsed_text(chunk)
     kind = chunk.type
-    if pa.types.is_timestamp(kind):
-        missing = chunk.is_null().to_numpy(zero_copy_only=False)
-        values = chunk.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-        return values, missing, kind.unit
-    if pa.types.is_date32(kind) or pa.types.is_date64(kind):
-        missing = chunk.is_null().to_numpy(zero_copy_only=False)
-        unit = "D" if pa.types.is_date32(kind) else "ms"
-        values = chunk.cast(pa.int32() if unit == "D" else pa.int64()).fill_null(0)
-        return values.to_numpy(zero_copy_only=False).astype(np.int64), missing, unit
-    return None
+    if not (pa.types.is_timestamp(kind) or pa.types.is_date32(kind) or pa.types.is_date64(kind)):
+        return _parsed_text(chunk)
+    encoded = pc.dictionary_encode(chunk)
+    codes = encoded.indices
+    nulls = codes.null_count > 0
+    codes = (pc.fill_null(codes, -1) if nulls else codes).to_numpy(zero_copy_only=False)
+    unit = kind.unit if pa.types.is_timestamp(kind) else "D" if pa.types.is_date32(kind) else "ms"
+    integers = pa.int32() if unit == "D" else pa.int64()
+    values = encoded.dictionary.cast(integers).to_numpy(zero_copy_only=False).astype(np.int64)
+    bad = np.zeros(len(values) + 1, dtype=bool)
+    bad[-1] = nulls  # the entry code -1 reads
+    return codes, np.append(values, 0), bad, unit, "missing"
 
 
-def _parsed_text(chunk: Chunk) -> tuple[np.ndarray, np.ndarray, str, np.ndarray]:
-    """Text dates parsed once per distinct value (ISO 8601, read as UTC): (int64
-    microseconds, unparseable or missing, unit, the codes of the rows)."""
+def _parsed_text(chunk: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, str]:
+    """Text dates parsed once per distinct value (ISO 8601, read as UTC), as
+    :func:`_distinct` returns them; a value that cannot be parsed is a fault."""
     codes, uniques = text_codes(chunk)
     parsed = pd.to_datetime(
         pd.Series(uniques, dtype="string"), errors="coerce", utc=True, format="ISO8601"
     )
     naive = pd.DatetimeIndex(parsed).tz_localize(None)
-    unit = naive.unit
-    values = np.append(naive.asi8, 0)  # code -1 (a missing value) reads the last entry
+    values = np.append(naive.asi8, 0)
     bad = np.append(np.asarray(naive.isna()), True)
-    return values[codes], bad[codes], unit, codes
+    return codes, values, bad, naive.unit, "parse"
 
 
-def _first(mask: np.ndarray) -> int | None:
-    return int(np.argmax(mask)) if mask.any() else None
+def _first_row(codes: np.ndarray, entries: np.ndarray) -> int | None:
+    """The first row whose code reads an entry flagged in ``entries`` (None if none)."""
+    if not entries.any():
+        return None
+    rows = entries[codes]
+    return int(np.argmax(rows)) if rows.any() else None
 
 
 def _check_chunk(chunk: Chunk, offset: int, days: np.ndarray, found: dict) -> None:
     """Day numbers of one chunk into ``days``; the first fault of each kind into
-    ``found`` (kind -> (row, detail))."""
-    stamps = _stamps(chunk)
-    if stamps is None:
-        values, bad, unit, _ = _parsed_text(chunk)
-        first = _first(bad)
-        if first is not None and "parse" not in found:
-            found["parse"] = (offset + first, None)
-        missing = bad
-    else:
-        values, missing, unit = stamps
-        first = _first(missing)
-        if first is not None and "missing" not in found:
-            found["missing"] = (offset + first, None)
+    ``found`` (kind -> (row, detail)). The checks run on the distinct values."""
+    codes, values, bad, unit, fault = _distinct(chunk)
+    first = _first_row(codes, bad)
+    if first is not None and fault not in found:
+        found[fault] = (offset + first, None)
     per_day = 1 if unit == "D" else 86_400 * _PER_SECOND[unit]
     floor, today = (np.datetime64(d, unit).astype(np.int64) for d in _limits())
-    outside = ((values < floor) | (values > today)) & ~missing
-    first = _first(outside)
+    outside = ((values < floor) | (values > today)) & ~bad
+    first = _first_row(codes, outside)
     if first is not None and "outside" not in found:
-        found["outside"] = (offset + first, int(values[first] // per_day))
+        found["outside"] = (offset + first, int(values[codes[first]] // per_day))
     day = values // per_day
-    if per_day > 1:
-        intraday = (values != day * per_day) & ~missing
-        first = _first(intraday)
-        if first is not None and "intraday" not in found:
-            stamp = pd.Timestamp(np.datetime64(int(values[first]), unit))
-            found["intraday"] = (offset + first, stamp)
-    days[offset : offset + len(values)] = day
+    intraday = (values != day * per_day) & ~bad
+    first = _first_row(codes, intraday)
+    if first is not None and "intraday" not in found:
+        stamp = pd.Timestamp(np.datetime64(int(values[codes[first]]), unit))
+        found["intraday"] = (offset + first, stamp)
+    days[offset : offset + len(codes)] = day.astype(np.int32)[codes]
 
 
 def _limits() -> tuple[np.datetime64, np.datetime64]:

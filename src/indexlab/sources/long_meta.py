@@ -46,7 +46,7 @@ def first_row_tags(columns: LongColumns, cells: Cells) -> pd.DataFrame:
             continue
         rows = cells.cell[offset : offset + len(codes)][given]
         # One key per distinct (cell text, asset): a tag on every row costs no more.
-        key = codes[given] * cells.n_assets + rows % cells.n_assets
+        key = codes[given].astype(np.int64) * cells.n_assets + rows % cells.n_assets
         pairs.append(pd.Series(rows // cells.n_assets).groupby(key).min())
     first_day = pd.concat(pairs).groupby(level=0).min() if pairs else pd.Series(dtype=np.int64)
     keys = first_day.index.to_numpy(dtype=np.int64)

@@ -455,7 +455,7 @@ def test_the_sweep_command_on_a_local_cluster(sweep_file, spec, data_file, tmp_p
                 "--executor",
                 "dask-local",
                 "--workers",
-                "2",
+                "1",  # one process to start: the cluster's life is what is tested here
                 "--memory",
                 MEMORY,
                 "--out",
@@ -465,7 +465,7 @@ def test_the_sweep_command_on_a_local_cluster(sweep_file, spec, data_file, tmp_p
         )
     assert code == 0
     table = pd.read_parquet(tmp_path / "out" / "sweep.parquet")
-    assert len(list((tmp_path / "out" / PARTS).glob("part-*.parquet"))) >= 4  # 2 per worker
+    assert len(list((tmp_path / "out" / PARTS).glob("part-*.parquet"))) >= 2  # 2 per worker
     assert table["same_as"].isna().all() and local["same_as"].isna().all()
     pd.testing.assert_frame_equal(
         table.drop(columns="same_as"),

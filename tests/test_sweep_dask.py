@@ -510,6 +510,10 @@ def scheduler_without_workers():
         yield empty.scheduler_address
 
 
+def dask_at(address: str) -> tuple[str, ...]:
+    return ("--executor", "dask", "--scheduler", address)
+
+
 def run_sweep_command(sweep_file, out, *options, capsys, data=None) -> tuple[int, str, float]:
     started = time.monotonic()
     data_options = [] if data is None else ["--data", str(data)]
@@ -546,14 +550,7 @@ def test_dask_options_that_cannot_work_are_one_line_errors(
 def test_an_unreachable_scheduler_is_a_one_line_error(sweep_file, data_file, tmp_path, capsys):
     address = f"tcp://127.0.0.1:{free_port()}"
     code, err, seconds = run_sweep_command(
-        sweep_file,
-        tmp_path,
-        "--executor",
-        "dask",
-        "--scheduler",
-        address,
-        capsys=capsys,
-        data=data_file,
+        sweep_file, tmp_path, *dask_at(address), capsys=capsys, data=data_file
     )
     assert code == 1 and err.count("\n") == 1
     assert f"dask scheduler {address}: connection refused for 1 s" in err
@@ -570,7 +567,7 @@ def test_a_refused_scheduler_is_said_within_five_seconds_by_default(
     with deadline(30):
         code = main(
             ["sweep", str(sweep_file), "--out", str(tmp_path), "--quiet", "--data", str(data_file)]
-            + ["--executor", "dask", "--scheduler", address]
+            + list(dask_at(address))
         )
     seconds = time.monotonic() - started
     err = capsys.readouterr().err
@@ -582,14 +579,7 @@ def test_a_scheduler_that_does_not_answer_is_a_one_line_error(
     sweep_file, data_file, tmp_path, capsys, silent_server
 ):
     code, err, seconds = run_sweep_command(
-        sweep_file,
-        tmp_path,
-        "--executor",
-        "dask",
-        "--scheduler",
-        silent_server,
-        capsys=capsys,
-        data=data_file,
+        sweep_file, tmp_path, *dask_at(silent_server), capsys=capsys, data=data_file
     )
     assert code == 1 and err.count("\n") == 1
     assert f"dask scheduler {silent_server}: no answer within 1 s" in err
@@ -601,14 +591,7 @@ def test_a_scheduler_without_workers_is_a_one_line_error(
 ):
     address = scheduler_without_workers
     code, err, seconds = run_sweep_command(
-        sweep_file,
-        tmp_path,
-        "--executor",
-        "dask",
-        "--scheduler",
-        address,
-        capsys=capsys,
-        data=data_file,
+        sweep_file, tmp_path, *dask_at(address), capsys=capsys, data=data_file
     )
     assert code == 1 and err.count("\n") == 1
     assert f"dask scheduler {address}: no worker joined within 1 s" in err

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from indexlab.errors import DataError
 
-BATCH_ROWS = 1 << 20
+BATCH_ROWS = 1 << 18  # 262,144 rows: small buffers, few batches
 Chunk = pa.Array | pd.Series
 
 

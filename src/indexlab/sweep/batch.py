@@ -135,6 +135,7 @@ def _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity)
         exposure=exposure,
         drift_threshold=np.array([s.rebalance.drift_threshold or 0.0 for s in strategies]),
         drift_relative=np.array([s.rebalance.drift_mode == "relative" for s in strategies]),
+        delisting_keep=np.array([s.costs.delisting_keep for s in strategies]),
     )
     avg_turnover, total_cost, counts = trade_statistics(
         out.reason >= 0, out.turnover, out.cost, out.value_pre, out.reason == TRADE_FIRST_PRICE

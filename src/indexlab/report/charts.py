@@ -11,14 +11,17 @@ The frame around the axes (title, footer, synthetic-data badge) is
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import TwoSlopeNorm, to_rgb
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
@@ -144,10 +147,23 @@ def legend_outside(
 
 def apply_font(figure: Figure, family: str) -> None:
     """Every text of the figure, tick labels drawn later included, in ``family``."""
-    for text in figure.findobj(Text):
+    for text in _texts(figure):
         text.set_fontfamily(family)
     for ax in figure.axes:
         ax.tick_params(which="both", labelfontfamily=family)
+
+
+def _texts(artist: Artist) -> Iterator[Text]:
+    """Every Text under ``artist`` but the tick labels, which ``tick_params`` sets (for
+    ticks made later too): walking an axis's ticks would make them all now, a tenth of
+    the time a figure takes (``Figure.findobj`` does)."""
+    if isinstance(artist, Text):
+        yield artist
+    children = (
+        (artist.label, artist.offsetText) if isinstance(artist, Axis) else artist.get_children()
+    )
+    for child in children:
+        yield from _texts(child)
 
 
 # ---------------------------------------------------------------- charts
@@ -308,6 +324,32 @@ def draw_allocation(ax: Axes, bands: pd.DataFrame, brand: Brand) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{round(v * 100, 6):g}%"))
     date_axis(ax, bands.index)
     ax.grid(False, axis="x")
+
+
+def bars(
+    ax: Axes, dates: pd.DatetimeIndex, heights: np.ndarray, width_days: float, color: str
+) -> None:
+    """Bars from 0 centred on ``dates``, ``width_days`` wide, as one collection: what
+    ``ax.bar`` draws, without an artist per bar (a hundred rebalances made a hundred
+    patches per panel, a third of the figure's time)."""
+    centres = date2num(pd.DatetimeIndex(dates).to_pydatetime()) if len(dates) else np.empty(0)
+    left, right = centres - width_days / 2, centres + width_days / 2
+    heights = np.nan_to_num(np.asarray(heights, dtype=np.float64))
+    corners = np.stack(
+        [
+            np.column_stack([left, np.zeros_like(heights)]),
+            np.column_stack([left, heights]),
+            np.column_stack([right, heights]),
+            np.column_stack([right, np.zeros_like(heights)]),
+        ],
+        axis=1,
+    )
+    ax.add_collection(
+        PolyCollection(corners, facecolors=color, edgecolors="none", linewidths=0, zorder=3),
+        autolim=True,
+    )
+    ax.xaxis_date()
+    ax.autoscale_view()
 
 
 def brand_colors(brand: Brand) -> tuple[str, ...]:

@@ -205,7 +205,9 @@ def rebalance_figure(run: Run, brand: Brand = HOUSE) -> Figure:
         (axes[1], "turnover", "Turnover (one-way)"),
         (axes[2], "cost", "Cost (of value)"),
     ):
-        ax.bar(later.index, later[column], width=width, color=brand.strategy, zorder=3)
+        charts.bars(
+            ax, later.index, later[column].to_numpy(dtype=np.float64), width, brand.strategy
+        )
         ax.set_ylabel(heading, fontsize=style.LABEL_SIZE, color=brand.text)
         ax.set_ylim(0.0, max(float(later[column].max()) * 1.12, 1e-6) if len(later) else 1.0)
     charts.percent_axis(axes[1], bins=4)

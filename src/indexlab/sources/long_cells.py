@@ -131,9 +131,15 @@ class _Key:
         return self.cells.asset_codes(rows) * len(self.cells.calendar) + self.cells.day_codes(rows)
 
 
+def increasing(cells: Cells) -> bool:
+    """Whether the rows are in strict (date, asset) order: then no two share a cell,
+    and a batch whose cells span as many cells as it has rows fills them all."""
+    return _increasing(_Key(cells, False))
+
+
 def duplicated_rows(cells: Cells) -> np.ndarray | None:
     """A mask of the rows whose (date, asset) is on another row too, or None."""
-    if _increasing(_Key(cells, False)) or _increasing(_Key(cells, True)):
+    if increasing(cells) or _increasing(_Key(cells, True)):
         return None
     n_rows, n_cells = len(cells.cell), cells.shape[0] * cells.shape[1]
     owner = np.empty(n_cells, dtype=np.int32 if n_rows < 2**31 else np.int64)

@@ -98,18 +98,27 @@ def _raise(column: str, faults: _Faults, cells: Cells, rows: RowNames) -> None:
 
 
 def panels(
-    columns: LongColumns, names: tuple[str, ...], cells: Cells, rows: RowNames
+    columns: LongColumns,
+    names: tuple[str, ...],
+    cells: Cells,
+    rows: RowNames,
+    in_order: bool = False,
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """The panels of the columns ``names`` (NaN where no row), in one pass over the
     table, and the notes on values read as unknown; a fault is an error naming the row
-    and the column (the columns' faults in the order of ``names``)."""
+    and the column (the columns' faults in the order of ``names``). ``in_order``: the
+    rows are in strict (date, asset) order, so a batch of consecutive cells is copied
+    rather than scattered."""
     arrays = {name: np.empty(cells.shape, dtype=np.float64) for name in names}
     if columns.n_rows != cells.shape[0] * cells.shape[1]:  # else every cell gets a row
         for values_panel in arrays.values():
             values_panel.fill(np.nan)
     faults = {name: _Faults() for name in names}
     for offset, chunks in columns.chunks(*names):
-        where = cells.cell[offset : offset + len(chunks[0])]
+        n = len(chunks[0])
+        where = cells.cell[offset : offset + n]
+        if in_order and n and int(where[-1]) - int(where[0]) == n - 1:
+            where = slice(int(where[0]), int(where[0]) + n)  # the same cells, as a run
         for name, chunk in zip(names, chunks, strict=True):
             values, raw = _values(chunk, offset, faults[name])
             values = _chunk_faults(name, values, offset, faults[name], raw)

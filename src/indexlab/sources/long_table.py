@@ -28,7 +28,13 @@ import pandas as pd
 from indexlab import quality
 from indexlab.errors import DataError
 from indexlab.market import Market
-from indexlab.sources.long_cells import AssetReader, Cells, duplicate_error, duplicated_rows
+from indexlab.sources.long_cells import (
+    AssetReader,
+    Cells,
+    duplicate_error,
+    duplicated_rows,
+    increasing,
+)
 from indexlab.sources.long_cells import cells as cells_of
 from indexlab.sources.long_columns import LongColumns, RowNames
 from indexlab.sources.long_dates import DayReader
@@ -161,9 +167,11 @@ def _market(
     days = dates.finish(columns, rows)  # date faults first, then asset ids
     where = cells_of(days, *assets.finish(rows))
     del days, dates, assets
-    duplicated = duplicated_rows(where)  # reported after the values, as it always was
+    in_order = increasing(where)
+    # Reported after the values, as it always was.
+    duplicated = None if in_order else duplicated_rows(where)
     numeric = tuple(c for c in ("close", "market_cap", "volume") if c in columns)
-    panels, notes = numeric_panels(columns, numeric, where, rows)
+    panels, notes = numeric_panels(columns, numeric, where, rows, in_order)
     if duplicated is not None:
         raise duplicate_error(where, duplicated, rows)
     tags, row_dated = _tags(columns, where, extra_tags or {})

@@ -78,7 +78,6 @@ def manifest(result: Result, *, run_seconds: float | None = None, report: bool =
         "indexlab_version": _versions()["indexlab"],
         "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "run_seconds": None if run_seconds is None else round(run_seconds, 4),
-        "report": "report.html, figures/" if report else NO_REPORT,
         "data": {
             "source": result.data_label,
             "synthetic": market.synthetic,
@@ -101,6 +100,7 @@ def manifest(result: Result, *, run_seconds: float | None = None, report: bool =
         "notes": list(published_notes(result.notes, market_paths(market))),
         "assumptions": result.assumptions(),
         "versions": _versions(),
+        "report": "report.html, figures/" if report else NO_REPORT,
     }
 
 

@@ -36,7 +36,7 @@ from indexlab.sources.long_cells import (
     increasing,
 )
 from indexlab.sources.long_cells import cells as cells_of
-from indexlab.sources.long_columns import LongColumns, RowNames
+from indexlab.sources.long_columns import LongColumns, RowNames, small_pages
 from indexlab.sources.long_dates import DayReader
 from indexlab.sources.long_meta import asset_names, first_row_tags
 from indexlab.sources.long_panels import panels as numeric_panels
@@ -133,16 +133,17 @@ def market_from_long(
             keeps them with a note, ``"drop"`` reads them as missing, ``"error"`` raises.
     """
     quality.check_policy(bad_prints)
-    return _market(
-        LongColumns.of_frame(frame),
-        RowNames(origin, kind),
-        source=source,
-        synthetic=synthetic,
-        source_path=source_path,
-        source_sha256=source_sha256,
-        extra_tags=extra_tags,
-        bad_prints=bad_prints,
-    )
+    with small_pages():
+        return _market(
+            LongColumns.of_frame(frame),
+            RowNames(origin, kind),
+            source=source,
+            synthetic=synthetic,
+            source_path=source_path,
+            source_sha256=source_sha256,
+            extra_tags=extra_tags,
+            bad_prints=bad_prints,
+        )
 
 
 def _market(
@@ -286,14 +287,15 @@ def load_market(
     columns, kind = _columns(path)
     quality.check_policy(bad_prints)
     digest = _Digest(path)  # hashed beside the loading (hashlib releases the GIL)
-    market = _market(
-        columns,
-        RowNames(str(path), kind),
-        source=str(path),
-        source_path=str(path.resolve()),
-        extra_tags=tags,
-        bad_prints=bad_prints,
-    )
+    with small_pages():
+        market = _market(
+            columns,
+            RowNames(str(path), kind),
+            source=str(path),
+            source_path=str(path.resolve()),
+            extra_tags=tags,
+            bad_prints=bad_prints,
+        )
     provenance = " ".join(source.split()) if source else read_provenance(path)
     market = replace(market, provenance=provenance or None, source_sha256=digest.result())
     if total_market is not None:

@@ -279,3 +279,20 @@ def test_a_report_that_fails_leaves_no_half_written_run_folder(run_folder, tmp_p
     with pytest.raises(RuntimeError):
         write_run(result, previous)
     assert html_of(previous) == html_of(run_folder)  # the good run is still there
+
+
+def test_a_run_folder_table_concatenates_and_keeps_its_line_numbers(tmp_path):
+    """pandas compares ``attrs`` with == when it concatenates; the line numbers once were a
+    bare array there, so every concat or .loc append on a read table (quantstats' drawdown
+    does one) raised 'truth value of an array is ambiguous'."""
+    from indexlab.report.runfiles import line_of, read_table
+
+    path = tmp_path / "t.csv"
+    path.write_text("date,value\n2024-01-01,1.5\n2024-01-02,2.5\n")
+    frame = read_table(path, {"date": "date", "value": "number"})
+    both = pd.concat([frame, frame.copy()])
+    assert list(both["value"]) == [1.5, 2.5, 1.5, 2.5]
+    series = frame.set_index("date")["value"]
+    series.loc[pd.Timestamp("2023-12-31")] = 1.0
+    assert len(series) == 3
+    assert line_of(path, frame, 1) == f"{path} line 3"

@@ -100,6 +100,7 @@ def to_parquet(run: Result | RunData | str | Path, folder: str | Path) -> list[P
     def write(frame: pd.DataFrame, path: Path) -> None:
         frame = frame.copy()
         frame.columns = [str(c) for c in frame.columns]  # Parquet needs text column names
+        frame.attrs = {}  # a run folder's line numbers mean nothing in the exported file
         frame.to_parquet(path, index=_keeps_index(frame))
 
     return _each_table(run, folder, "parquet", write)

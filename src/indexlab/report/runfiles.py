@@ -131,10 +131,46 @@ def read_table(
 
         columns[column] = _convert(raw.astype(str), kind, where)
     frame = pd.DataFrame(columns, columns=header)
-    # An array, not a list: pandas deep-copies attrs into every frame derived from this
-    # one, and copying a list of one int per row was a quarter of the figures' time.
-    frame.attrs["lines"] = np.asarray(lines, dtype=np.int64)
+    frame.attrs["lines"] = LineNumbers(lines)
     return frame
+
+
+class LineNumbers:
+    """Each row's line number in its file, as a frame's ``attrs["lines"]``.
+
+    pandas deep-copies ``attrs`` into every frame derived from this one (copying a list
+    of one int per row was a quarter of the figures' time), and compares them with ``==``
+    when it concatenates (a bare numpy array answers that with an array, which raised
+    in every ``pd.concat`` and ``.loc`` append on a derived frame, quantstats' included).
+    This holder is immutable, so a copy is itself, and its ``==`` is one bool."""
+
+    __slots__ = ("_numbers",)
+
+    def __init__(self, numbers) -> None:
+        array = np.array(numbers, dtype=np.int64)
+        array.flags.writeable = False
+        self._numbers = array
+
+    def __getitem__(self, row: int) -> int:
+        return int(self._numbers[row])
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LineNumbers) and np.array_equal(self._numbers, other._numbers)
+
+    def __hash__(self) -> int:
+        return hash(self._numbers.tobytes())
+
+    def __copy__(self) -> "LineNumbers":
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "LineNumbers":
+        return self
+
+    def __repr__(self) -> str:
+        return f"LineNumbers({len(self)} rows)"
 
 
 def line_of(path: Path, frame: pd.DataFrame, row: int) -> str:

@@ -18,6 +18,8 @@ only member left) at 24, and day 6 (B at 30) is V5 x 30 / 24: 1.5, 0.75, 1.3125.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -181,17 +183,32 @@ def test_the_band_figure_draws_two_lines_and_the_shade_between():
 
 
 def test_the_band_command_writes_equity_metrics_and_figure(tmp_path, capsys):
-    from indexlab.cli import band_command
+    from indexlab import cli
 
     path = tmp_path / "top5.toml"
     path.write_text('name = "top5"\nend = 2018-12-31\n[universe]\ntop_n = 5\n')
     out = tmp_path / "band"
-    with pytest.warns(indexlab.IndexlabWarning):
-        assert band_command.main([str(path), "--out", str(out), "--pessimistic", "0.5"]) == 0
+    assert cli.main(["band", str(path), "--out", str(out), "--pessimistic", "0.5"]) == 0
     assert "survivorship band" in capsys.readouterr().out
     metrics = pd.read_csv(out / "band_metrics.csv", index_col=0)
     assert list(metrics.index) == ["optimistic (last close)", "pessimistic (haircut 50%)"]
     equity = pd.read_csv(out / "band_equity.csv", index_col=0)
     assert equity.shape[1] == 2 and (out / "band.png").stat().st_size > 0
-    assert band_command.main([str(path), "--pessimistic", "half"]) == 1
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"] == "band" and "band.png" in manifest["files"]
+    before = (out / "band_metrics.csv").read_bytes()
+    assert cli.main(["band", str(path), "--out", str(out), "--pessimistic", "half"]) == 1
     assert "--pessimistic: 'half' is not 'zero' or a haircut" in capsys.readouterr().err
+    assert (out / "band_metrics.csv").read_bytes() == before  # the failed run kept it
+    assert cli.main(["band", str(path), "--out", str(out)]) == 0  # replaces its own folder
+    metrics = pd.read_csv(out / "band_metrics.csv", index_col=0)
+    assert list(metrics.index) == ["optimistic (last close)", "pessimistic (written off)"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_band_command_is_listed_in_help(capsys):
+    from indexlab import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert "band" in capsys.readouterr().out

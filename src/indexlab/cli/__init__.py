@@ -32,6 +32,7 @@ _MODULES = (  # in the order --help lists their commands
     "scenario_command",
     "report_command",
     "sweep_command",
+    "band_command",
 )
 
 

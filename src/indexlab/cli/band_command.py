@@ -1,22 +1,24 @@
 """``indexlab band STRATEGY.toml [--data PATH] [--out DIR] [--start] [--end]
 [--pessimistic zero|H]``: the survivorship band of a strategy (issue 16, item 6).
 
-Writes into DIR (default ``runs/<strategy name>/band/``): ``band_equity.csv`` (date,
-the optimistic and the pessimistic equity), ``band_metrics.csv`` (two rows) and
-``band.png`` (the figure of :mod:`indexlab.report.band`), and prints the one-line
-summary. Not yet listed in ``indexlab --help``: add ``"band_command"`` to
-``indexlab.cli._MODULES``; until then ``python -m indexlab.cli.band_command ...``.
+Writes into DIR (default ``runs/<strategy name>-band/``), replacing it only once every
+file is written: ``band_equity.csv`` (date, the optimistic and the pessimistic equity),
+``band_metrics.csv`` (two rows), ``band.png`` (the figure of :mod:`indexlab.report.band`)
+and ``manifest.json``, and prints the one-line summary.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from indexlab.cli.options import add_bad_prints, load_data, parse_date
 from indexlab.errors import IndexlabError, SpecError
+from indexlab.paths import safe_component
 
 COMMANDS = {
     "band": "a strategy under the optimistic and the pessimistic delisting assumption",
@@ -39,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("strategy", metavar="STRATEGY.toml", help="the strategy file")
     parser.add_argument("--data", metavar="PATH", help="market data (default: the demo market)")
     add_bad_prints(parser)
-    parser.add_argument("--out", metavar="DIR", help="default: runs/<strategy name>/band/")
+    parser.add_argument("--out", metavar="DIR", help="default: runs/<strategy name>-band/")
     parser.add_argument("--start", type=parse_date, metavar="DATE", help="first date")
     parser.add_argument("--end", type=parse_date, metavar="DATE", help="last date")
     parser.add_argument(
@@ -72,19 +74,43 @@ def command_band(args: argparse.Namespace) -> int:
     if overrides:
         strategy = strategy.replace(**overrides)
     band = survivorship_band(strategy, load_data(args), pessimistic=_pessimistic(args.pessimistic))
-    out = Path(args.out) if args.out else Path("runs") / strategy.name / "band"
-    out.mkdir(parents=True, exist_ok=True)
-    band.equity.to_csv(out / "band_equity.csv", float_format="%.12g")
-    band.metrics().to_csv(out / "band_metrics.csv", float_format="%.12g")
-    band_figure(band).savefig(out / "band.png", dpi=150)
+    default = Path("runs") / f"{safe_component(strategy.name, fallback='strategy')}-band"
+    out = Path(args.out) if args.out else default
+    write_band(band, band_figure(band), out)
     print(band.summary())
     print(f"Wrote band_equity.csv, band_metrics.csv and band.png to {out}")
     return 0
 
 
+def write_band(band, figure, out: Path) -> None:
+    """The band's files into ``out``, replacing it only once all are written (a failed
+    run leaves the previous folder as it was)."""
+    import matplotlib.pyplot as plt
+
+    from indexlab.output import atomic_folder
+    from indexlab.report import style
+    from indexlab.version import __version__
+
+    with atomic_folder(out) as staging:
+        band.equity.to_csv(staging / "band_equity.csv", float_format="%.12g")
+        band.metrics().to_csv(staging / "band_metrics.csv", float_format="%.12g")
+        title = f"{band.optimistic.strategy.display_title}: Survivorship band"
+        metadata = {"Title": title, "Description": style.DISCLOSURE}
+        figure.savefig(staging / "band.png", dpi=150, metadata=metadata)
+        plt.close(figure)
+        manifest = {
+            "indexlab_version": __version__,
+            "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "command": "band",
+            "pessimistic": band.labels[1],
+            "files": ["band_equity.csv", "band_metrics.csv", "band.png"],
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m indexlab.cli.band_command STRATEGY.toml ...`` until the command is
-    registered: errors as one line on stderr, like every command."""
+    """``python -m indexlab.cli.band_command STRATEGY.toml ...`` (the same as ``indexlab
+    band``): errors as one line on stderr, like every command."""
     parser = argparse.ArgumentParser(prog="indexlab band", description=COMMANDS["band"])
     add_arguments(parser)
     args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))

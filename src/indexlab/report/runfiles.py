@@ -163,10 +163,10 @@ class LineNumbers:
     def __hash__(self) -> int:
         return hash(self._numbers.tobytes())
 
-    def __copy__(self) -> "LineNumbers":
+    def __copy__(self) -> LineNumbers:
         return self
 
-    def __deepcopy__(self, memo: dict) -> "LineNumbers":
+    def __deepcopy__(self, memo: dict) -> LineNumbers:
         return self
 
     def __repr__(self) -> str:

@@ -9,7 +9,7 @@ Item 8: 2020-01-02 .. 2025-07-07, designs ``top100-mcap-monthly``,
 but reviewed on the 2nd of the month with lag 0: the day CMC's snapshot of the 1st is
 labelled (docs/vendors.md), so a snapshot-only coin is ranked on a fresh cap and traded
 at its snapshot close. Data: ``merged-fixed`` (CoinGecko + CMC snapshots, twins joined,
-LUNA split, see survivorship_data.py), ``merged`` (as the mapping leaves it) and
+see survivorship_data.py), ``merged`` (as the mapping leaves it) and
 ``survivors`` (CoinGecko alone). Item 9: 2018-01-02 .. 2018-07-02, the same designs on
 CMC's daily pages of every listed coin (``cmc-2018h1``) and on the survivors.
 

@@ -9,10 +9,10 @@ Runs the documented commands (docs/vendors.md), default day convention, and prin
 - ``merged.parquet``: the two merged, as the mapping leaves them;
 - ``twins.csv``: unmatched snapshot coins whose closes repeat one CoinGecko coin's on
   every shared snapshot day (scripts/membership_check.py ``twin_pairs``), as an override
-  file; ``snap-fixed.parquet``: the snapshots imported again with it, and the one wrong
-  match found by hand corrected (CMC's key "Terra"/LUNA spans the old chain, today's
-  ``terra-luna``, and the new one, ``terra-luna-2``, from 2022-05-28: the mapping sends
-  all of it to ``terra-luna-2``); ``merged-fixed.parquet``: CoinGecko + those;
+  file; ``snap-fixed.parquet``: the snapshots imported again with it;
+  ``merged-fixed.parquet``: CoinGecko + those. CMC keys reused by a second coin ("Terra"
+  /LUNA, dYdX, Beam) are split by the mapping itself
+  (``indexlab.sources.identity_reused``); this script once split LUNA by hand;
 - ``daily2018.parquet``: CMC's 2018 H1 daily pages of every listed coin, mapped.
 
 Every table stays in OUT (never in the repository).
@@ -26,13 +26,10 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 INDEXLAB = [sys.executable, "-m", "indexlab.cli"]
-LUNA_KEY, LUNA_NEW, LUNA_OLD = "cmc:luna:terra", "terra-luna-2", "terra-luna"
 
 
 def indexlab_command(*args: object) -> None:
@@ -67,19 +64,6 @@ def write_twins(out: Path) -> Path:
     return path
 
 
-def split_luna(path: Path, coingecko: Path) -> None:
-    """CMC's "Terra" rows before the new chain's first CoinGecko day are the old chain."""
-    table = pq.read_table(path)
-    frame = table.to_pandas()
-    gecko = pd.read_parquet(coingecko, columns=["date", "asset"])
-    first_new = gecko.loc[gecko["asset"] == LUNA_NEW, "date"].min()
-    old = (frame["vendor_key"] == LUNA_KEY) & (frame["date"] < first_new)
-    frame.loc[old, "asset"] = LUNA_OLD
-    fixed = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(fixed.replace_schema_metadata(table.schema.metadata), path, compression="zstd")
-    print(f"  {int(old.sum())} '{LUNA_KEY}' rows before {first_new.date()} moved to '{LUNA_OLD}'")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
@@ -97,7 +81,6 @@ def main(argv: list[str] | None = None) -> int:
     twins = write_twins(out)
     mapped = ("--coingecko", cg, "--overrides", twins)
     indexlab_command("data", "import", "cmc-snapshots", snapshots, "--out", fixed, *mapped)
-    split_luna(fixed, cg)
     indexlab_command("data", "merge", cg, fixed, "--out", out / "merged-fixed.parquet")
     daily_out = out / "daily2018.parquet"
     indexlab_command("data", "import", "cmc-daily", daily, "--out", daily_out, "--coingecko", cg)

@@ -19,7 +19,9 @@ accepted when prices agree on at least :data:`SIMILAR_MIN_DAYS` days. One accept
 candidate (or, of several, the one that alone has the best name evidence: symbol and
 name, else name, else a containing name) is a **match**; several are **ambiguous**;
 none is **unmatched** (ambiguous when a symbol-and-name candidate was refused for its
-prices, so that a person looks). Two keys on the same day never share
+prices, so that a person looks). A matched key whose rows outside the matched coin's
+life are another coin's by price was reused: those rows take that coin's id
+(:mod:`indexlab.sources.identity_reused`). Two keys on the same day never share
 an id: the weaker claim (less evidence, then fewer agreeing days) keeps its own id and
 is listed as ambiguous. Unmatched and ambiguous keys keep their own id. An override
 file (``key,coingecko_id``; ``none`` keeps the own id, a ``cmc:`` value names another
@@ -40,6 +42,7 @@ from indexlab.sources.identity_files import (
     MappingReport,
     check_override_ids,
 )
+from indexlab.sources.identity_reused import split_reused_keys
 
 PRICE_TOLERANCE = 0.10  # |price ratio - 1| at most 10 % on a day counts as agreeing
 AGREE_SHARE = 0.6  # ... on at least 60 % of the shared days
@@ -367,8 +370,11 @@ def match_coingecko(
     report.counts = {s: int((listing["status"] == s).sum()) for s in STATUSES}
     report.row_share = {s: float(rows.get(s, 0) / max(len(table), 1)) for s in STATUSES}
     report.unknown_override_keys = sorted(set(overrides) - set(keys.index))
-    mapped = table.copy()
+    mapped = table.reset_index(drop=True)
     mapped["vendor_key"] = mapped["asset"]
     asset_of = dict(zip(listing["key"], listing["asset"], strict=True))
     mapped["asset"] = pd.array(mapped["asset"].map(asset_of).to_numpy(), dtype="string")
+    report.reused = split_reused_keys(
+        mapped, listing, coingecko, tolerance=PRICE_TOLERANCE, share=AGREE_SHARE
+    )
     return mapped.sort_values(["date", "asset"], kind="stable", ignore_index=True), report

@@ -39,6 +39,7 @@ class MappingReport:
     row_share: dict[str, float] = field(default_factory=dict)
     overrides: str | None = None
     unknown_override_keys: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)  # keys reused by another coin
     listing: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def lines(self) -> list[str]:
@@ -53,6 +54,8 @@ class MappingReport:
         if self.unknown_override_keys:
             keys = ", ".join(self.unknown_override_keys[:5])
             out.append(f"{len(self.unknown_override_keys)} override keys not in this data: {keys}")
+        for line in self.reused:
+            out.append(f"reused key {line}")
         out.append("unmatched and ambiguous coins keep their own ids (cmc:...)")
         return out
 

@@ -37,9 +37,17 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
 
+# run.py: single runs (warm and on a fresh Market) and sweeps against vectorbt and bt;
+# then loading, sweeps at 10,000 coins, sweeps on a busy machine and the CLI's wall time;
+# summary.py puts the last four into RESULTS.md. About 25 minutes on 2 cores.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/data_import.py
+	$(BIN)/python benchmarks/load_long.py
+	$(BIN)/python benchmarks/sweep_scale.py
+	$(BIN)/python benchmarks/busy.py
+	$(BIN)/python benchmarks/cli_wall.py
+	$(BIN)/python benchmarks/summary.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks

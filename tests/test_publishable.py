@@ -183,6 +183,23 @@ def test_every_figure_of_survivors_only_data_carries_the_caveat(survivors_result
         assert SURVIVORSHIP_CAVEAT in _texts(comparison.plot(kind)), kind
 
 
+def test_signal_and_band_figures_of_survivors_only_data_carry_the_caveat(survivors_result):
+    """Issue 14, item 2: every figure, the signals figure of `indexlab signals` and the
+    band's figure included (a signal on a coin picked from today's survivors, or on an
+    index of them, is as biased as the index's growth)."""
+    from indexlab import signals
+    from indexlab.report.band import band_figure
+    from indexlab.signals_output import study_figure, study_signal
+
+    market = survivors_result.market
+    asset = market.close.columns[1]
+    rule = signals.parse_rule("sma-cross:5,20")
+    study = study_signal(market, asset, rule.signal(market, [asset]), rule.label)
+    assert SURVIVORSHIP_CAVEAT in _texts(study_figure(study))
+    band = indexlab.survivorship_band(survivors_result.strategy, market)
+    assert SURVIVORSHIP_CAVEAT in _texts(band_figure(band))
+
+
 def test_data_with_dead_coins_carry_no_caveat(synthetic_result):
     assert SURVIVORSHIP_CAVEAT not in _texts(BY_KIND["growth"](synthetic_result))
     assert "survivorship-banner" not in render_html(synthetic_result)

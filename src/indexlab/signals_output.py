@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from indexlab.coverage import data_label
+from indexlab.coverage import data_label, survivorship_caveat
 from indexlab.market import Market
 from indexlab.output import atomic_folder
 from indexlab.paths import safe_component, section_key
@@ -123,7 +123,7 @@ def write_signals(
         (staging / "summary.txt").write_text(summary_text(study) + "\n", encoding="utf-8")
         figures = staging / "figures"
         figures.mkdir()
-        figure = _figure(study, options)
+        figure = study_figure(study, options)
         source = options.source or house.published(study.data_source)
         metadata = {
             "Title": _figure_title(study, options),
@@ -156,7 +156,7 @@ def signals_section(study: SignalStudy, options: FigureOptions | None = None) ->
         title=f"Signal flips: {study.title} ({study.label})",
         html=text_html(summary_text(study))
         + table_html(flips, f"The last {SECTION_FLIPS} segments"),
-        figures=(ReportFigure.of(_figure(study, options or FigureOptions()), caption),),
+        figures=(ReportFigure.of(study_figure(study, options), caption),),
         order=SECTION_ORDER,
     )
 
@@ -225,13 +225,17 @@ def _title(card: PriceCard, asset: str) -> str:
     return card.symbol.upper() if card.symbol else asset
 
 
-def _figure(study: SignalStudy, options: FigureOptions) -> Figure:
+def study_figure(study: SignalStudy, options: FigureOptions | None = None) -> Figure:
+    """The study's figure (:func:`indexlab.report.signal_figure`) as ``indexlab signals``
+    writes it: with the survivorship caveat when the market holds only survivors (a coin
+    picked from today's survivors is a survivor's history too)."""
     return signal_figure(
         study.analysis,
         signal_label=study.label,
         data=study.data_source,
         synthetic=study.market.synthetic,
-        options=options,
+        options=options or FigureOptions(),
+        caveat=survivorship_caveat(study.market),
     )
 
 

@@ -47,13 +47,15 @@ def signal_figure(
     data: str,
     synthetic: bool,
     options: FigureOptions | None = None,
+    caveat: str = "",
 ) -> Figure:
     """The price (log scale when it spans more than a factor 3) shaded green while the
     position is bullish and red while bearish, each flip marked where it is traded; below,
     growth of 1 of following the signal and of buy-and-hold, with costs. 16:9, in the
     house frame (:mod:`indexlab.report.house`): ``options`` give the title, subtitle,
     source and brand; ``data`` names the data in the source line unless
-    ``options.source`` does."""
+    ``options.source`` does; ``caveat`` (e.g. :func:`indexlab.coverage.survivorship_caveat`
+    of the market) is printed in red beside the synthetic-data warning."""
     options = options or FigureOptions()
     brand = options.brand
     house = HouseFigure(brand)
@@ -61,7 +63,7 @@ def signal_figure(
         options.title if options.title is not None else f"{analysis.name}: {signal_label}",
         options.subtitle if options.subtitle is not None else _headline(analysis),
         source_line(analysis, options.source or published(data)),
-        warnings(synthetic),
+        [*warnings(synthetic), *([caveat] if caveat else [])],
     )
     top, bottom = house.axes(2)
     bottom.sharex(top)

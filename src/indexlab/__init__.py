@@ -19,7 +19,9 @@ from indexlab.errors import DataError, IndexlabError, IndexlabWarning, SpecError
 from indexlab.version import __version__
 
 # The rest is imported when first used (PEP 562), so that ``indexlab --help`` and the
-# CLI's argument errors do not wait for pandas, numba and matplotlib.
+# CLI's argument errors do not wait for pandas, numba and matplotlib, and a run without
+# its report never loads matplotlib (a Result finds its notebook display,
+# indexlab.report.notebook, when first shown).
 _PUBLIC = {
     "Comparison": "indexlab.report.compare",
     "compare": "indexlab.report.compare",
@@ -47,7 +49,6 @@ def __getattr__(name: str):
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module 'indexlab' has no attribute {name!r}")
-    importlib.import_module("indexlab.report.notebook")  # how a Result shows itself
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

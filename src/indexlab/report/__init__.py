@@ -15,21 +15,67 @@ tearsheet through :class:`ReportSection` (see :mod:`indexlab.report.sections`) a
 (:func:`indexlab.signals.analyze_flips`).
 """
 
-from indexlab.report.brand import HOUSE, Brand, load_brand
-from indexlab.report.figures import (
-    allocation_figure,
-    annual_figure,
-    drawdown_figure,
-    growth_figure,
-    monthly_figure,
-    rebalance_figure,
-    rolling_figure,
-)
-from indexlab.report.marketing import KINDS, marketing_figure, save_marketing_figure
-from indexlab.report.rundata import RunData, as_run_data, read_run
-from indexlab.report.sections import ReportFigure, ReportSection, load_sections
-from indexlab.report.signal_figure import signal_figure
-from indexlab.report.tearsheet import add_to_run, report_html, write_report
+import importlib
+import sys
+import types
+
+# Each public name and the module that defines it, imported when first used (PEP 562):
+# the run folder's writer and the terminal tables use this package's light modules
+# (rundata, text) without loading matplotlib through this file.
+_PUBLIC = {
+    "HOUSE": "brand",
+    "Brand": "brand",
+    "load_brand": "brand",
+    "allocation_figure": "figures",
+    "annual_figure": "figures",
+    "drawdown_figure": "figures",
+    "growth_figure": "figures",
+    "monthly_figure": "figures",
+    "rebalance_figure": "figures",
+    "rolling_figure": "figures",
+    "KINDS": "marketing",
+    "marketing_figure": "marketing",
+    "save_marketing_figure": "marketing",
+    "RunData": "rundata",
+    "as_run_data": "rundata",
+    "read_run": "rundata",
+    "ReportFigure": "sections",
+    "ReportSection": "sections",
+    "load_sections": "sections",
+    "signal_figure": "signal_figure",
+    "add_to_run": "tearsheet",
+    "report_html": "tearsheet",
+    "write_report": "tearsheet",
+}
+
+
+def __getattr__(name: str):
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'indexlab.report' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"indexlab.report.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """This package, where a name that is both a submodule and a function the package
+    exports (``signal_figure``) stays the function: importing the submodule sets the
+    package's attribute to the module, and here the function is kept instead, as the
+    eager ``from indexlab.report.signal_figure import signal_figure`` kept it."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, types.ModuleType) and _PUBLIC.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "HOUSE",

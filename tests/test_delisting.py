@@ -142,7 +142,7 @@ def test_the_survivorship_band_runs_both_assumptions():
     assert table["max_drawdown"].iloc[1] == pytest.approx(0.55 / 1.1 - 1, rel=1e-12)
     assert list(band.delistings["proceeds"]) == [0.0]
     assert band.summary() == (
-        "survivorship band: total return from 50.00% (delisted positions cash at their "
+        "survivorship band: total return from +50.00% (delisted positions cash at their "
         "last close) to -25.00% (written off); 1 delisting(s) while held"
     )
     # A strategy's own assumption is replaced in both runs; a haircut as the low bound.
@@ -204,6 +204,25 @@ def test_the_band_command_writes_equity_metrics_and_figure(tmp_path, capsys):
     metrics = pd.read_csv(out / "band_metrics.csv", index_col=0)
     assert list(metrics.index) == ["optimistic (last close)", "pessimistic (written off)"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_band_goes_into_a_run_of_the_same_strategy(tmp_path, capsys):
+    from indexlab import cli
+
+    path = tmp_path / "top5.toml"
+    path.write_text('name = "top5"\nend = 2018-12-31\n[universe]\ntop_n = 5\n')
+    run_dir = tmp_path / "run"
+    assert cli.main(["run", str(path), "--out", str(run_dir), "--quiet", "--no-report"]) == 0
+    other = tmp_path / "other.toml"
+    other.write_text('name = "other"\nend = 2018-12-31\n[universe]\ntop_n = 5\n')
+    out = tmp_path / "band"
+    assert cli.main(["band", str(other), "--out", str(out), "--into", str(run_dir)]) == 1
+    assert "holds a run of 'top5', the band is of 'other'" in capsys.readouterr().err
+    assert not out.exists()
+    assert cli.main(["band", str(path), "--out", str(out), "--into", str(run_dir)]) == 0
+    html = (run_dir / "report.html").read_text()
+    assert 'id="section-survivorship-band"' in html
+    assert "pessimistic (written off)" in html and "optimistic (last close)" in html
 
 
 def test_the_band_command_is_listed_in_help(capsys):

@@ -45,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=parse_date, metavar="DATE", help="first date")
     parser.add_argument("--end", type=parse_date, metavar="DATE", help="last date")
     parser.add_argument(
+        "--into",
+        metavar="RUN_DIR",
+        help="also add the band (figure, two rows of metrics) as a section of that run's "
+        "report; the run must be of the same strategy",
+    )
+    parser.add_argument(
         "--pessimistic",
         default="zero",
         metavar="zero|H",
@@ -73,13 +79,69 @@ def command_band(args: argparse.Namespace) -> int:
     overrides = {k: getattr(args, k) for k in ("start", "end") if getattr(args, k) is not None}
     if overrides:
         strategy = strategy.replace(**overrides)
+    if args.into:
+        _check_run(Path(args.into), strategy.name)
     band = survivorship_band(strategy, load_data(args), pessimistic=_pessimistic(args.pessimistic))
     default = Path("runs") / f"{safe_component(strategy.name, fallback='strategy')}-band"
     out = Path(args.out) if args.out else default
-    write_band(band, band_figure(band), out)
+    figure = band_figure(band)
+    section = band_section(band, figure) if args.into else None
+    write_band(band, figure, out)
     print(band.summary())
     print(f"Wrote band_equity.csv, band_metrics.csv and band.png to {out}")
+    if section is not None:
+        from indexlab.report.tearsheet import add_to_run
+
+        print(f"Added the section to {add_to_run(args.into, section)}")
     return 0
+
+
+def _check_run(run_dir: Path, name: str) -> None:
+    """The run folder exists and holds a run of the band's strategy (a band of another
+    strategy in its report would misstate both)."""
+    from indexlab.report.rundata import read_run
+
+    theirs = read_run(run_dir).name
+    if theirs != name:
+        raise SpecError(
+            f"--into {run_dir}: it holds a run of {theirs!r}, the band is of {name!r}; "
+            "add the band to a run of the same strategy"
+        )
+
+
+SHOWN_METRICS = ("total_return", "cagr", "volatility", "max_drawdown", "sharpe")
+METRIC_TITLES = {
+    "total_return": "Total return",
+    "cagr": "CAGR",
+    "volatility": "Volatility",
+    "max_drawdown": "Max drawdown",
+    "sharpe": "Sharpe",
+}
+
+
+def band_section(band, figure):
+    """The band as a section of a run's report: the summary, two rows of metrics and the
+    figure (shown after the run's own sections, before added analyses)."""
+    from indexlab.report import ReportFigure, ReportSection
+    from indexlab.report.sections import table_html, text_html
+
+    metrics = band.metrics().loc[:, list(SHOWN_METRICS)]
+    shown = metrics.apply(
+        lambda column: column.map(
+            (lambda v: f"{v:.2f}") if column.name == "sharpe" else (lambda v: f"{v:+.1%}")
+        )
+    )
+    shown = shown.rename(columns=METRIC_TITLES).rename_axis(None)
+    caption = "The strategy under the optimistic and the pessimistic delisting assumption"
+    return ReportSection(
+        key="survivorship-band",
+        title="Survivorship band",
+        html=text_html(band.summary()) + table_html(shown, caption),
+        figures=(
+            ReportFigure.of(figure, f"{band.optimistic.strategy.display_title}: survivorship band"),
+        ),  # fmt: skip
+        order=150,
+    )
 
 
 def write_band(band, figure, out: Path) -> None:

@@ -107,12 +107,12 @@ class SurvivorshipBand:
         if lost.empty:
             return (
                 f"survivorship band: no position's data stopped while held, so the delisting "
-                f"assumption changes nothing (total return {total.iloc[0]:.2%})"
+                f"assumption changes nothing (total return {total.iloc[0]:+,.2%})"
             )
         worse = assumption_label(self.pessimistic.strategy.costs.delisting)
         return (
-            f"survivorship band: total return from {total.iloc[0]:.2%} (delisted positions "
-            f"cash at their last close) to {total.iloc[1]:.2%} ({worse}); {len(lost)} "
+            f"survivorship band: total return from {total.iloc[0]:+,.2%} (delisted positions "
+            f"cash at their last close) to {total.iloc[1]:+,.2%} ({worse}); {len(lost)} "
             "delisting(s) while held"
         )
 

@@ -219,7 +219,10 @@ def test_the_band_goes_into_a_run_of_the_same_strategy(tmp_path, capsys):
     assert cli.main(["band", str(other), "--out", str(out), "--into", str(run_dir)]) == 1
     assert "holds a run of 'top5', the band is of 'other'" in capsys.readouterr().err
     assert not out.exists()
-    assert cli.main(["band", str(path), "--out", str(out), "--into", str(run_dir)]) == 0
+    argv = ["band", str(path), "--out", str(out), "--into", str(run_dir)]
+    assert cli.main([*argv, "--start", "2018-01-01"]) == 1
+    assert "was made with other settings" in capsys.readouterr().err
+    assert cli.main(argv) == 0
     html = (run_dir / "report.html").read_text()
     assert 'id="section-survivorship-band"' in html
     assert "pessimistic (written off)" in html and "optimistic (last close)" in html

@@ -79,9 +79,10 @@ def command_band(args: argparse.Namespace) -> int:
     overrides = {k: getattr(args, k) for k in ("start", "end") if getattr(args, k) is not None}
     if overrides:
         strategy = strategy.replace(**overrides)
+    market = load_data(args)
     if args.into:
-        _check_run(Path(args.into), strategy.name)
-    band = survivorship_band(strategy, load_data(args), pessimistic=_pessimistic(args.pessimistic))
+        _check_run(Path(args.into), strategy, market)
+    band = survivorship_band(strategy, market, pessimistic=_pessimistic(args.pessimistic))
     default = Path("runs") / f"{safe_component(strategy.name, fallback='strategy')}-band"
     out = Path(args.out) if args.out else default
     figure = band_figure(band)
@@ -96,16 +97,37 @@ def command_band(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_run(run_dir: Path, name: str) -> None:
-    """The run folder exists and holds a run of the band's strategy (a band of another
-    strategy in its report would misstate both)."""
-    from indexlab.report.rundata import read_run
+def _check_run(run_dir: Path, strategy, market) -> None:
+    """The run folder holds a run of the band's strategy (its delisting assumption aside)
+    on the same data: a band of another design or data in its report would misstate both."""
+    from indexlab.coverage import data_label
+    from indexlab.report.rundata import MANIFEST
+    from indexlab.report.runfiles import need_file, read_manifest
+    from indexlab.spec import Strategy
 
-    theirs = read_run(run_dir).name
-    if theirs != name:
+    manifest = read_manifest(need_file(run_dir, MANIFEST))
+    theirs = Strategy.from_dict(manifest.get("strategy", {}))
+    if theirs.name != strategy.name:
         raise SpecError(
-            f"--into {run_dir}: it holds a run of {theirs!r}, the band is of {name!r}; "
-            "add the band to a run of the same strategy"
+            f"--into {run_dir}: it holds a run of {theirs.name!r}, the band is of "
+            f"{strategy.name!r}; add the band to a run of the same strategy"
+        )
+    mine = strategy.replace(**{"costs.delisting": theirs.costs.delisting})
+    if mine != theirs:
+        raise SpecError(
+            f"--into {run_dir}: its run of {theirs.name!r} was made with other settings "
+            "(e.g. --start/--end or an edited file); run the band with the same ones"
+        )
+    data = manifest.get("data", {})
+    same = (
+        data.get("sha256") == market.source_sha256
+        if data.get("sha256") and market.source_sha256
+        else data.get("source") == data_label(market)
+    )
+    if not same:
+        raise SpecError(
+            f"--into {run_dir}: its run used the data {data.get('source')!r}, the band "
+            f"{data_label(market)!r}; pass the run's --data"
         )
 
 

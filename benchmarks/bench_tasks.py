@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import bench_fresh
 import bench_libraries as libs
 import pandas as pd
 from bench_measure import Phases, measure
@@ -244,6 +245,7 @@ TASKS: dict[str, Callable[[Path, str], dict[str, Any]]] = {
     "vectorbt_a": task_vectorbt_a,
     "bt_a": task_bt_a,
     "indexlab_a_first": task_indexlab_a_first,
+    "indexlab_a_fresh": bench_fresh.task,  # a fresh Market's first run, vs warm and vectorbt
     "vectorbt_a_first": task_vectorbt_a_first,
     "indexlab_sweep": task_indexlab_sweep,
     "indexlab_sweep_blas1": task_indexlab_sweep,

@@ -28,6 +28,7 @@ from typing import Any
 import bench_libraries as libs
 import pandas as pd
 from bench_check import crosscheck, task_check
+from bench_fresh import fresh_rows, fresh_targets
 from bench_tasks import FIRST_PANEL_ONLY, TASK_ENVIRONMENT, TASKS, equity_file, panel_file
 
 HERE = Path(__file__).resolve().parent
@@ -94,7 +95,7 @@ def main(panel_keys: list[str]) -> None:
             record["crosscheck"]["indexlab_liquidations_a"] = record["tasks"]["indexlab_a"][
                 "liquidations"
             ]
-            record["rows"] = panel_rows(record["tasks"])
+            record["rows"] = panel_rows(record["tasks"]) + fresh_rows(record["tasks"])
     record = {
         "date_utc": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
         "machine": machine,
@@ -102,7 +103,7 @@ def main(panel_keys: list[str]) -> None:
         "sweep_description": libs.SWEEP_DESCRIPTION,
         "sweep_configs": len(libs.sweep_spec().configs()),
         "panels": panels,
-        "targets": targets(panels),
+        "targets": targets(panels) + fresh_targets(panels),
         "total_seconds": round(time.perf_counter() - started, 1),
     }
     text = render(record)

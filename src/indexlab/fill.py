@@ -1,7 +1,18 @@
 """One pass over a (date x asset) close panel: the last valid close up to each date,
 and each asset's first and last valid row. The engine needs all three on a Market's
-first run; pandas' ``ffill`` and two ``argmax`` scans took 4 to 5 times a warm backtest
-(issue 17, item 1), this pass reads the panel once."""
+first run (issue 17, item 1): pandas' ``ffill`` and two ``argmax`` scans took 4 to 5
+times a warm backtest; this pass reads the panel once.
+
+Two things make it run near the speed of memory (10,000 x 3,650 on the 2-core
+reference machine: 80-95 ms, against 250-330 ms for a loop that allocated its own
+output and branched on each cell):
+
+- the output is allocated by numpy, which asks the kernel for 2 MB pages for arrays of
+  4 MB or more; numba's ``np.empty`` does not, and first touching 71,000 small pages
+  of a fresh 292 MB panel cost more than the pass itself;
+- the loop has no branch: each cell selects its value and its bounds, which the
+  compiler turns into vector instructions.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +20,39 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
 def fill_and_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``filled[t, j]``: the last finite ``close[s, j]`` with ``s <= t`` (0 before the
     first); ``first[j]``, ``last[j]``: the first and last row where ``close[:, j]`` is
-    finite (-1 if never). Row by row, so a C-ordered panel is read in memory order."""
+    finite (-1 if never). ``close`` should be C-ordered (it is read row by row)."""
     n_rows, n_cols = close.shape
     filled = np.empty((n_rows, n_cols))
     first = np.full(n_cols, -1, dtype=np.int64)
     last = np.full(n_cols, -1, dtype=np.int64)
-    carry = np.zeros(n_cols)
-    for t in range(n_rows):
+    if n_rows > 0:
+        _fill_into(close, filled, first, last)
+    return filled, first, last
+
+
+@njit(cache=True, nogil=True)
+def _fill_into(close, filled, first, last) -> None:
+    """:func:`fill_and_bounds` into ``filled``, ``first``, ``last`` (at least one row;
+    ``first`` and ``last`` hold -1). ``v - v == 0`` is true exactly for a finite ``v``
+    (inf - inf and NaN - NaN are NaN), and needs no branch."""
+    n_rows, n_cols = close.shape
+    never = n_rows  # above every row: min() keeps the first one found
+    for j in range(n_cols):
+        value = close[0, j]
+        valid = value - value == 0.0
+        filled[0, j] = value if valid else 0.0
+        first[j] = 0 if valid else never
+        last[j] = 0 if valid else -1
+    for t in range(1, n_rows):
         for j in range(n_cols):
             value = close[t, j]
-            if np.isfinite(value):
-                carry[j] = value
-                if first[j] < 0:
-                    first[j] = t
-                last[j] = t
-            filled[t, j] = carry[j]
-    return filled, first, last
+            valid = value - value == 0.0
+            filled[t, j] = value if valid else filled[t - 1, j]
+            first[j] = min(first[j], t if valid else never)
+            last[j] = t if valid else last[j]
+    for j in range(n_cols):
+        if first[j] == never:
+            first[j] = -1

@@ -22,6 +22,8 @@ from indexlab.fill import fill_and_bounds
 
 # The name of the total crypto market cap, beside the assets (a benchmark, a signal).
 TOTAL_MARKET = "total-market"
+# What a Market derives once from a panel (cached properties), by the panel it reads.
+_DERIVED = {"close_values": "close", "_filled": "close", "market_cap_values": "market_cap"}
 
 
 def _frozen(values: np.ndarray) -> np.ndarray:
@@ -222,7 +224,17 @@ class Market:
             raise DataError(found[0])
         market_cap = self.market_cap.mask(above) if bad_prints == "drop" else self.market_cap
         notes = [*self.notes, *series.attrs.get("notes", []), *found]
-        return replace(self, market_cap=market_cap, total_market_cap=aligned, notes=tuple(notes))
+        market = replace(self, market_cap=market_cap, total_market_cap=aligned, notes=tuple(notes))
+        return market._keeping_derived(self)
+
+    def _keeping_derived(self, other: Market) -> Market:
+        """This market, with the arrays ``other`` derived from the panels both share (the
+        same objects): a market made from another by ``replace`` does not pay again for
+        its first run's fill and scans (issue 17, item 1)."""
+        for name, panel in _DERIVED.items():
+            if name in other.__dict__ and getattr(self, panel) is getattr(other, panel):
+                self.__dict__[name] = other.__dict__[name]  # as cached_property stores it
+        return self
 
     @property
     def dominance(self) -> pd.DataFrame:

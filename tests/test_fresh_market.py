@@ -1,0 +1,101 @@
+"""A Market derives its arrays once (issue 17, item 1): a fresh Market's first run
+gives the very equity of a warm run, and the fill and scans are not made again, by a
+second run or by a market derived with ``with_total_market_cap``. No timing here:
+the speed is measured by ``make bench`` (row "A: fresh Market, first run")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from panels import random_panel
+
+import indexlab
+import indexlab.market
+from indexlab.market import Market
+
+
+def _strategy(top_n: int = 4) -> indexlab.Strategy:
+    return indexlab.Strategy(
+        name="fresh",
+        universe=indexlab.Universe(top_n=top_n, exclude=()),
+        weighting=indexlab.Weighting(scheme="market_cap"),
+        rebalance=indexlab.Rebalance(frequency="weekly"),
+        costs=indexlab.Costs(fee_bps=10.0, slippage_bps=5.0),
+        lag_days=1,
+        benchmarks=(),
+    )
+
+
+def _market(seed: int) -> Market:
+    close, caps = random_panel(seed, 160, 12, gap_rate=0.05)
+    return Market.from_panels(close, caps)
+
+
+@pytest.fixture
+def fills(monkeypatch) -> list[int]:
+    """Counts the fills and scans of a close panel (one per call of fill_and_bounds)."""
+    calls: list[int] = []
+    real = indexlab.market.fill_and_bounds
+
+    def counted(close: np.ndarray):
+        calls.append(close.shape[1])
+        return real(close)
+
+    monkeypatch.setattr(indexlab.market, "fill_and_bounds", counted)
+    return calls
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_fresh_markets_first_run_equals_a_warm_run(seed: int) -> None:
+    strategy = _strategy()
+    warm = _market(seed)
+    indexlab.run(strategy, warm, warn=False)  # derives the arrays
+    expected = indexlab.run(strategy, warm, warn=False)
+    first = indexlab.run(strategy, _market(seed), warn=False)  # derives them afresh
+    pd.testing.assert_frame_equal(first.equity, expected.equity, check_exact=True)
+    pd.testing.assert_frame_equal(first.trades, expected.trades, check_exact=True)
+
+
+def test_the_fill_and_scans_are_made_once_per_market(fills: list[int]) -> None:
+    market = _market(5)
+    strategy = _strategy()
+    indexlab.run(strategy, market, warn=False)
+    indexlab.run(strategy.replace(**{"universe.top_n": 3}), market, warn=False)
+    first, last = market.first_valid_positions(), market.last_valid_positions()
+    assert market.close_ffill_values.shape == (160, 12) and len(first) == len(last) == 12
+    assert fills == [12]
+
+
+def test_a_market_with_the_total_market_cap_keeps_what_was_derived(fills: list[int]) -> None:
+    market = _market(6)
+    strategy = _strategy()
+    before = indexlab.run(strategy, market, warn=False)
+    total = market.market_cap.sum(axis=1) * 1.5
+    with_total = market.with_total_market_cap(total)
+    after = indexlab.run(strategy, with_total, warn=False)
+    assert fills == [12]
+    assert with_total.close_ffill_values is market.close_ffill_values
+    pd.testing.assert_frame_equal(after.equity, before.equity, check_exact=True)
+
+
+def test_a_market_with_other_closes_derives_its_own() -> None:
+    market = _market(7)
+    assert market.close_ffill_values.shape == (160, 12)  # derived on the first market
+    halved = Market(
+        close=market.close / 2,
+        market_cap=market.market_cap,
+        volume=None,
+        assets=market.assets,
+    )
+    other = halved.with_total_market_cap(market.market_cap.sum(axis=1) * 2)
+    np.testing.assert_array_equal(other.close_ffill_values, market.close_ffill_values / 2)
+
+
+def test_the_derived_arrays_are_read_only_in_the_kernels_layout() -> None:
+    market = _market(8)
+    for values in (market.close_values, market.close_ffill_values, market.market_cap_values):
+        assert values.dtype == np.float64
+        assert values.flags.c_contiguous
+        assert not values.flags.writeable
+    assert market.close_values.shape == market.close_ffill_values.shape == market.close.shape

@@ -19,9 +19,17 @@ from indexlab.report import charts, style
 from indexlab.report.brand import HOUSE, Brand
 from indexlab.report.frame import frame_figure
 
-# The pessimistic line: the strategy's colour, dashed, so no benchmark colour is reused.
+# The pessimistic line: the strategy's colour lightened, dashed and drawn on top, so no
+# benchmark colour is reused and the dashes show where the two lines coincide.
 PESSIMISTIC_DASH = (0, (6, 2))
+PESSIMISTIC_LIGHTEN = 0.55  # the share of white mixed into the strategy's colour
 BAND_ALPHA = 0.16
+
+
+def _lightened(color: str, share: float) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
+    return tuple(c + (1.0 - c) * share for c in to_rgb(color))
 
 
 def _final(series: pd.Series) -> str:
@@ -44,8 +52,8 @@ def band_figure(band: SurvivorshipBand, brand: Brand = HOUSE, benchmarks: bool =
     ax.plot(x, high.to_numpy(np.float64), color=brand.strategy, zorder=5,
             linewidth=style.STRATEGY_LINE_WIDTH,
             label=f"{band.labels[0]}  ({_final(high)})")  # fmt: skip
-    ax.plot(x, low.to_numpy(np.float64), color=brand.strategy, zorder=5,
-            linewidth=style.STRATEGY_LINE_WIDTH, linestyle=PESSIMISTIC_DASH,
+    ax.plot(x, low.to_numpy(np.float64), color=_lightened(brand.strategy, PESSIMISTIC_LIGHTEN),
+            zorder=6, linewidth=style.STRATEGY_LINE_WIDTH, linestyle=PESSIMISTIC_DASH,
             label=f"{band.labels[1]}  ({_final(low)})")  # fmt: skip
     shown = [high, low]
     if benchmarks:

@@ -147,3 +147,47 @@ def test_daily_weights_file_and_frame_are_those_of_stack_and_pivot(result, tmp_p
     pd.testing.assert_frame_equal(rundata._wide(written), wide, check_freq=False)
     with pytest.raises(ValueError, match="duplicate"):
         rundata._wide(pd.concat([written, written.iloc[:1]]))
+
+
+# ---------------------------------------------------------------- the report's helper
+def test_a_report_written_by_the_helper_is_the_report_written_here(result, tmp_path):
+    from indexlab.report import helper
+
+    write_run(result, tmp_path / "here", workers=1)
+    with helper.report_helper() as started:
+        write_run(result, tmp_path / "helped")
+    if started is None:
+        pytest.skip("no helper on this platform or with one CPU")
+    assert started.used and started.exitcode == 0
+    for path in sorted((tmp_path / "here").rglob("*")):
+        if path.is_file() and path.name != "manifest.json":
+            twin = tmp_path / "helped" / path.relative_to(tmp_path / "here")
+            assert twin.read_bytes() == path.read_bytes(), path.name
+
+
+def test_an_error_in_the_helper_is_raised_here_and_no_process_is_left(tmp_path):
+    from indexlab.errors import RunFolderError
+    from indexlab.report import helper
+
+    with helper.report_helper() as started:
+        if started is None:
+            pytest.skip("no helper on this platform or with one CPU")
+        with pytest.raises(RunFolderError):  # not a run folder
+            indexlab.report.write_report(tmp_path, tmp_path)
+    assert started.exitcode == 0  # it reported the error and ended
+    with helper.report_helper() as unused:
+        pass  # left without a report: ended at once, not left waiting
+    assert unused.exitcode is not None
+
+
+def test_a_run_without_its_report_starts_no_helper(inputs, tmp_path, monkeypatch):
+    from indexlab.report import helper
+
+    def fail():
+        raise AssertionError("a helper was started for a run without its report")
+
+    monkeypatch.setattr(helper, "ReportHelper", fail)
+    data, strategy = inputs
+    out = tmp_path / "run"
+    args = ["run", str(strategy), "--data", str(data), "--out", str(out), "--no-report"]
+    assert cli.main([*args, "--quiet"]) == 0

@@ -77,11 +77,28 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    import indexlab.sources  # noqa: F401  (loaded before the helper forks: both use it)
     from indexlab import run
-    from indexlab.cli.text import metrics_text
     from indexlab.output import write_run
     from indexlab.paths import safe_component
-    from indexlab.sources.total_market import load_total_market_cap
+    from indexlab.report.helper import report_helper
+
+    # The report's helper forks once what both processes need is loaded, and loads
+    # matplotlib while this one builds the market and runs the backtest.
+    with report_helper(enabled=args.report):
+        strategy = _strategy(args)
+        market = _market(args)
+        started = time.perf_counter()
+        result = run(strategy, market, warn=False)  # the notes are printed below
+        elapsed = time.perf_counter() - started
+        out = Path(args.out) if args.out else Path("runs") / safe_component(strategy.name)
+        write_run(result, out, run_seconds=elapsed, report=args.report)
+    if not args.quiet:
+        _say_done(args, result, market, elapsed, out)
+    return 0
+
+
+def _strategy(args: argparse.Namespace):
     from indexlab.spec import Strategy
 
     strategy = Strategy.from_toml(args.strategy)
@@ -94,32 +111,38 @@ def command_run(args: argparse.Namespace) -> int:
             and strategy.end < strategy.start
         ):
             raise SpecError(f"--end {strategy.end.date()} is before start {strategy.start.date()}")
+    return strategy
+
+
+def _market(args: argparse.Namespace):
+    from indexlab.sources.total_market import load_total_market_cap
+
     market = load_data(args)
     if args.source and args.source.strip():
         market = dataclasses.replace(market, provenance=" ".join(args.source.split()))
     if args.total_market:
         market = market.with_total_market_cap(load_total_market_cap(args.total_market))
-    started = time.perf_counter()
-    result = run(strategy, market, warn=False)  # the notes are printed below
-    elapsed = time.perf_counter() - started
-    out = Path(args.out) if args.out else Path("runs") / safe_component(strategy.name)
-    write_run(result, out, run_seconds=elapsed, report=args.report)
-    if not args.quiet:
-        say = print
-        say(f"{strategy.name}: {strategy.description}" if strategy.description else strategy.name)
-        for key, value in result.assumptions().items():
-            say(f"  {key + ':':<15}{value}")
-        for note in result.notes:
-            say(f"  note: {note}")
-        say("")
-        say(metrics_text(result.metrics()))
-        say("")
-        if market.synthetic:
-            say("Synthetic demo data: these numbers describe a generated market, not history.")
-        say(f"Backtest {elapsed:.2f} s. Wrote {out}/ ({_written(args.report)})")
-        if not args.report:
-            say(f"No report (--no-report): 'indexlab report {out}' makes report.html and figures/.")
-    return 0
+    return market
+
+
+def _say_done(args: argparse.Namespace, result, market, elapsed: float, out: Path) -> None:
+    from indexlab.cli.text import metrics_text
+
+    strategy = result.strategy
+    say = print
+    say(f"{strategy.name}: {strategy.description}" if strategy.description else strategy.name)
+    for key, value in result.assumptions().items():
+        say(f"  {key + ':':<15}{value}")
+    for note in result.notes:
+        say(f"  note: {note}")
+    say("")
+    say(metrics_text(result.metrics()))
+    say("")
+    if market.synthetic:
+        say("Synthetic demo data: these numbers describe a generated market, not history.")
+    say(f"Backtest {elapsed:.2f} s. Wrote {out}/ ({_written(args.report)})")
+    if not args.report:
+        say(f"No report (--no-report): 'indexlab report {out}' makes report.html and figures/.")
 
 
 def _written(report: bool) -> str:

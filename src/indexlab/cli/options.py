@@ -34,9 +34,11 @@ def add_bad_prints(parser: argparse.ArgumentParser) -> None:
 
 
 def load_data(args: argparse.Namespace):
-    """The market of ``--data`` (with ``--bad-prints``), or the built-in demo market."""
-    from indexlab.sources import demo_market, load_market
+    """The market of ``--data`` (with ``--bad-prints``), or the built-in demo market
+    (its panels kept in the user's cache folder: :mod:`indexlab.sources.demo_cache`)."""
+    from indexlab.sources import load_market
+    from indexlab.sources.demo_cache import cached_demo_market
 
     if not args.data:
-        return demo_market()
+        return cached_demo_market()
     return load_market(args.data, bad_prints=getattr(args, "bad_prints", "note"))

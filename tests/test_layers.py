@@ -30,6 +30,7 @@ LAYERS = {
     "indexlab.cells": "base",  # text cells neutralised for spreadsheets, and restored
     "indexlab.interrupts": "base",  # Ctrl-C held until a kernel returns
     "indexlab.fill": "base",
+    "indexlab.holdings": "base",  # compact per-trade records of held assets (CSR)
     "indexlab.scenario_defaults": "base",  # constants the CLI's help states, importing nothing  # a close panel filled forward, in one compiled pass
     # data: the Market and where it comes from
     "indexlab.market": "data",

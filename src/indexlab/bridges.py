@@ -108,9 +108,9 @@ def vectorbt_orders(
     """``from_orders`` inputs of one portfolio: sizes (``NaN``: no order), a fee factor
     per cell (1, or 0 for a delisting's fee-free sale) and the filled-forward closes,
     each date x asset over the assets the portfolio ever held."""
-    held = np.flatnonzero((run.units_post != 0).any(axis=0))
-    units = run.units_post[:, held]
-    targets = units * capital if sizing == "units" else run.weights_post[:, held]
+    held = run.held_units.held_columns()  # over the assets ever held, never all of them
+    units = run.held_units.on_columns(held)
+    targets = units * capital if sizing == "units" else run.held_weights.on_columns(held)
     size = np.full((len(run.dates), len(held)), np.nan)
     before = np.zeros(len(held))
     for k, row in enumerate(run.rebalance_rows):

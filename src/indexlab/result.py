@@ -12,6 +12,7 @@ import pandas as pd
 
 from indexlab import metrics
 from indexlab.coverage import DEMO_LABEL, data_label  # noqa: F401 (DEMO_LABEL re-exported)
+from indexlab.holdings import Holdings
 from indexlab.market import Market
 from indexlab.spec import Strategy
 
@@ -45,17 +46,23 @@ def _bridges():
 @dataclass(frozen=True, eq=False)
 class PortfolioRun:
     """The engine's output for one portfolio (the strategy or one benchmark), as
-    arrays; the pandas views are made when first asked for."""
+    arrays; the pandas views are made when first asked for.
+
+    Positions are compact, one record per rebalance over the assets held only
+    (:class:`~indexlab.holdings.Holdings`): a daily run on a wide market stays small.
+    ``units_post``, ``weights_post`` and ``target_weights`` give the dense (rebalances x
+    assets) arrays, built when first asked for: for small markets only; nothing in
+    indexlab reads them."""
 
     dates: pd.DatetimeIndex  # the run's dates
     market_dates: pd.DatetimeIndex  # the market's, for last valid dates
     start_pos: int  # the run's first row in the market
     equity_values: np.ndarray  # (days)
     assets: pd.Index  # the assets of the weight and unit columns
-    target_weights: np.ndarray  # (rebalances x assets), decided from the snapshot
-    weights_post: np.ndarray  # (rebalances x assets), held after the trade
+    targets: Holdings  # per rebalance: the target weights decided from the snapshot
+    held_weights: Holdings  # per rebalance: weights held after the trade
     rebalance_rows: np.ndarray  # rows of the run window
-    units_post: np.ndarray  # (rebalances x assets), units held after each trade
+    held_units: Holdings  # per rebalance: units held after the trade (held_weights' columns)
     # (rebalances x 4): value before, traded notional, cost, one-way turnover
     trade_values: np.ndarray
     trade_reasons: np.ndarray  # (rebalances) index into TRADE_REASONS
@@ -66,6 +73,21 @@ class PortfolioRun:
     @cached_property
     def equity(self) -> pd.Series:
         return pd.Series(self.equity_values, index=self.dates, name="equity")
+
+    @cached_property
+    def units_post(self) -> np.ndarray:
+        """Dense (rebalances x assets) units held after each trade (small markets only)."""
+        return self.held_units.dense(len(self.assets))
+
+    @cached_property
+    def weights_post(self) -> np.ndarray:
+        """Dense (rebalances x assets) weights held after each trade (small markets only)."""
+        return self.held_weights.dense(len(self.assets))
+
+    @cached_property
+    def target_weights(self) -> np.ndarray:
+        """Dense (rebalances x assets) target weights (small markets only)."""
+        return self.targets.dense(len(self.assets))
 
     @cached_property
     def trades(self) -> pd.DataFrame:
@@ -84,7 +106,7 @@ class PortfolioRun:
                     traded, value, out=np.zeros_like(traded), where=value > 0
                 ),
                 "cost": cost,
-                "n_assets": (self.weights_post > 0).sum(axis=1),
+                "n_assets": self.held_weights.count(positive=True),
                 "reason": np.asarray(TRADE_REASONS, dtype=object)[self.trade_reasons],
             },
             index=pd.DatetimeIndex(self.dates[self.rebalance_rows], name="date"),
@@ -178,11 +200,12 @@ class Result:
         """Simple daily returns of every portfolio (the first date dropped)."""
         return metrics.returns(self.equity)
 
-    def _rebalance_frame(self, values: np.ndarray) -> pd.DataFrame:
+    def _rebalance_frame(self, values: Holdings) -> pd.DataFrame:
+        """Rebalance date x the assets with a value > 0 at some rebalance."""
         run = self._main
-        held = (values > 0).any(axis=0)
+        held = values.held_columns(positive=True)
         return pd.DataFrame(
-            values[:, held],
+            values.on_columns(held),
             index=pd.DatetimeIndex(self.dates[run.rebalance_rows], name="date"),
             columns=run.assets[held],
         )
@@ -191,24 +214,25 @@ class Result:
     def weights(self) -> pd.DataFrame:
         """Rebalance date x asset weights of the strategy right after each rebalance
         (assets ever held; the rest of each row is cash)."""
-        return self._rebalance_frame(self._main.weights_post)
+        return self._rebalance_frame(self._main.held_weights)
 
     @cached_property
     def target_weights(self) -> pd.DataFrame:
         """The weights the rules decided at each rebalance, from the decision snapshot.
         They differ from :attr:`weights` only where an asset had no price to trade at."""
-        return self._rebalance_frame(self._main.target_weights)
+        return self._rebalance_frame(self._main.targets)
 
     @cached_property
     def daily_weights(self) -> pd.DataFrame:
         """Date x asset weights of the strategy at every close, drifting with prices
         between rebalances (assets ever held; the rest of each row is cash)."""
         run = self._main
-        held = np.flatnonzero((run.units_post != 0).any(axis=0))
+        held = run.held_units.held_columns()
         n_days = len(self.dates)
         # Units after the latest rebalance on or before each day (none before the first).
         latest = np.searchsorted(run.rebalance_rows, np.arange(n_days), side="right") - 1
-        units = np.where(latest[:, None] >= 0, run.units_post[np.maximum(latest, 0)][:, held], 0.0)
+        held_units = run.held_units.on_columns(held)
+        units = np.where(latest[:, None] >= 0, held_units[np.maximum(latest, 0)], 0.0)
         column = {asset: k for k, asset in enumerate(run.assets[held])}
         for day, asset in zip(run.liquidations["date"], run.liquidations["asset"], strict=True):
             t = self.dates.get_loc(day)
@@ -232,9 +256,16 @@ class Result:
     @property
     def weights_long(self) -> pd.DataFrame:
         """``date, asset, weight`` rows for every weight > 0, largest first per date."""
-        stacked = self.weights.stack()
-        stacked = stacked[stacked > 0].rename("weight").reset_index()
-        stacked.columns = ["date", "asset", "weight"]
+        run = self._main
+        held = run.held_weights.in_column_order()
+        positive = held.values > 0  # by date, then asset column: the rows weights.stack() gave
+        stacked = pd.DataFrame(
+            {
+                "date": self.dates[run.rebalance_rows][held.records()[positive]],
+                "asset": run.assets[held.columns[positive]],
+                "weight": held.values[positive],
+            }
+        )
         return stacked.sort_values(["date", "weight", "asset"], ascending=[True, False, True])
 
     @property

@@ -64,9 +64,12 @@ class KernelRecord(NamedTuple):
     """What :func:`simulate_batch` returns. Per candidate row and portfolio (C x K):
     ``reason`` (a ``TRADE_*`` code, -1 where it did not trade), ``value_pre`` (value
     before trading), ``traded`` (notional), ``cost``, ``turnover`` (one-way: half the
-    sum of absolute weight changes, cash included). ``units_post`` and ``weights_post``
-    (C x K x N, empty unless recorded) hold the positions after each trade; the
-    ``liq_*`` arrays the delistings of portfolio 0 (``n_liq`` of them)."""
+    sum of absolute weight changes, cash included). The positions after each trade,
+    when recorded (else empty): ``held_count`` (C x K) assets held, and in their first
+    ``held_count`` slots ``held_columns``, ``held_units`` and ``held_weights`` (C x K x
+    M, M the target slots: a portfolio never holds more assets than a trade targets),
+    in no particular order; held assets only, never (C x K x N). The ``liq_*`` arrays
+    are the delistings of portfolio 0 (``n_liq`` of them)."""
 
     equity: np.ndarray
     reason: np.ndarray
@@ -74,8 +77,10 @@ class KernelRecord(NamedTuple):
     traded: np.ndarray
     cost: np.ndarray
     turnover: np.ndarray
-    units_post: np.ndarray
-    weights_post: np.ndarray
+    held_count: np.ndarray
+    held_columns: np.ndarray
+    held_units: np.ndarray
+    held_weights: np.ndarray
     n_liq: int
     liq_row: np.ndarray
     liq_asset: np.ndarray
@@ -160,9 +165,11 @@ def simulate_batch(
     equity = np.empty((n_rows, n_portfolios))
     reason = np.full((n_candidates, n_portfolios), -1, dtype=np.int64)
     fills = np.zeros((4, n_candidates, n_portfolios))  # value_pre, notional, cost, turnover
-    keep = n_candidates if record else 0
-    units_post = np.zeros((keep, n_portfolios, n_assets))
-    weights_post = np.zeros((keep, n_portfolios, n_assets))
+    keep, n_slots = (n_candidates if record else 0), max(target_columns.shape[2], 1)
+    held_count = np.zeros((keep, n_portfolios), dtype=np.int64)
+    held_columns = np.empty((keep, n_portfolios, n_slots), dtype=np.int64)
+    held_units = np.empty((keep, n_portfolios, n_slots))
+    held_weights = np.empty((keep, n_portfolios, n_slots))
     capacity = liquidation_capacity if record else 0
     log = Log(
         np.zeros(1, dtype=np.int64),
@@ -213,11 +220,14 @@ def simulate_batch(
                 fills[2, j, k] = fill.cost
                 fills[3, j, k] = fill.turnover
                 if record:
-                    record_holdings(book, k, prices_t, units_post[j, k], weights_post[j, k])
+                    held_count[j, k] = record_holdings(
+                        book, k, prices_t, held_columns[j, k], held_units[j, k], held_weights[j, k]
+                    )
             equity[t, k] = portfolio_value(book, k, prices_t)
         segment_start = t + 1
     n_liq = log.count[0]
     return KernelRecord(
-        equity, reason, fills[0], fills[1], fills[2], fills[3], units_post, weights_post,
+        equity, reason, fills[0], fills[1], fills[2], fills[3],
+        held_count, held_columns, held_units, held_weights,
         n_liq, log.row, log.asset, log.units, log.price,
     )  # fmt: skip

@@ -425,11 +425,20 @@ def execute_trade(
 
 @numba.njit(cache=True)
 def record_holdings(
-    book: Book, k: int, prices_t: np.ndarray, units_row: np.ndarray, weights_row: np.ndarray
-) -> None:
-    """Units and weights (value / total) held after a trade, into dense rows."""
+    book: Book,
+    k: int,
+    prices_t: np.ndarray,
+    columns: np.ndarray,
+    units: np.ndarray,
+    weights: np.ndarray,
+) -> int:
+    """The assets held after a trade, their units and weights (value / total), into the
+    first slots of ``columns``, ``units``, ``weights``; returns how many (held assets
+    only: a record is as long as the holdings, not the market)."""
     value = portfolio_value(book, k, prices_t)
     for q in range(book.held_n[k]):
         i = book.held[k, q]
-        units_row[i] = book.units[k, i]
-        weights_row[i] = book.units[k, i] * prices_t[i] / value if value > 0.0 else 0.0
+        columns[q] = i
+        units[q] = book.units[k, i]
+        weights[q] = book.units[k, i] * prices_t[i] / value if value > 0.0 else 0.0
+    return book.held_n[k]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from indexlab.engine.arrays import Window, WindowArrays, run_kernel
-from indexlab.engine.plan import dense
+from indexlab.holdings import Holdings
 from indexlab.market import Market
 from indexlab.result import PortfolioRun
 
@@ -27,10 +27,6 @@ class Trading:
     drift_threshold: float = 0.0
     drift_relative: bool = False
     delisting_keep: float = 1.0  # share of the last-close value a data stop returns
-
-    def dense(self, n_assets: int) -> np.ndarray:
-        """The targets as a (candidates x assets) array."""
-        return dense(np.asarray(self.columns), np.asarray(self.values), n_assets)
 
 
 def simulate(arrays: WindowArrays, trading: Trading, cost_rate: float) -> PortfolioRun:
@@ -53,16 +49,22 @@ def simulate(arrays: WindowArrays, trading: Trading, cost_rate: float) -> Portfo
     trade_values = np.column_stack(
         [out.value_pre[did, 0], out.traded[did, 0], out.cost[did, 0], out.turnover[did, 0]]
     )
+    held_units, held_weights = Holdings.from_slots(
+        out.held_columns[did, 0], out.held_count[did, 0], out.held_units[did, 0],
+        out.held_weights[did, 0],
+    )  # fmt: skip
     return PortfolioRun(
         dates=arrays.dates,
         market_dates=arrays.market_dates,
         start_pos=arrays.window.start_pos,
         equity_values=out.equity[:, 0],
         assets=arrays.assets,
-        target_weights=trading.dense(len(arrays.assets))[did],
-        weights_post=out.weights_post[did, 0],
+        targets=Holdings.from_targets(
+            np.asarray(trading.columns)[did], np.asarray(trading.values)[did]
+        ),
+        held_weights=held_weights,
         rebalance_rows=np.asarray(trading.rows)[did],
-        units_post=out.units_post[did, 0],
+        held_units=held_units,
         trade_values=trade_values,
         trade_reasons=out.reason[did, 0],
         liquidation_rows=np.column_stack([out.liq_row[:n_liq], out.liq_asset[:n_liq]]),
@@ -136,7 +138,7 @@ def held_equity(
 
 def hold_note(label: str, run: PortfolioRun, dates: pd.DatetimeIndex) -> str | None:
     """What a run says about a buy-and-hold that could not buy on its first day."""
-    if run.weights_post[0].sum() > 0:
+    if (run.held_weights.record(0)[1] > 0).any():
         return None
     if len(run.rebalance_rows) > 1:
         day = dates[int(run.rebalance_rows[1])].date()

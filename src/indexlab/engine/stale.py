@@ -75,25 +75,45 @@ def interior_gaps(market: Market) -> tuple[np.ndarray, np.ndarray]:
 
 
 @numba.njit(cache=True)
-def _stale_values(prices, offset, rows, units, starts, gap_rows) -> np.ndarray:
+def _first_gap(gap_rows, starts, i, begin) -> int:
+    """The index in ``gap_rows`` of asset i's first gap on or after market row ``begin``."""
+    return starts[i] + np.searchsorted(gap_rows[starts[i] : starts[i + 1]], begin)
+
+
+@numba.njit(cache=True)
+def _stale_values(prices, offset, rows, held, held_columns, units, starts, gap_rows) -> np.ndarray:
     """Per run row: the value held in assets without a valid close that row, inside
-    their life. ``units`` (trades x assets) is held from each trade row (``rows``) to the
-    next; an asset's gaps are market rows ``gap_rows[starts[i]:starts[i + 1]]``, the
-    run's row 0 being market row ``offset``."""
-    n_rows, n_assets = prices.shape
+    their life. Trade r's holdings (asset columns ``held_columns[held[r]:held[r + 1]]``,
+    in any order, and their ``units``) are held from its row (``rows``) to the next; an
+    asset's gaps are market rows ``gap_rows[starts[i]:starts[i + 1]]``, the run's row 0
+    being market row ``offset``. A day's stale values are added up by increasing asset
+    column, whatever the holdings' order, so the sum's bits do not depend on it."""
+    n_rows = prices.shape[0]
     out = np.zeros(n_rows)
+    longest = np.max(held[1:] - held[:-1]) if rows.size else 0
+    stale = np.empty(longest, dtype=np.int64)  # a trade's entries with a gap, by column
     for r in range(rows.size):
         begin = rows[r] + offset
         until = (rows[r + 1] if r + 1 < rows.size else n_rows) + offset
-        for i in range(n_assets):
-            amount = units[r, i]
-            if amount == 0.0 or starts[i] == starts[i + 1]:
+        n_stale = 0
+        for entry in range(held[r], held[r + 1]):
+            i = held_columns[entry]
+            if units[entry] == 0.0 or starts[i] == starts[i + 1]:
                 continue
-            gaps = gap_rows[starts[i] : starts[i + 1]]
-            k = np.searchsorted(gaps, begin)
-            while k < gaps.size and gaps[k] < until:
-                t = gaps[k] - offset
-                out[t] += amount * prices[t, i]
+            k = _first_gap(gap_rows, starts, i, begin)
+            if k < starts[i + 1] and gap_rows[k] < until:
+                q = n_stale  # insertion by column: few holdings have gaps in a span
+                while q > 0 and held_columns[stale[q - 1]] > i:
+                    stale[q] = stale[q - 1]
+                    q -= 1
+                stale[q] = entry
+                n_stale += 1
+        for q in range(n_stale):
+            i = held_columns[stale[q]]
+            k = _first_gap(gap_rows, starts, i, begin)
+            while k < starts[i + 1] and gap_rows[k] < until:
+                t = gap_rows[k] - offset
+                out[t] += units[stale[q]] * prices[t, i]
                 k += 1
     return out
 
@@ -107,11 +127,14 @@ def stale_weight(
     starts, gap_rows = gaps
     if len(run.rebalance_rows) == 0 or gap_rows.size == 0:
         return np.zeros(len(run.dates))
+    held = run.held_units
     stale = _stale_values(
         prices,
         int(run.start_pos),
         np.asarray(run.rebalance_rows, dtype=np.int64),
-        np.ascontiguousarray(run.units_post, dtype=np.float64),
+        held.starts,
+        held.columns,
+        held.values,
         starts,
         gap_rows,
     )

@@ -177,6 +177,28 @@ def test_a_benchmark_held_with_other_costs_is_shown_once_with_a_note(market):
     assert list(comparison.equity.columns).count("BTC") == 1
 
 
+def test_many_strategies_in_a_comparison_look_different_and_keep_off_benchmark_colours(market):
+    """Four strategies once were four lines of one colour, two of them looking solid, under
+    a title of four file names cut off (the headline figure of issue 16)."""
+    runs = [
+        indexlab.run(
+            _strategy(name=f"a-long-strategy-name-{k}", benchmarks=("BTC",)), market, warn=False
+        )  # fmt: skip
+        for k in range(4)
+    ]
+    figure = indexlab.compare(runs).plot("growth")
+    ax = figure.axes[0]
+    lines = {line.get_label().split("  ")[0]: line for line in ax.get_lines()}
+    colours = {lines[name].get_color() for name in lines if name.startswith("a-long")}
+    assert len(colours) == 4 and lines["BTC"].get_color() not in colours
+    titles = [t.get_text() for t in figure.texts]
+    assert "Comparison of 4 strategies" in titles
+    two = indexlab.compare(runs[:2]).plot("growth")
+    assert "Comparison: a-long-strategy-name-0, a-long-strategy-name-1" in [
+        t.get_text() for t in two.texts
+    ]
+
+
 def test_compare_wants_results(market):
     with pytest.raises(indexlab.SpecError, match="compare"):
         indexlab.compare([])

@@ -33,9 +33,27 @@ from indexlab.report.frame import frame_figure
 from indexlab.report.notebook import stats_table
 from indexlab.result import Result
 
-# Strategies are drawn in the strategy colour, told apart by their dash pattern, so
-# that no strategy wears a benchmark's colour.
+# Strategies are drawn in shades of the strategy colour (the first in it, the others
+# lighter) and told apart by their dash pattern too, so that no strategy wears a
+# benchmark's colour and none looks like another.
 _DASHES = ("-", (0, (6, 2)), (0, (2, 1.5)), (0, (8, 2, 2, 2)), (0, (1, 1)))
+_LIGHTEST = 0.6  # the share of white in the last strategy's shade
+_TITLE_CHARS = 80  # a longer list of names is a count in the title (the legend names them)
+
+
+def strategy_style(k: int, n: int, brand: Brand) -> dict:
+    """Colour and dash of the ``k``-th of ``n`` strategies of a comparison."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    share = _LIGHTEST * k / max(n - 1, 1)
+    shade = tuple(c + (1.0 - c) * share for c in to_rgb(brand.strategy))
+    return {"color": to_hex(shade), "linestyle": _DASHES[k % len(_DASHES)]}
+
+
+def comparison_title(names: Sequence[str]) -> str:
+    """``Comparison: a, b`` when it is short, else ``Comparison of N strategies``."""
+    listed = "Comparison: " + ", ".join(names)
+    return listed if len(listed) <= _TITLE_CHARS else f"Comparison of {len(names)} strategies"
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,8 +100,8 @@ class Comparison:
             label = f"{name}  ({_final_text(values[name], kind)})"
             if name in self.strategies:
                 ax.plot(values.index, values[name].to_numpy(dtype=np.float64), label=label,
-                        color=brand.strategy, linestyle=_DASHES[k % len(_DASHES)],
-                        linewidth=style.STRATEGY_LINE_WIDTH, zorder=5)  # fmt: skip
+                        **strategy_style(k, len(self.strategies), brand),
+                        linewidth=style.STRATEGY_LINE_WIDTH, zorder=5 + k)  # fmt: skip
             else:
                 charts.plot_portfolio(ax, values[name], label, k - len(self.strategies) + 1, brand)
         if growth:
@@ -99,7 +117,7 @@ class Comparison:
         frame_figure(
             figure,
             ax,
-            title="Comparison: " + ", ".join(self.strategies),
+            title=comparison_title(self.strategies),
             subtitle=(
                 "Growth of 1 over the common dates, log scale; legend: final value."
                 if kind == "growth"

@@ -13,7 +13,7 @@ __all__ = ["aligned", "frame_text", "metrics_text"]
 def metrics_text(table: pd.DataFrame) -> str:
     """The metrics table, one row per metric and one column per portfolio, each cell
     formatted as the report formats it."""
-    from indexlab.report.tearsheet import format_metric
+    from indexlab.report.formats import format_metric
 
     rows = [["", *map(str, table.index)]]
     for name in table.columns:

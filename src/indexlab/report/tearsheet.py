@@ -12,8 +12,7 @@ then any extra :class:`~indexlab.report.sections.ReportSection` (signal flips, s
 from __future__ import annotations
 
 import base64
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
@@ -21,6 +20,14 @@ import pandas as pd
 
 from indexlab.report import figures, render, style, tables
 from indexlab.report.banners import banners
+from indexlab.report.formats import (  # noqa: F401  (named here too, as before)
+    METRIC_FORMATS,
+    MISSING,
+    format_integer,
+    format_metric,
+    format_percent,
+    format_ratio,
+)
 from indexlab.report.rundata import RunData, as_run_data, read_run
 from indexlab.report.sections import ReportSection, load_sections, merge_sections, write_atomic
 from indexlab.result import Result
@@ -31,60 +38,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
     "base-uri 'none'; form-action 'none'"
 )
-MISSING = "–"
 WORST_DRAWDOWNS = 5
-
-
-# ---------------------------------------------------------------- number formats
-def _number(value: float | None, spec: str, scale: float = 1.0, suffix: str = "") -> str:
-    """``value * scale`` in the format ``spec``; NaN, infinity or None as a dash."""
-    if value is None or not math.isfinite(value):
-        return MISSING
-    return f"{value * scale:{spec}}{suffix}"
-
-
-def format_percent(value: float, decimals: int = 1) -> str:
-    """A fraction as a percentage (``-0.1234`` -> ``-12.3%``)."""
-    return _number(value, f",.{decimals}f", 100.0, "%")
-
-
-def format_ratio(value: float) -> str:
-    """A ratio to 2 decimals."""
-    return _number(value, ",.2f")
-
-
-def format_integer(value: float) -> str:
-    """A count or a number of days."""
-    return _number(value, ",.0f")
-
-
-def _format_other(value: float) -> str:
-    return _number(value, ",.4g")
-
-
-# metric column -> (heading, formatter); a column not listed is shown under its own name.
-METRIC_FORMATS: dict[str, tuple[str, Callable[[float], str]]] = {
-    "total_return": ("Total return", format_percent),
-    "cagr": ("CAGR", format_percent),
-    "volatility": ("Volatility", format_percent),
-    "sharpe": ("Sharpe", format_ratio),
-    "sortino": ("Sortino", format_ratio),
-    "max_drawdown": ("Max drawdown", format_percent),
-    "longest_drawdown_days": ("Longest drawdown (days)", format_integer),
-    "calmar": ("Calmar", format_ratio),
-    "best_day": ("Best day", format_percent),
-    "worst_day": ("Worst day", format_percent),
-    "beta_btc": ("Beta to BTC", format_ratio),
-    "correlation_btc": ("Correlation to BTC", format_ratio),
-    "avg_turnover": ("Avg one-way turnover per rebalance", lambda v: format_percent(v, 2)),
-    "total_cost": ("Wealth lost to costs", lambda v: format_percent(v, 2)),
-    "n_rebalances": ("Rebalances", format_integer),
-}
-
-
-def format_metric(column: str, value: float) -> str:
-    """One cell of the metrics table, formatted the way the report shows it."""
-    return METRIC_FORMATS.get(column, (column, _format_other))[1](float(value))
 
 
 # ---------------------------------------------------------------- the report

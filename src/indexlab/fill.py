@@ -56,3 +56,34 @@ def _fill_into(close, filled, first, last) -> None:
     for j in range(n_cols):
         if first[j] == never:
             first[j] = -1
+
+
+def valid_copy(
+    values: np.ndarray, strict: bool, limit: float
+) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """A C-ordered float64 copy of ``values`` (2-d) with ``NaN`` where a value is not
+    finite and > 0 (``>= 0`` unless ``strict``), and the position of its first value
+    above ``limit`` in row-major order, as ``(row, column)``, or None. One pass, where
+    numpy's masks took five over the panel and as many temporary arrays
+    (``Market.from_panels`` makes each panel this way)."""
+    source = np.ascontiguousarray(values, dtype=np.float64)
+    copy = np.empty(source.shape)  # numpy's allocation, as in fill_and_bounds
+    if source.size == 0:
+        return copy, None
+    first = _valid_into(source.reshape(-1), copy.reshape(-1), not strict, limit)
+    return copy, None if first < 0 else divmod(int(first), source.shape[1])
+
+
+@njit(cache=True, nogil=True)
+def _valid_into(source, copy, zero_valid, limit) -> int:
+    """:func:`valid_copy` over the flat arrays; returns the flat position of the first
+    value above ``limit`` (-1: none)."""
+    n = source.size
+    first = n
+    for i in range(n):
+        value = source[i]
+        valid = (value - value == 0.0) & ((value > 0.0) | (zero_valid & (value == 0.0)))
+        kept = value if valid else np.nan
+        copy[i] = kept
+        first = min(first, i if kept > limit else n)
+    return first if first < n else -1

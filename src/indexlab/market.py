@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from indexlab.errors import DataError, SpecError
-from indexlab.fill import fill_and_bounds
+from indexlab.fill import fill_and_bounds, valid_copy
 
 # The name of the total crypto market cap, beside the assets (a benchmark, a signal).
 TOTAL_MARKET = "total-market"
@@ -51,14 +51,11 @@ class _PanelAxes:
         panel = panel.set_axis(self.index, axis=0).set_axis(panel.columns.map(str), axis=1)
         if not (panel.index.equals(self.calendar) and panel.columns.equals(self.columns)):
             panel = panel.reindex(index=self.calendar, columns=self.columns)
-        values = panel.to_numpy(dtype=np.float64, copy=True)
-        values[~(np.isfinite(values) & ((values > 0.0) if strict else (values >= 0.0)))] = np.nan
         from indexlab.quality import LIMITS, RANGES
 
-        with np.errstate(invalid="ignore"):
-            above = values > LIMITS[name]
-        if above.any():
-            t, j = (int(k[0]) for k in np.nonzero(above))
+        values, above = valid_copy(panel.to_numpy(dtype=np.float64), strict, LIMITS[name])
+        if above is not None:
+            t, j = above
             raise DataError(
                 f"{source}: {name} of {self.columns[j]!r} on {self.calendar[t].date()}: "
                 f"{values[t, j]:g} {RANGES[name]}"

@@ -105,7 +105,9 @@ def plot_portfolio(ax: Axes, series: pd.Series, label: str, position: int, brand
             "zorder": 4,
         }
     series = thin.thin_line(series, thin.pixel_columns(ax))  # no more than a screen shows
-    ax.plot(series.index, series.to_numpy(dtype=np.float64), label=label, **kwargs)
+    # Dates as a datetime64 array: matplotlib reads a DatetimeIndex's first element by
+    # iterating it, which turns the whole index into Timestamps (the same numbers).
+    ax.plot(series.index.to_numpy(), series.to_numpy(dtype=np.float64), label=label, **kwargs)
 
 
 def legend_columns(labels: Sequence[str], row_chars: int) -> int:
@@ -190,7 +192,7 @@ def draw_drawdown(ax: Axes, equity: pd.DataFrame, brand: Brand, mark_trough: boo
     strategy = underwater.columns[0]
     shaded = thin.thin_line(underwater[strategy], thin.pixel_columns(ax))
     ax.fill_between(
-        shaded.index,
+        shaded.index.to_numpy(),
         shaded.to_numpy(),
         0.0,
         color=brand.strategy,
@@ -311,7 +313,7 @@ def draw_allocation(ax: Axes, bands: pd.DataFrame, brand: Brand) -> None:
     palette = iter(style.allocation_colors(holdings, avoid=brand_colors(brand)))
     colors = [neutral[name] if name in neutral else next(palette) for name in bands.columns]
     ax.stackplot(
-        bands.index,
+        bands.index.to_numpy(),
         bands.to_numpy(dtype=np.float64).T,
         labels=[str(c) for c in bands.columns],
         colors=colors,

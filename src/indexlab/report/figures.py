@@ -189,7 +189,7 @@ def rebalance_figure(run: Run, brand: Brand = HOUSE) -> Figure:
     figure = style.new_figure(figsize=(style.FIGSIZE_IN[0], 7.6))
     axes = figure.subplots(3, 1, sharex=True)
     axes[0].step(
-        table.index,
+        table.index.to_numpy(),
         table["constituents"],
         where="post",
         color=brand.strategy,

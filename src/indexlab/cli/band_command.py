@@ -132,28 +132,22 @@ def _check_run(run_dir: Path, strategy, market) -> None:
 
 
 SHOWN_METRICS = ("total_return", "cagr", "volatility", "max_drawdown", "sharpe")
-METRIC_TITLES = {
-    "total_return": "Total return",
-    "cagr": "CAGR",
-    "volatility": "Volatility",
-    "max_drawdown": "Max drawdown",
-    "sharpe": "Sharpe",
-}
 
 
 def band_section(band, figure):
     """The band as a section of a run's report: the summary, two rows of metrics and the
     figure (shown after the run's own sections, before added analyses)."""
+    import pandas as pd
+
     from indexlab.report import ReportFigure, ReportSection
+    from indexlab.report.formats import METRIC_FORMATS, format_metric
     from indexlab.report.sections import table_html, text_html
 
     metrics = band.metrics().loc[:, list(SHOWN_METRICS)]
-    shown = metrics.apply(
-        lambda column: column.map(
-            (lambda v: f"{v:.2f}") if column.name == "sharpe" else (lambda v: f"{v:+.1%}")
-        )
+    shown = pd.DataFrame(
+        {METRIC_FORMATS[c][0]: [format_metric(c, v) for v in metrics[c]] for c in SHOWN_METRICS},
+        index=list(metrics.index),
     )
-    shown = shown.rename(columns=METRIC_TITLES).rename_axis(None)
     caption = "The strategy under the optimistic and the pessimistic delisting assumption"
     return ReportSection(
         key="survivorship-band",

@@ -191,3 +191,19 @@ def test_a_run_without_its_report_starts_no_helper(inputs, tmp_path, monkeypatch
     out = tmp_path / "run"
     args = ["run", str(strategy), "--data", str(data), "--out", str(out), "--no-report"]
     assert cli.main([*args, "--quiet"]) == 0
+
+
+def test_a_report_whose_helper_died_is_written_here(result, tmp_path):
+    import os
+    import signal
+
+    from indexlab.report import helper
+
+    with helper.report_helper() as started:
+        if started is None:
+            pytest.skip("no helper on this platform or with one CPU")
+        os.kill(started._process.pid, signal.SIGKILL)
+        started._process.join()
+        write_run(result, tmp_path / "run")
+    assert started.used and (tmp_path / "run" / "report.html").is_file()
+    assert len(list((tmp_path / "run" / "figures").iterdir())) == 7

@@ -141,8 +141,11 @@ def _serve(conn, parent_conn) -> None:
         reply = ("error", exc)
     try:
         conn.send(reply)
+    except OSError:  # the command is gone (killed): nobody to tell
+        pass
     except Exception:  # an error that does not pickle: its text
-        conn.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
+        with contextlib.suppress(OSError):
+            conn.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
 
 
 def _warm() -> None:

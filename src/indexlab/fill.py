@@ -1,17 +1,23 @@
-"""One pass over a (date x asset) close panel: the last valid close up to each date,
-and each asset's first and last valid row. The engine needs all three on a Market's
-first run (issue 17, item 1): pandas' ``ffill`` and two ``argmax`` scans took 4 to 5
-times a warm backtest; this pass reads the panel once.
+"""Compiled passes over a (date x asset) panel, each reading it once.
 
-Two things make it run near the speed of memory (10,000 x 3,650 on the 2-core
-reference machine: 80-95 ms, against 250-330 ms for a loop that allocated its own
-output and branched on each cell):
+:func:`fill_and_bounds`: the last valid close up to each date, and each asset's first
+and last valid row. The engine needs all three on a Market's first run (issue 17, item
+1): pandas' ``ffill`` and two ``argmax`` scans took 4 to 5 times a warm backtest. The
+loop has no branch (each cell selects its value and its bounds), so the compiler turns
+it into vector instructions.
 
-- the output is allocated by numpy, which asks the kernel for 2 MB pages for arrays of
-  4 MB or more; numba's ``np.empty`` does not, and first touching 71,000 small pages
-  of a fresh 292 MB panel cost more than the pass itself;
-- the loop has no branch: each cell selects its value and its bounds, which the
-  compiler turns into vector instructions.
+:func:`valid_copy`: the copy of a panel ``Market.from_panels`` keeps, invalid values
+read as ``NaN``, and the first value above a limit.
+
+What is left of their time is mostly the first touch of the new panel each writes: on
+the 2-core reference machine (a virtual machine) a new 4 KB page costs ~3.5 us, 71,000
+of them for 10,000 x 3,650. Both let numpy allocate their output, which asks the kernel
+for 2 MB pages for arrays of 4 MB or more (numba's own ``np.empty`` does not). On that
+machine, while Markets were made and dropped, the hint won more often than not but not
+always: the median first run on 10,000 x 3,650 took 226 ms with it against 395 ms in small pages in
+one series, 794 against 395 in another; ``from_panels`` 195 against 549 ms; single calls
+took up to 1 s and 2 s when the kernel had no free 2 MB page at hand (the loader, which
+writes many panels at once, turns the hint off: ``sources.long_columns.small_pages``).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ def fill_and_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     first); ``first[j]``, ``last[j]``: the first and last row where ``close[:, j]`` is
     finite (-1 if never). ``close`` should be C-ordered (it is read row by row)."""
     n_rows, n_cols = close.shape
-    filled = np.empty((n_rows, n_cols))
+    filled = np.empty((n_rows, n_cols))  # numpy's allocation: see the module's docstring
     first = np.full(n_cols, -1, dtype=np.int64)
     last = np.full(n_cols, -1, dtype=np.int64)
     if n_rows > 0:
@@ -67,7 +73,7 @@ def valid_copy(
     numpy's masks took five over the panel and as many temporary arrays
     (``Market.from_panels`` makes each panel this way)."""
     source = np.ascontiguousarray(values, dtype=np.float64)
-    copy = np.empty(source.shape)  # numpy's allocation, as in fill_and_bounds
+    copy = np.empty(source.shape)  # numpy's allocation: see the module's docstring
     if source.size == 0:
         return copy, None
     first = _valid_into(source.reshape(-1), copy.reshape(-1), not strict, limit)

@@ -100,3 +100,23 @@ def test_the_report_package_names_its_public_functions_whatever_is_imported_firs
         "assert sorted(report.__all__) == sorted(set(dir(report)) & set(report.__all__))\n"
     )
     assert "matplotlib" in imported
+
+
+def test_help_does_not_read_the_version_and_version_prints_it_on_stdout():
+    from importlib.metadata import version
+
+    code = (
+        "import sys\n"
+        "from indexlab import cli\n"
+        "try:\n"
+        "    cli.main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('version read:', 'indexlab.version' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().endswith("version read: False"), done.stdout + done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "indexlab.cli", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout == f"indexlab {version('indexlab')}\n"

@@ -16,7 +16,6 @@ Beyond backtests: ``indexlab.signals`` (signal flips, price cards),
 import importlib
 
 from indexlab.errors import DataError, IndexlabError, IndexlabWarning, SpecError, UniverseError
-from indexlab.version import __version__
 
 # The rest is imported when first used (PEP 562), so that ``indexlab --help`` and the
 # CLI's argument errors do not wait for pandas, numba and matplotlib, and a run without
@@ -44,6 +43,10 @@ _SUBMODULES = ("metrics", "signals", "sweep")
 
 
 def __getattr__(name: str):
+    if name == "__version__":  # read from the installed metadata: ~50 ms
+        from indexlab.version import __version__
+
+        return __version__
     if name in _SUBMODULES:
         return importlib.import_module(f"indexlab.{name}")
     module = _PUBLIC.get(name)

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from indexlab.engine.blas import matmul_into, new_work
 from indexlab.engine.policies import (
     Log,
     clear_targets,
@@ -40,12 +41,13 @@ __all__ = ["KernelRecord", "post_trade_value", "simulate_batch"]
 def _follow_the_policies() -> None:
     """numba keys its disk cache of a function by the stamp of the file that defines it,
     not by the files it calls into (numba issue #8396): edited policies would leave a
-    stale simulate_batch in the cache. When policies.py is newer than this file, this
-    file's stamp moves forward, before the kernel below is decorated, so the cache is
-    rebuilt once. (Nothing changes in an installed copy, where neither file changes.)"""
+    stale simulate_batch in the cache. When policies.py or blas.py is newer than this
+    file, this file's stamp moves forward, before the kernel below is decorated, so the
+    cache is rebuilt once. (Nothing changes in an installed copy, where no file changes.)"""
     here = Path(__file__)
     try:
-        if here.with_name("policies.py").stat().st_mtime > here.stat().st_mtime:
+        callees = [here.with_name(name).stat().st_mtime for name in ("policies.py", "blas.py")]
+        if max(callees) > here.stat().st_mtime:
             os.utime(here)
     except OSError:
         pass  # a read-only install: its files do not change either
@@ -89,10 +91,11 @@ class KernelRecord(NamedTuple):
 
 
 @numba.njit(cache=True)
-def _value_segment(equity, prices, units_by_asset, cash, first, stop) -> None:
-    """Every portfolio's value on rows first..stop-1: one matrix product."""
+def _value_segment(equity, prices, units_by_asset, cash, first, stop, work) -> None:
+    """Every portfolio's value on rows first..stop-1: one matrix product (BLAS, called
+    directly: :mod:`indexlab.engine.blas` says why), plus cash."""
     if stop > first:
-        equity[first:stop] = np.dot(prices[first:stop], units_by_asset)
+        matmul_into(equity[first:stop], prices[first:stop], units_by_asset, work)
         for k in range(cash.size):
             for r in range(first, stop):
                 equity[r, k] += cash[k]
@@ -180,14 +183,15 @@ def simulate_batch(
     )
     book = new_book(n_portfolios, n_assets, target_columns.shape[2])
     scratch = new_scratch(n_assets)
+    work = new_work()
     never = n_rows + 1
     first_stop = np.full(n_portfolios, never, dtype=np.int64)
     delist_row = last_valid + 1  # the first row after an asset's last valid close
 
-    segment_start = 0
+    segment_start = np.int64(0)  # not the literal 0: one compiled callee, not two
     for j in range(n_candidates + 1):
         t = candidate_rows[j] if j < n_candidates else n_rows
-        _value_segment(equity, prices, book.units_by_asset, book.cash, segment_start, t)
+        _value_segment(equity, prices, book.units_by_asset, book.cash, segment_start, t, work)
         for k in range(n_portfolios):
             if first_stop[k] <= t:
                 keep = delisting_keep[k]

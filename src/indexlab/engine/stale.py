@@ -43,12 +43,13 @@ def _gap_rows(close: np.ndarray, first: np.ndarray, last: np.ndarray):
             counts[j] += gap
             row_gaps += gap
         gappy_rows[t] = row_gaps > 0
-    starts[1:] = counts
-    for j in range(n_cols):
-        starts[j + 1] += starts[j]
+    for j in range(n_cols):  # loops, not slices or flatnonzero: quicker to compile
+        starts[j + 1] = starts[j] + counts[j]
     rows = np.empty(starts[n_cols], dtype=np.int64)
     fill = starts[:-1].copy()
-    for t in np.flatnonzero(gappy_rows):  # the second pass reads only rows with gaps
+    for t in range(n_rows):  # the second pass reads only rows with gaps
+        if not gappy_rows[t]:
+            continue
         for j in range(n_cols):
             if close[t, j] != close[t, j] and first[j] < t < last[j]:
                 rows[fill[j]] = t

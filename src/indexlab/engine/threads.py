@@ -16,7 +16,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba's np.dot calls: load it first)
+import scipy.linalg.cython_blas  # noqa: F401  (the BLAS engine/blas.py calls: load it first)
 from threadpoolctl import ThreadpoolController
 
 from indexlab.errors import SpecError

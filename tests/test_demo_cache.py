@@ -5,6 +5,7 @@ stop a run: no folder, an unwritable one, or the cache turned off all still work
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,8 @@ import pytest
 
 import indexlab
 from indexlab.sources import demo, demo_cache
+
+STRATEGY = Path(__file__).resolve().parents[1] / "strategies" / "top100-mcap-monthly.toml"
 
 
 @pytest.fixture
@@ -50,7 +53,7 @@ def test_the_cached_market_is_the_generated_one_and_runs_the_same(cache, fresh, 
     read = demo_cache.cached_demo_market()
     _assert_same_market(fresh, written)
     _assert_same_market(fresh, read)
-    strategy = indexlab.Strategy.from_toml("strategies/top100-mcap-monthly.toml")
+    strategy = indexlab.Strategy.from_toml(STRATEGY)
     expected = indexlab.run(strategy, fresh, warn=False).equity
     pd.testing.assert_frame_equal(
         indexlab.run(strategy, read, warn=False).equity, expected, check_exact=True

@@ -18,6 +18,19 @@ settings.load_profile(os.environ.get("INDEXLAB_HYPOTHESIS", "ci"))
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """The demo market's cache (indexlab.sources.demo_cache) of every test, and of every
+    command a test starts, in a folder of this session, never the user's ~/.cache."""
+    previous = os.environ.get("INDEXLAB_CACHE_DIR")
+    os.environ["INDEXLAB_CACHE_DIR"] = str(tmp_path_factory.mktemp("indexlab-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("INDEXLAB_CACHE_DIR", None)
+    else:
+        os.environ["INDEXLAB_CACHE_DIR"] = previous
+
+
 def shared_data_dir() -> Path | None:
     """``$INDEXLAB_SHARED_DATA`` (set by .ci/run), or None when unset."""
     value = os.environ.get("INDEXLAB_SHARED_DATA")

@@ -186,7 +186,7 @@ def test_signal_figure_is_16_9_and_names_no_local_path(tmp_path) -> None:
     with PIL.Image.open(tmp_path / "out" / "figures" / "signals.png") as image:
         assert image.size == (1920, 1080)
         assert "private-folder" not in str(image.info)
-    text = _texts(signals_output._figure(study, FigureOptions()))
+    text = _texts(signals_output.study_figure(study, FigureOptions()))
     assert "private-folder" not in text and str(tmp_path) not in text
     assert "Source: prices.csv." in text
     assert style.DISCLOSURE in text.replace("\n", " ")
@@ -210,7 +210,7 @@ def test_signal_figure_takes_the_marketing_options(tmp_path) -> None:
     with PIL.Image.open(folder / "signals.png") as image:
         assert image.size == (1200, 675)
     assert (folder / "signals.pdf").read_bytes()[:5] == b"%PDF-"
-    figure = signals_output._figure(study, options)
+    figure = signals_output.study_figure(study, options)
     text = _texts(figure)
     assert "TRX trend" in text and "A subtitle" in text
     assert "Source: CoinGecko, downloaded 2025-07-24." in text
@@ -221,7 +221,7 @@ def test_signal_figure_takes_the_marketing_options(tmp_path) -> None:
 def test_signal_price_ticks_are_plain_numbers(tmp_path) -> None:
     """A price axis over 5,000..200,000 printed 2e+05 and 5e+04."""
     study = _study(_file_market(tmp_path), "bitcoin")
-    figure = signals_output._figure(study, FigureOptions())
+    figure = signals_output.study_figure(study, FigureOptions())
     figure.canvas.draw()
     labels = [t.get_text() for ax in figure.axes for t in ax.get_yticklabels() if t.get_text()]
     assert labels and not any("e+" in label or "e-" in label for label in labels)

@@ -15,6 +15,10 @@ assets is a :class:`Book` of arrays:
 - ``pend_cols`` (K x M), ``pend_vals`` (K x M), ``pend_n`` (K): orders on assets that
   had no valid close yet, and the cash set aside for each (filled at its first close).
 
+The smallest helpers are inlined where they are called (``inline="always"``): numba
+compiles each other function on its own, at a fixed cost per function of a few tenths of
+a second on the first compile (issue 17, item 9).
+
 Only units are dense over the N assets (the valuation's matrix product needs them);
 the lists are as long as a trade's M target slots, usually far fewer than N.
 
@@ -119,13 +123,13 @@ def post_trade_value(
     return x
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _set_units(book: Book, k: int, i: int, units: float) -> None:
     book.units[k, i] = units
     book.units_by_asset[i, k] = units
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def portfolio_value(book: Book, k: int, prices_t: np.ndarray) -> float:
     """Cash plus every holding at its last valid close."""
     total = book.cash[k]
@@ -230,14 +234,14 @@ def drift_breached(
     return False
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def clear_targets(book: Book, k: int) -> None:
     """Forget the targets set at the last trade and any pending order."""
     book.pend_n[k] = 0
     book.set_n[k] = 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def earliest_stop(book: Book, k: int, delist_row: np.ndarray, n_rows: int) -> int:
     """The first data stop among the positions held (``n_rows + 1`` if none)."""
     earliest = n_rows + 1
@@ -248,7 +252,7 @@ def earliest_stop(book: Book, k: int, delist_row: np.ndarray, n_rows: int) -> in
     return earliest
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def has_pending_fill(book: Book, k: int, close_t: np.ndarray) -> bool:
     """Whether an order waiting for its asset's first valid close can fill today."""
     for q in range(book.pend_n[k]):

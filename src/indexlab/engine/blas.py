@@ -73,7 +73,7 @@ def new_work() -> Work:
     scalars = np.empty(2)
     scalars[0], scalars[1] = 1.0, 0.0
     flags = np.empty(2, dtype=np.uint8)
-    flags[0], flags[1] = ord("n"), ord("t")
+    flags[0], flags[1] = 110, 116  # "n", "t" (numba's ord() is a compile of its own)
     return Work(np.ones(8, dtype=np.int32), scalars, flags)
 
 

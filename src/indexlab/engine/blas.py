@@ -60,8 +60,9 @@ def _address(typingctx, array, index):
 
 
 class Work(NamedTuple):
-    """The arguments BLAS reads by address, made once per kernel call: ``ints``
-    (increment 1, then the sizes), ``scalars`` (alpha 1, beta 0), ``flags`` ('n', 't')."""
+    """The arguments BLAS reads by address, made once per kernel call: ``ints`` (the
+    increment 1, then room for the sizes), ``scalars`` (alpha 1, beta 0), ``flags``
+    ('n', 't')."""
 
     ints: np.ndarray
     scalars: np.ndarray
@@ -74,7 +75,9 @@ def new_work() -> Work:
     scalars[0], scalars[1] = 1.0, 0.0
     flags = np.empty(2, dtype=np.uint8)
     flags[0], flags[1] = 110, 116  # "n", "t" (numba's ord() is a compile of its own)
-    return Work(np.ones(8, dtype=np.int32), scalars, flags)
+    ints = np.empty(8, dtype=np.int32)
+    ints[0] = 1
+    return Work(ints, scalars, flags)
 
 
 @numba.njit(cache=True)

@@ -166,10 +166,14 @@ def simulate_batch(
     n_candidates = candidate_rows.size
     n_portfolios = cost_rate.size
     equity = np.empty((n_rows, n_portfolios))
-    reason = np.full((n_candidates, n_portfolios), -1, dtype=np.int64)
-    fills = np.zeros((4, n_candidates, n_portfolios))  # value_pre, notional, cost, turnover
+    # Zeros are made flat and reshaped, other values filled in: each signature of
+    # np.zeros / np.full / np.ones is a compile of its own, a reshape is not.
+    reason = np.empty((n_candidates, n_portfolios), dtype=np.int64)
+    reason[:, :] = -1
+    n_fills = 4 * n_candidates * n_portfolios  # value_pre, notional, cost, turnover
+    fills = np.zeros(n_fills).reshape((4, n_candidates, n_portfolios))
     keep, n_slots = (n_candidates if record else 0), max(target_columns.shape[2], 1)
-    held_count = np.zeros((keep, n_portfolios), dtype=np.int64)
+    held_count = np.zeros(keep * n_portfolios, dtype=np.int64).reshape((keep, n_portfolios))
     held_columns = np.empty((keep, n_portfolios, n_slots), dtype=np.int64)
     held_units = np.empty((keep, n_portfolios, n_slots))
     held_weights = np.empty((keep, n_portfolios, n_slots))
@@ -185,7 +189,9 @@ def simulate_batch(
     scratch = new_scratch(n_assets)
     work = new_work()
     never = n_rows + 1
-    first_stop = np.full(n_portfolios, never, dtype=np.int64)
+    first_stop = np.empty(n_portfolios, dtype=np.int64)
+    for k in range(n_portfolios):
+        first_stop[k] = never
     delist_row = last_valid + 1  # the first row after an asset's last valid close
 
     segment_start = np.int64(0)  # not the literal 0: one compiled callee, not two

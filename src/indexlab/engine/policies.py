@@ -76,10 +76,14 @@ class Fill(NamedTuple):
 @numba.njit(cache=True)
 def new_book(n_portfolios: int, n_assets: int, n_slots: int) -> Book:
     k, m = n_portfolios, max(n_slots, 1)
+    # Flat zeros reshaped and a filled empty array: fewer np.zeros / np.ones signatures
+    # to compile (each is a compile of its own, a reshape is not).
+    cash = np.empty(k)
+    cash[:] = 1.0
     return Book(
-        np.zeros((k, n_assets)),
-        np.zeros((n_assets, k)),
-        np.ones(k),
+        np.zeros(k * n_assets).reshape((k, n_assets)),
+        np.zeros(n_assets * k).reshape((n_assets, k)),
+        cash,
         np.empty((k, m), dtype=np.int64),
         np.zeros(k, dtype=np.int64),
         np.empty((k, m), dtype=np.int64),

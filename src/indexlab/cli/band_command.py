@@ -163,8 +163,6 @@ def band_section(band, figure):
 def write_band(band, figure, out: Path) -> None:
     """The band's files into ``out``, replacing it only once all are written (a failed
     run leaves the previous folder as it was)."""
-    import matplotlib.pyplot as plt
-
     from indexlab.output import atomic_folder
     from indexlab.report import style
     from indexlab.version import __version__
@@ -175,7 +173,6 @@ def write_band(band, figure, out: Path) -> None:
         title = f"{band.optimistic.strategy.display_title}: Survivorship band"
         metadata = {"Title": title, "Description": style.DISCLOSURE}
         figure.savefig(staging / "band.png", dpi=150, metadata=metadata)
-        plt.close(figure)
         manifest = {
             "indexlab_version": __version__,
             "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),

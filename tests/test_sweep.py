@@ -79,6 +79,25 @@ def test_every_configuration_equals_the_single_run_and_the_reference_loop(market
         np.testing.assert_allclose(mine.to_numpy(), reference.to_numpy(), rtol=1e-9)
 
 
+def test_prefixes_cut_to_a_few_ranks_give_the_same_rows_bit_for_bit(market, monkeypatch):
+    # A memo keeps the first prefix_width(N) ranks of each row, not all of them (issue
+    # 17, item 4); cut to the power of two from N up (1, 4 and 8 ranks for N = 1, 3, 6
+    # among 12 assets, so N = 6 and a 0.4 cap cross the cut), every row and equity is
+    # the same as with every rank kept.
+    import indexlab.engine.plan as plan
+
+    widths = [plan.prefix_width(n) for n in (1, 200, 256, 257, 1000)]
+    assert widths == [256, 256, 256, 512, 1024]
+    configs = grid_spec().configs()[::3]
+    monkeypatch.setattr(plan, "prefix_width", lambda n: 10**9)
+    every, every_equity = run_configs(market, configs, keep_equity=True)
+    monkeypatch.setattr(plan, "prefix_width", lambda n: 1 << (n - 1).bit_length())
+    cut, cut_equity = run_configs(market, configs, keep_equity=True)
+    pd.testing.assert_frame_equal(cut, every)
+    for config in configs:
+        np.testing.assert_array_equal(cut_equity[config.id], every_equity[config.id])
+
+
 def test_small_memory_budgets_give_the_same_rows(market):
     configs = grid_spec().configs()[:40]
     big, _ = run_configs(market, configs, memory_bytes=2e9)
@@ -132,6 +151,54 @@ def test_the_memo_counts_only_what_its_steps_made():
     assert list(memo) == [("ranking",), ("measure",), ("prefix",)]  # nothing forgotten
     memoised(memo, ("big",), lambda: np.zeros(120))  # 960 more: the oldest goes
     assert list(memo) == [("measure",), ("prefix",), ("big",)] and memo.total == 1000
+
+
+def test_a_markets_own_panels_cost_the_memo_nothing(market):
+    # Issue 17, item 4: a Market hands out read-only *views* of panels whose roots
+    # (pandas' blocks) stay writeable, so the memo charged the weighting measure of
+    # every market-cap strategy (the panel itself, 584 MB at 10,000 x 7,300) to its
+    # entry, and evicted every shared entry of the sweep at each configuration.
+    memo = BoundedMemo(1000)
+    caps = memoised(memo, ("measure",), lambda: market.market_cap_values)
+    assert caps is market.market_cap_values and memo.total == 0
+    memoised(memo, ("made",), lambda: np.zeros(10))
+    assert memo.total == 80
+
+
+def test_memo_hits_keep_an_entry_and_the_oldest_unused_one_goes():
+    memo = BoundedMemo(100)
+    memoised(memo, ("screens",), lambda: np.zeros(5))  # 40 bytes, shared by everyone
+    memoised(memo, ("a",), lambda: np.zeros(5))
+    memoised(memo, ("screens",), lambda: pytest.fail("computed again"))  # a hit
+    memoised(memo, ("b",), lambda: np.zeros(5))  # 120 bytes: the least recently used goes
+    assert list(memo) == [("screens",), ("b",)] and memo.total == 80
+
+
+def test_a_sweep_under_a_small_memo_ranks_each_calendar_once(market, monkeypatch):
+    # The memo's share of the budget is smaller than the market-cap panel, and larger
+    # than what planning makes: every review calendar is ranked once, not once per
+    # configuration (a 10,000-coin sweep spent minutes ranking again).
+    import indexlab.engine.plan as plan
+
+    calls = []
+    original = plan.ranking_order
+    monkeypatch.setattr(plan, "ranking_order", lambda *a: calls.append(1) or original(*a))
+    base = indexlab.Strategy(name="base", universe=indexlab.Universe(top_n=5), benchmarks=())
+    grid = {
+        "universe.top_n": (2, 3, 4, 5, 6),
+        "weighting.scheme": ("market_cap", "sqrt_market_cap"),
+        "rebalance.frequency": ("monthly", "quarterly"),
+        "costs.fee_bps": (0.0, 10.0),
+    }
+    configs = SweepSpec(base=base, grid=grid).configs()
+    unbounded = BoundedMemo(float("inf"))
+    expected, _ = run_configs(market, configs, memo=unbounded)
+    panel = market.market_cap_values.nbytes
+    assert unbounded.total < panel * 0.9  # what planning makes fits the small memo
+    calls.clear()
+    table, _ = run_configs(market, configs, memo=BoundedMemo(panel * 0.9))
+    pd.testing.assert_frame_equal(table, expected)
+    assert len(calls) == 2  # monthly and quarterly reviews
 
 
 def test_an_interrupted_sweep_resumes_without_duplicates(market, tmp_path):

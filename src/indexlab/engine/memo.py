@@ -42,13 +42,16 @@ def _owned_bytes(value: object) -> int:
     made, each once. Arrays the step only borrowed, the Market's panels or another
     entry's arrays, are read-only by then (both are frozen) and are not counted: counting
     a 600 MB market-cap panel that a ranking step passes through made the memo forget
-    every shared entry of a 10,000-coin sweep at each step (issue 17, item 4)."""
-    roots = {id(r): r for r in map(_root, _arrays(value))}
+    every shared entry of a 10,000-coin sweep at each step (issue 17, item 4). The array
+    handed over decides, not its root: a Market's panel is a read-only view of a root
+    (pandas' block) that stays writeable."""
+    made = [_root(a) for a in _arrays(value) if a.flags.writeable]
+    roots = {id(r): r for r in made}
     return sum(r.nbytes for r in roots.values() if r.flags.writeable)
 
 
 class BoundedMemo(dict):
-    """A planning memo that forgets its oldest entries once the arrays they own pass
+    """A planning memo that forgets its least recently used entries once the arrays they own pass
     ``limit`` bytes: a sweep over many start dates or lags would otherwise keep the
     rankings of every window. A forgotten entry is computed again when needed. An
     entry is measured when stored, before :func:`memoised` freezes it: what is still
@@ -71,6 +74,13 @@ class BoundedMemo(dict):
             if oldest == key:
                 break
             del self[oldest]
+
+    def __getitem__(self, key):
+        """A hit makes the entry the newest: the entries many configurations share (the
+        screens and rankings of a calendar) outlive the ones used once."""
+        value = super().pop(key)
+        super().__setitem__(key, value)
+        return value
 
     def __delitem__(self, key) -> None:
         super().__delitem__(key)

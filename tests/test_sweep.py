@@ -98,6 +98,48 @@ def test_prefixes_cut_to_a_few_ranks_give_the_same_rows_bit_for_bit(market, monk
         np.testing.assert_array_equal(cut_equity[config.id], every_equity[config.id])
 
 
+@pytest.mark.parametrize("seed", [3, 11, 2025])
+def test_groups_run_on_the_targeted_assets_only_with_the_same_rows(seed, monkeypatch):
+    # Issue 17, item 4: a group of configurations runs the kernel on the columns its
+    # plans ever target (data stops, late listings, gaps and pending first prices
+    # included), not on the whole panel; rows and equity as on the whole panel.
+    import indexlab.sweep.batch as batch
+
+    close, caps = random_panel(seed, 300, 40, start="2019-01-01")
+    market = panel_market(
+        close.rename(columns={"A00": "bitcoin"}), caps.rename(columns={"A00": "bitcoin"})
+    )
+    base = indexlab.Strategy(name="base", universe=indexlab.Universe(top_n=2), benchmarks=())
+    grid = {
+        "universe.top_n": (1, 3),
+        "weighting.scheme": ("market_cap", "equal"),
+        "rebalance.frequency": ("weekly", "monthly"),
+        "rebalance.drift_threshold": (None, 0.05),
+        "costs.fee_bps": (0.0, 25.0),
+        "costs.delisting": ("last_close", "zero"),
+        "lag_days": (0, 1),
+    }
+    configs = SweepSpec(base=base, grid=grid).configs()
+    compacted = []
+    original = batch.compact_arrays
+    monkeypatch.setattr(
+        batch, "compact_arrays", lambda *a: compacted.append(r := original(*a)) or r
+    )
+    table, equity = run_configs(market, configs, keep_equity=True)
+    assert table["error"].isna().all()
+    assert any(position is not None for _, position in compacted)
+    monkeypatch.setattr(batch, "COMPACT_SHARE", -1.0)  # every group on the whole panel
+    whole, whole_equity = run_configs(market, configs, keep_equity=True)
+    metrics = list(METRIC_COLUMNS)
+    np.testing.assert_allclose(
+        table[metrics].astype(float), whole[metrics].astype(float), rtol=1e-12
+    )
+    for config in configs:
+        np.testing.assert_allclose(equity[config.id], whole_equity[config.id], rtol=1e-13)
+    single = indexlab.run(configs[-1].strategy, market)
+    np.testing.assert_allclose(equity[configs[-1].id], single.equity.iloc[:, 0], rtol=1e-12)
+
+
 def test_small_memory_budgets_give_the_same_rows(market):
     configs = grid_spec().configs()[:40]
     big, _ = run_configs(market, configs, memory_bytes=2e9)

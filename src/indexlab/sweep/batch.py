@@ -9,6 +9,7 @@ configurations through a memo. Metrics are computed for all K at once.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from indexlab.engine import Configuration, configure
-from indexlab.engine.arrays import WindowArrays, run_kernel
+from indexlab.engine.arrays import WindowArrays, readonly, run_kernel
 from indexlab.engine.kernels import TRADE_FIRST_PRICE
 from indexlab.engine.memo import BoundedMemo, forget_per_strategy
 from indexlab.engine.portfolio import hold_asset, reference_asset
@@ -31,6 +32,8 @@ BYTES_PER_FLOAT = 8
 MEMO_SHARE = 0.25
 # The most one kernel call's arrays take, whatever the budget.
 KERNEL_BATCH_BYTES = 256e6
+# A group whose plans target more than this share of the assets runs on the whole panel.
+COMPACT_SHARE = 0.5
 
 
 @dataclass
@@ -51,6 +54,50 @@ def chunk_size(
         4 * n_candidates * slots + 3 * n_days + 6 * n_assets + 6 * n_candidates
     )
     return max(1, int(memory_bytes // max(per_portfolio, 1)))
+
+
+def member_bound(strategy, n_assets: int) -> int:
+    """The most target slots a configuration's plan can have: its count rule's bound
+    (top N, the rank band's width, the most members) and its fixed-weight assets, or
+    every asset (a weights file, coverage without ``max_n``)."""
+    rule = strategy.universe
+    if strategy.weighting.scheme == "file":
+        return n_assets
+    if rule.rank_band is not None:
+        bound = rule.rank_band[1] - rule.rank_band[0] + 1
+    elif rule.coverage is not None:
+        bound = rule.max_n if rule.max_n is not None else n_assets
+    else:
+        bound = rule.top_n if rule.top_n is not None else rule.max_n
+        bound = n_assets if bound is None else bound
+    return min(n_assets, bound + len(strategy.weighting.fixed))
+
+
+def compact_arrays(arrays: WindowArrays, plans: list) -> tuple[WindowArrays, np.ndarray | None]:
+    """The window arrays of only the assets some plan ever targets, and each asset's
+    column among them (-1: none), or ``arrays`` and ``None`` when most assets are
+    targeted. A sweep of top-200 indices over 10,000 coins targets ~1,200 of them in
+    20 years: the kernel's valuation (a matrix product over the columns) and its
+    reads then cover 12 % of the panel, once per batch (issue 17, item 4). Holdings,
+    pending orders and data stops only ever concern targeted assets."""
+    n_assets = arrays.close.shape[1]
+    targeted = np.zeros(n_assets, dtype=bool)
+    for plan in plans:
+        targeted[plan.columns[plan.columns >= 0]] = True
+    keep = np.flatnonzero(targeted)
+    if len(keep) > COMPACT_SHARE * n_assets:
+        return arrays, None
+    position = np.full(n_assets, -1, dtype=np.int64)
+    position[keep] = np.arange(len(keep))
+    compact = dataclasses.replace(
+        arrays,
+        assets=arrays.assets[keep],
+        close=readonly(arrays.close[:, keep], np.float64),
+        prices=readonly(arrays.prices[:, keep], np.float64),
+        first_valid=arrays.first_valid[keep],
+        last_valid=readonly(arrays.last_valid[keep], np.int64),
+    )
+    return compact, position
 
 
 def run_configs(
@@ -90,17 +137,20 @@ def run_configs(
     btc = reference_asset(market)
     for (start_pos, end_pos, _, _), members in groups.items():
         window = members[0].configuration.window
-        arrays = WindowArrays.build(market, window)
+        plans = [p.configuration.plan for p in members]
+        arrays, position = compact_arrays(WindowArrays.build(market, window), plans)
         dates = market.dates[start_pos : end_pos + 1]
-        slots = max(p.configuration.plan.columns.shape[1] for p in members)
-        n_rows = len(members[0].configuration.plan.rows)
-        n_days, n_assets = len(dates), len(market.asset_ids)
+        slots = max(plan.columns.shape[1] for plan in plans)
+        n_rows = len(plans[0].rows)
+        n_days, n_assets = len(dates), len(arrays.assets)
         size = chunk_size(n_rows, n_days, n_assets, memory_bytes, slots)
         # Past a few hundred MB, bigger batches only cost page faults and cache misses.
         size = min(size, chunk_size(n_rows, n_days, n_assets, KERNEL_BATCH_BYTES, slots))
         for first in range(0, len(members), size):
             chunk = members[first : first + size]
-            table = _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity)
+            table = _run_chunk(
+                market, arrays, position, window, dates, chunk, btc, equities, keep_equity
+            )
             for planned, metrics in zip(chunk, table.to_dict("records"), strict=True):
                 rows[planned.config.id].update(metrics)
     # What other chunks share (screens, rankings, schedules) stays in the memo.
@@ -112,14 +162,22 @@ def run_configs(
     return frame, equities
 
 
-def _run_chunk(market, arrays, window, dates, chunk, btc, equities, keep_equity) -> pd.DataFrame:
+def _run_chunk(
+    market, arrays, position, window, dates, chunk, btc, equities, keep_equity
+) -> pd.DataFrame:
+    """``position``: each market column's column in ``arrays`` (None: the same)."""
     strategies = [p.config.strategy for p in chunk]
     plans = [p.configuration.plan for p in chunk]
     width = max(plan.columns.shape[1] for plan in plans)
     columns = np.full((len(plans[0].rows), len(chunk), width), -1, dtype=np.int64)
     values = np.zeros(columns.shape)
     for k, plan in enumerate(plans):
-        columns[:, k, : plan.columns.shape[1]] = plan.columns
+        mine = (
+            plan.columns
+            if position is None
+            else np.where(plan.columns >= 0, position[plan.columns], -1)
+        )
+        columns[:, k, : plan.columns.shape[1]] = mine
         values[:, k, : plan.values.shape[1]] = plan.values
     exposure = None
     exposures = [p.configuration.exposure for p in chunk]

@@ -25,7 +25,7 @@ from indexlab.engine.memo import BoundedMemo
 from indexlab.errors import IndexlabError, SpecError
 from indexlab.market import Market
 from indexlab.rules.schedule import calendar_key, schedule_positions
-from indexlab.sweep.batch import MEMO_SHARE, chunk_size, run_configs
+from indexlab.sweep.batch import MEMO_SHARE, chunk_size, member_bound, run_configs
 from indexlab.sweep.progress import SweepProgress
 from indexlab.sweep.spec import Config, SweepSpec
 
@@ -247,7 +247,11 @@ def _chunks(
         if s.rebalance.drift_threshold is not None
         else len(schedule_positions(dates, s.rebalance))
     )
-    size = chunk_size(candidates, len(dates), len(market.asset_ids), memory_bytes)
+    n_assets = len(market.asset_ids)
+    # Planned targets take (candidates x slots) each: bound the slots by the count rules
+    # (all assets as slots made chunks of 25 top-200 configurations at 10,000 coins).
+    slots = max(member_bound(c.strategy, n_assets) for c in configs)
+    size = chunk_size(candidates, len(dates), n_assets, memory_bytes, slots)
     size = max(1, min(size, 500))  # small enough to resume often and to spread over workers
     size = min(size, -(-len(configs) // max(min_chunks, 1)))
     return [configs[i : i + size] for i in range(0, len(configs), size)]

@@ -74,8 +74,9 @@ def manifest(result: Result, *, run_seconds: float | None = None, report: bool =
     """What a run folder records about how it was made; ``report`` says whether
     ``report.html`` and ``figures/`` were written with it."""
     market = result.market
+    versions = _versions()
     return {
-        "indexlab_version": _versions()["indexlab"],
+        "indexlab_version": versions["indexlab"],
         "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "run_seconds": None if run_seconds is None else round(run_seconds, 4),
         "data": {
@@ -99,20 +100,22 @@ def manifest(result: Result, *, run_seconds: float | None = None, report: bool =
         "benchmarks": result.benchmark_assets,
         "notes": list(published_notes(result.notes, market_paths(market))),
         "assumptions": result.assumptions(),
-        "versions": _versions(),
+        "versions": versions,
         "report": "report.html, figures/" if report else NO_REPORT,
     }
 
 
 def _write_tables(result: Result, folder: Path) -> None:
-    equity = result.equity.copy()
+    # Text from data is neutralised (indexlab.cells) while the dates are still dates:
+    # the day strings made after it start with a digit, and need no look.
+    equity = neutralise_cells(result.equity)
     equity.index = equity.index.strftime("%Y-%m-%d")
-    neutralise_cells(equity).to_csv(folder / "equity.csv", index_label="date", float_format="%.12g")
+    equity.to_csv(folder / "equity.csv", index_label="date", float_format="%.12g")
     metrics = neutralise_cells(result.metrics())
     metrics.to_csv(folder / "metrics.csv", index_label="portfolio", float_format="%.10g")
-    weights = result.weights_long.copy()
+    weights = neutralise_cells(result.weights_long)
     weights["date"] = weights["date"].dt.strftime("%Y-%m-%d")
-    neutralise_cells(weights).to_csv(folder / "weights.csv", index=False, float_format="%.12g")
+    weights.to_csv(folder / "weights.csv", index=False, float_format="%.12g")
     columns = [
         "turnover",
         "turnover_two_way",
@@ -122,16 +125,13 @@ def _write_tables(result: Result, folder: Path) -> None:
         "n_assets",
         "reason",
     ]
-    trades = result.trades[columns]
-    trades = trades.copy()
+    trades = neutralise_cells(result.trades[columns])
     trades.index = trades.index.strftime("%Y-%m-%d")
-    neutralise_cells(trades).to_csv(folder / "trades.csv", index_label="date", float_format="%.12g")
-    liquidations = result.liquidations.copy()
+    trades.to_csv(folder / "trades.csv", index_label="date", float_format="%.12g")
+    liquidations = neutralise_cells(result.liquidations)
     for column in ("date", "last_valid_date"):
         liquidations[column] = pd.DatetimeIndex(liquidations[column]).strftime("%Y-%m-%d")
-    neutralise_cells(liquidations).to_csv(
-        folder / "liquidations.csv", index=False, float_format="%.12g"
-    )
+    liquidations.to_csv(folder / "liquidations.csv", index=False, float_format="%.12g")
     _write_daily_weights(result, folder)
     neutralise_cells(held_assets(result)).to_csv(folder / ASSETS, index=False)
 

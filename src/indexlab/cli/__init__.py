@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Sequence
 
 from indexlab.cli.options import parse_date
+from indexlab.cli.process import command_process
 from indexlab.errors import IndexlabError
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "main", "parse_date"]
@@ -100,7 +101,15 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """The ``indexlab`` command: ``argv`` (the process's own arguments when None, as the
+    ``indexlab`` script and ``python -m indexlab.cli`` call it). Returns the exit code."""
+    if argv is not None:
+        return _main(list(argv))
+    with command_process():
+        return _main(sys.argv[1:])
+
+
+def _main(argv: list[str]) -> int:
     parser = _parser(argv)
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

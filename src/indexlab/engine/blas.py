@@ -25,10 +25,11 @@ from typing import NamedTuple
 import llvmlite.binding
 import numba
 import numpy as np
-import scipy.linalg.cython_blas  # noqa: F401  (loaded before its functions are looked up)
 from llvmlite import ir
 from numba import types
-from numba.extending import get_cython_function_address, intrinsic
+from numba.extending import intrinsic
+
+from indexlab.engine.scipy_blas import function_address
 
 _POINTER = types.voidptr
 _INT32_MAX = 2**31 - 1  # scipy's BLAS takes 32-bit integers
@@ -36,7 +37,7 @@ _INT32_MAX = 2**31 - 1  # scipy's BLAS takes 32-bit integers
 
 def _bind(name: str, signature: types.Signature) -> types.ExternalFunction:
     symbol = f"indexlab_cython_blas_{name}"
-    address = get_cython_function_address("scipy.linalg.cython_blas", name)
+    address = function_address(name)  # scipy.linalg.cython_blas's, without scipy.linalg
     llvmlite.binding.add_symbol(symbol, address)
     return types.ExternalFunction(symbol, signature)
 

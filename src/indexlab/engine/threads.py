@@ -16,9 +16,6 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-import scipy.linalg.cython_blas  # noqa: F401  (the BLAS engine/blas.py calls: load it first)
-from threadpoolctl import ThreadpoolController
-
 from indexlab.errors import SpecError
 
 ENVIRONMENT = "INDEXLAB_BLAS_THREADS"
@@ -56,7 +53,12 @@ def blas_threads() -> int | None:
 
 def _blas_libraries() -> list:
     libraries = _state.get("libraries")
-    if libraries is None:  # finding the libraries takes ~1 ms: once per process
+    if libraries is None:  # finding the libraries takes ~10 ms: once per process
+        from threadpoolctl import ThreadpoolController
+
+        from indexlab.engine.scipy_blas import cython_blas
+
+        cython_blas()  # the BLAS engine/blas.py calls: loaded, so that it is found
         controller = ThreadpoolController()
         libraries = [lib for lib in controller.lib_controllers if lib.user_api == "blas"]
         _state["libraries"] = libraries

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import multiprocessing
 import os
 import signal
@@ -124,6 +125,9 @@ def _serve(conn, parent_conn) -> None:
     """The helper: load what the report needs, wait for one job, do it, send back the
     paths written or the error."""
     parent_conn.close()  # so that the parent's end closing reads as the end here
+    # What the parent had loaded stays loaded here: no collector pass need walk it
+    # again (nor copy its pages, shared with the parent until written to).
+    gc.freeze()
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle

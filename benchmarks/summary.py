@@ -66,12 +66,19 @@ def _sweep_rows(data: dict) -> list[str]:
 
 
 def _busy_row(data: dict) -> list[str]:
-    return [
+    rows = [
         f"| sweep beside {data['spinners']} busy processes vs quiet "
         f"({data['assets']:,} x {data['days']:,}) | {data['ratio']:.2f}x "
         f"({data['median_busy_s']:.2f} vs {data['median_quiet_s']:.2f} s) | "
         f"<= {data['goal_ratio']:g}x | {_met(data['ratio'] <= data['goal_ratio'])} |"
     ]
+    if "control_ratio" in data:
+        rows.append(
+            f"| the same beside them, a one-thread numpy control (the floor of one thread "
+            f"among {data['spinners'] + 1} on {data['cpus']} cores: "
+            f"{data['fair_share_floor']:.2f}x) | {data['control_ratio']:.2f}x | | |"
+        )
+    return rows
 
 
 def _cli_rows(data: dict) -> list[str]:

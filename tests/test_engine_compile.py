@@ -1,7 +1,7 @@
 """What keeps the engine's first compile short (issue 17, item 9): one compiled kernel
 for single runs and sweeps, one compiled copy of each function it calls, no code that
-formats strings inside numba functions, and a matrix product straight from BLAS that
-equals numpy's."""
+formats strings inside numba functions, a matrix product straight from BLAS that
+equals numpy's, and capped weights that compile one small function, once."""
 
 from __future__ import annotations
 
@@ -21,10 +21,11 @@ from indexlab.engine import blas, kernels
 from indexlab.sweep import SweepSpec, run_configs
 
 ENGINE = Path(indexlab.__file__).parent / "engine"
+RULES = Path(indexlab.__file__).parent / "rules"
 
 
 def _njit_functions():
-    for path in sorted(ENGINE.glob("*.py")):
+    for path in sorted([*ENGINE.glob("*.py"), *RULES.glob("*.py")]):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.FunctionDef) and any(
                 "njit" in ast.unparse(decorator) for decorator in node.decorator_list
@@ -64,9 +65,10 @@ def _string_work(function: ast.FunctionDef) -> list[str]:
     return found
 
 
-def test_no_numba_function_in_the_engine_formats_strings():
+def test_no_numba_function_in_the_engine_or_the_rules_formats_strings():
     functions = dict(_njit_functions())
     assert "kernels.py:simulate_batch" in functions and "blas.py:matmul_into" in functions
+    assert "weighting.py:_prefix_capped" in functions
     offending = {name: _string_work(node) for name, node in functions.items()}
     assert {name: found for name, found in offending.items() if found} == {}
 
@@ -153,3 +155,54 @@ def test_the_kernel_compiles_one_copy_of_each_function_it_calls():
     assert copies["_value_segment"] == 1  # e.g. not a
     # second copy for a literal 0 passed as a row
     assert {name: count for name, count in copies.items() if count > 1} == {}
+
+
+# In a new process (fresh dispatchers): a capped run and a capped sweep, whose members
+# come in rank order, then the general solve (a floor; a capped row out of order, with
+# strided and read-only arrays); the signatures of the weighting's numba functions.
+WEIGHTING_SIGNATURES = """
+import json, numpy as np, pandas as pd, indexlab
+from indexlab.rules import weighting
+from indexlab.sweep import SweepSpec, run_configs
+days = pd.date_range("2021-01-01", periods=90, tz="UTC")
+rng = np.random.default_rng(3)
+close = np.exp(rng.normal(0, 0.05, (90, 12)).cumsum(axis=0))
+close = pd.DataFrame(close, days, [f"a{j:02d}" for j in range(12)])
+market = indexlab.Market.from_panels(close, close * rng.uniform(1, 100, 12), source="test")
+base = indexlab.Strategy(
+    name="s",
+    universe=indexlab.Universe(top_n=8),
+    weighting=indexlab.Weighting(cap=0.2),
+    benchmarks=(),
+)
+indexlab.run(base, market, warn=False)
+grid = {
+    "universe.top_n": (5, 10),
+    "weighting.scheme": ("market_cap", "sqrt_market_cap", "equal"),
+    "weighting.cap": (0.25, 0.5),
+}
+table, _ = run_configs(market, SweepSpec(base=base, grid=grid).configs())
+assert table["error"].isna().all()
+names = ("_prefix_capped", "_solve_rows", "_solve_row")
+counts = lambda: {name: len(getattr(weighting, name).signatures) for name in names}
+capped = counts()
+raw = np.array([[0.1, 0.5, 0.4, 0.0], [0.6, 0.3, 0.0, 0.1]])
+weighting.bounded_weights(raw, cap=0.45, floor=0.05)
+frozen = np.ones(4)[::2]
+frozen.flags.writeable = False
+weighting.bounded_weights(np.asfortranarray(raw), cap=0.45, totals=frozen)
+print(json.dumps({"capped": capped, "all": counts()}))
+"""
+
+
+def test_capped_weights_compile_one_small_function_once():
+    done = subprocess.run(
+        [sys.executable, "-c", WEIGHTING_SIGNATURES], capture_output=True, text=True, check=True
+    )
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    # A sweep's caps: the prefix solve only, one signature for runs and sweeps alike.
+    assert counts["capped"] == {"_prefix_capped": 1, "_solve_rows": 0, "_solve_row": 0}
+    # The general solve compiles when first needed, once, whatever arrays come in (its
+    # row solve is typed with it, or not at all when it is loaded from numba's cache).
+    assert counts["all"]["_prefix_capped"] == counts["all"]["_solve_rows"] == 1
+    assert counts["all"]["_solve_row"] <= 1

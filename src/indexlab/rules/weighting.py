@@ -44,11 +44,21 @@ def power_weights(measure: np.ndarray, selected: np.ndarray, exponent: float) ->
         return np.where(totals > 0, raw / totals, 0.0)
 
 
+# The first call of a numba function compiles it (seconds, once per install; then it is
+# loaded from numba's cache): the single cap, every sweep's case, compiles only the small
+# _prefix_capped; the general solve compiles when first needed, and numpy, not numba,
+# sorts its breakpoints (numba's sort alone took ~1.5 s to compile). Arrays reach them
+# C-contiguous and writeable, so each compiles one signature.
+
+# Row states written by _prefix_capped.
+_SOLVED, _INFEASIBLE, _GENERAL = 0, 1, 2
+
+
 @numba.njit(cache=True)
-def _bounded_row(
-    raw: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: float, out: np.ndarray
-) -> bool:
-    """Solve sum_i clip(s * raw_i, lower_i, upper_i) = total over raw_i > 0 into out."""
+def _solve_row(raw, lower, upper, total, points, out):
+    """Solve sum_i clip(s * raw_i, lower_i, upper_i) = total over raw_i > 0 into out;
+    ``points`` starts with the members' breakpoints lower_i / raw_i and upper_i / raw_i,
+    sorted (see :func:`_breakpoints`)."""
     n = 0
     low_sum = 0.0
     up_sum = 0.0
@@ -65,19 +75,10 @@ def _bounded_row(
             if raw[i] > 0.0:
                 out[i] = total / n
         return False
-    # Breakpoints of s where a name reaches its floor or its cap.
-    points = np.empty(2 * n)
-    k = 0
-    for i in range(raw.size):
-        if raw[i] > 0.0:
-            points[k] = lower[i] / raw[i]
-            points[k + 1] = upper[i] / raw[i]
-            k += 2
-    points.sort()
     # f(s) is nondecreasing: binary search for the last breakpoint with f <= total.
     lo_s = 0.0
     low = 0
-    high = points.size - 1
+    high = 2 * n - 1
     while low <= high:
         middle = (low + high) // 2
         value = 0.0
@@ -90,8 +91,8 @@ def _bounded_row(
         else:
             high = middle - 1
     # On the linear piece right of lo_s: names at their floor or cap are fixed. The
-    # tests compare breakpoints computed as above, so a name whose breakpoint is lo_s
-    # itself is classified exactly.
+    # tests compute breakpoints as _breakpoints does, so a name whose breakpoint is
+    # lo_s itself is classified exactly.
     fixed = 0.0
     free = 0.0
     for i in range(raw.size):
@@ -110,34 +111,53 @@ def _bounded_row(
 
 
 @numba.njit(cache=True)
-def _capped_rows(raw, cap, totals):
-    """The single-cap case, in O(n) per row when the positive raw weights come
-    largest first (as members in rank order weighted by the ranking measure): the
-    capped names are then a prefix. Other rows take the general solve."""
-    out = np.empty_like(raw)
-    feasible = np.empty(raw.shape[0], dtype=np.bool_)
-    lower = np.zeros(raw.shape[1])
-    upper = np.full(raw.shape[1], cap)
+def _solve_rows(raw, lower, upper, totals, points, out, feasible):
+    """:func:`_solve_row` for each row."""
+    for r in range(raw.shape[0]):
+        feasible[r] = _solve_row(raw[r], lower[r], upper[r], totals[r], points[r], out[r])
+
+
+@numba.njit(cache=True)
+def _prefix_capped(raw, cap, totals, out, state, suffix):
+    """The single-cap case in O(n) per row when the positive raw weights come largest
+    first (as members in rank order weighted by the ranking measure): the capped names
+    are then a prefix. A row whose cap cannot hold gets equal weights (``_INFEASIBLE``); a
+    row out of order, or on the edge of feasible, is left to the general solve
+    (``_GENERAL``)."""
     for r in range(raw.shape[0]):
         row = raw[r]
         total = totals[r]
         n = 0
-        remaining = 0.0
         previous = np.inf
         ordered = True
         for i in range(row.size):
+            out[r, i] = 0.0
             if row[i] > 0.0:
                 n += 1
-                remaining += row[i]
                 if row[i] > previous:
                     ordered = False
                 previous = row[i]
-        if not ordered or n == 0 or n * cap < total * (1.0 - 1e-12):
-            feasible[r] = _bounded_row(row, lower, upper, total, out[r])
+        state[r] = _SOLVED
+        if n == 0:
+            continue
+        if not ordered:
+            state[r] = _GENERAL
+            continue
+        if n * cap < total * (1.0 - 1e-12):
+            # As the general solve decides: the caps added one by one against the total.
+            up_sum = 0.0
+            for _ in range(n):
+                up_sum += cap
+            state[r] = _GENERAL
+            if 0.0 > total * (1.0 + 1e-12) or up_sum < total * (1.0 - 1e-12):
+                state[r] = _INFEASIBLE
+                for i in range(row.size):
+                    if row[i] > 0.0:
+                        out[r, i] = total / n
             continue
         # Sums of the raw weights from each position to the end, added smallest first
         # (subtracting the large ones from the total would cancel digits away).
-        suffix = np.zeros(row.size + 1)
+        suffix[row.size] = 0.0
         for i in range(row.size - 1, -1, -1):
             suffix[i] = suffix[i + 1] + (row[i] if row[i] > 0.0 else 0.0)
         capped = 0
@@ -160,17 +180,46 @@ def _capped_rows(raw, cap, totals):
                 out[r, i] = cap
             else:
                 out[r, i] = row[i] * scale
-        feasible[r] = True
-    return out, feasible
 
 
-@numba.njit(cache=True)
-def _bounded_rows(raw, lower, upper, totals):
+def _breakpoints(raw: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Each row's breakpoints of s, lower_i / raw_i and upper_i / raw_i over its members
+    (raw_i > 0), sorted, then NaN for the other columns (numpy sorts NaN last)."""
+    member = raw > 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        points = np.concatenate(
+            (np.where(member, lower / raw, np.nan), np.where(member, upper / raw, np.nan)), axis=1
+        )
+    points.sort(axis=1)
+    return points
+
+
+def _bounded_rows(raw, lower, upper, totals) -> tuple[np.ndarray, np.ndarray]:
+    """The general solve of each row (see the module docstring)."""
+    raw, lower, upper, totals = (
+        np.require(a, np.float64, ("C", "W")) for a in (raw, lower, upper, totals)
+    )
     out = np.empty_like(raw)
-    feasible = np.empty(raw.shape[0], dtype=np.bool_)
-    for r in range(raw.shape[0]):
-        feasible[r] = _bounded_row(raw[r], lower[r], upper[r], totals[r], out[r])
+    feasible = np.empty(len(raw), dtype=np.bool_)
+    _solve_rows(raw, lower, upper, totals, _breakpoints(raw, lower, upper), out, feasible)
     return out, feasible
+
+
+def _capped_rows(raw, cap, totals) -> tuple[np.ndarray, np.ndarray]:
+    """One cap for every member: the prefix solve, and the general solve for the rows
+    it leaves."""
+    raw, totals = (np.require(a, np.float64, ("C", "W")) for a in (raw, totals))
+    out = np.empty_like(raw)
+    state = np.empty(len(raw), dtype=np.int8)
+    _prefix_capped(raw, float(cap), totals, out, state, np.empty(raw.shape[1] + 1))
+    general = np.flatnonzero(state == _GENERAL)
+    if general.size:
+        lower = np.zeros((general.size, raw.shape[1]))
+        out[general], solved = _bounded_rows(
+            raw[general], lower, np.full_like(lower, cap), totals[general]
+        )
+        state[general] = np.where(solved, _SOLVED, _INFEASIBLE)
+    return out, state == _SOLVED
 
 
 def bounded_weights(
@@ -188,7 +237,7 @@ def bounded_weights(
     feasible)``; see the module docstring."""
     raw = np.array(raw, dtype=np.float64, order="C", copy=True)
     rows, n = raw.shape
-    totals = np.ones(rows) if totals is None else np.asarray(totals, dtype=np.float64)
+    totals = np.ones(rows) if totals is None else np.array(totals, dtype=np.float64)
     if cap is not None and cap_largest is None and floor is None:
         return _capped_rows(raw, float(cap), totals)
     upper = np.full((rows, n), np.inf if cap is None else cap)

@@ -106,6 +106,9 @@ def measure(repeat: int, before: Path | None = None) -> dict:
         "cpus": len(os.sched_getaffinity(0))
         if hasattr(os, "sched_getaffinity")
         else os.cpu_count(),
+        # Set in some shells (and in the sessions that made these numbers): each run then
+        # compiles indexlab's modules from source, ~0.1 s a user's install never pays.
+        "pythondontwritebytecode": bool(os.environ.get("PYTHONDONTWRITEBYTECODE")),
         "load_average_before": load_before,
         "load_average": _load(),
     }

@@ -123,7 +123,8 @@ def _prefix_capped(raw, cap, totals, out, state, suffix):
     first (as members in rank order weighted by the ranking measure): the capped names
     are then a prefix. A row whose cap cannot hold gets equal weights (``_INFEASIBLE``); a
     row out of order, or on the edge of feasible, is left to the general solve
-    (``_GENERAL``)."""
+    (``_GENERAL``). Returns how many rows are left."""
+    left = 0
     for r in range(raw.shape[0]):
         row = raw[r]
         total = totals[r]
@@ -142,18 +143,21 @@ def _prefix_capped(raw, cap, totals, out, state, suffix):
             continue
         if not ordered:
             state[r] = _GENERAL
+            left += 1
             continue
         if n * cap < total * (1.0 - 1e-12):
             # As the general solve decides: the caps added one by one against the total.
             up_sum = 0.0
             for _ in range(n):
                 up_sum += cap
-            state[r] = _GENERAL
             if 0.0 > total * (1.0 + 1e-12) or up_sum < total * (1.0 - 1e-12):
                 state[r] = _INFEASIBLE
                 for i in range(row.size):
                     if row[i] > 0.0:
                         out[r, i] = total / n
+            else:
+                state[r] = _GENERAL
+                left += 1
             continue
         # Sums of the raw weights from each position to the end, added smallest first
         # (subtracting the large ones from the total would cancel digits away).
@@ -180,6 +184,7 @@ def _prefix_capped(raw, cap, totals, out, state, suffix):
                 out[r, i] = cap
             else:
                 out[r, i] = row[i] * scale
+    return left
 
 
 def _breakpoints(raw: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -208,12 +213,12 @@ def _bounded_rows(raw, lower, upper, totals) -> tuple[np.ndarray, np.ndarray]:
 def _capped_rows(raw, cap, totals) -> tuple[np.ndarray, np.ndarray]:
     """One cap for every member: the prefix solve, and the general solve for the rows
     it leaves."""
-    raw, totals = (np.require(a, np.float64, ("C", "W")) for a in (raw, totals))
+    raw = np.require(raw, np.float64, ("C", "W"))
+    totals = np.require(totals, np.float64, ("C", "W"))
     out = np.empty_like(raw)
     state = np.empty(len(raw), dtype=np.int8)
-    _prefix_capped(raw, float(cap), totals, out, state, np.empty(raw.shape[1] + 1))
-    general = np.flatnonzero(state == _GENERAL)
-    if general.size:
+    if _prefix_capped(raw, float(cap), totals, out, state, np.empty(raw.shape[1] + 1)):
+        general = np.flatnonzero(state == _GENERAL)
         lower = np.zeros((general.size, raw.shape[1]))
         out[general], solved = _bounded_rows(
             raw[general], lower, np.full_like(lower, cap), totals[general]

@@ -129,3 +129,20 @@ def test_the_command_line_process_tunes_its_collector():
         "print(gc.get_threshold()[0], gc.get_freeze_count() > 0)\n"
     )
     assert last == f"{process.YOUNG_OBJECTS} True"
+
+
+def test_a_run_without_its_report_loads_neither_scipy_linalg_nor_matplotlib(tmp_path):
+    from report_runs import write_inputs
+
+    data, strategy = write_inputs(tmp_path)
+    out = tmp_path / "run"
+    last = _run_python(
+        "import sys\n"
+        "from indexlab import cli\n"
+        f"sys.argv = ['indexlab', 'run', {str(strategy)!r}, '--data', {str(data)!r},\n"
+        f"            '--out', {str(out)!r}, '--no-report', '--quiet']\n"
+        "assert cli.main() == 0\n"
+        "print(sorted(m for m in ('scipy.linalg', 'matplotlib') if m in sys.modules))\n"
+    )
+    assert last == "[]"
+    assert (out / "equity.csv").is_file()

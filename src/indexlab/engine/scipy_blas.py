@@ -10,9 +10,12 @@ module alone, from scipy's folder, so the functions and the BLAS library behind 
 are the very ones the usual import gives (the same file: results bit for bit); where
 scipy is laid out otherwise, or already imported, the usual import is used.
 
-The module is kept here, not in ``sys.modules``: a later ``import scipy.linalg`` or
-``import scipy.linalg.cython_blas`` runs as always and gets this same module object
-(Cython hands back a module it has made before), with ``scipy.linalg.cython_blas`` set.
+numba's own check for BLAS (``numba.np.arraymath`` imports
+``scipy.linalg.cython_blas`` when it is first imported) runs while the module loads,
+so that it finds this one. The module is then kept here, not in ``sys.modules``: a
+later ``import scipy.linalg`` or ``import scipy.linalg.cython_blas`` runs as always and
+gets this same module object (Cython hands back a module it has made before), with
+``scipy.linalg.cython_blas`` set.
 :func:`function_address` reads a function's address from the module's
 ``__pyx_capi__``, as ``numba.extending.get_cython_function_address`` does from an
 imported one.
@@ -20,6 +23,7 @@ imported one.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib
 import importlib.machinery
@@ -72,8 +76,18 @@ def _load_alone() -> ModuleType | None:
     sys.modules[NAME] = module
     try:
         spec.loader.exec_module(module)
+        _numba_checks_blas()
     finally:
         del sys.modules[NAME]
     if not getattr(module, "__pyx_capi__", None):
         raise ImportError(f"{spec.origin} exports no C functions")
     return module
+
+
+def _numba_checks_blas() -> None:
+    """numba's array maths check that BLAS is there when first imported, by importing
+    ``scipy.linalg.cython_blas`` (``numba.np.arraymath``, imported when numba first
+    loads or compiles a function: in every run). Imported now, while this module stands
+    under that name, the check finds it instead of importing ``scipy.linalg``."""
+    with contextlib.suppress(ImportError):
+        import numba.np.arraymath  # noqa: F401

@@ -107,7 +107,7 @@ def manifest(result: Result, *, run_seconds: float | None = None, report: bool =
 
 def _write_tables(result: Result, folder: Path) -> None:
     # Text from data is neutralised (indexlab.cells) while the dates are still dates:
-    # the day strings made after it start with a digit, and need no look.
+    # the day strings made after it start with a digit, which no spreadsheet runs.
     equity = neutralise_cells(result.equity)
     equity.index = equity.index.strftime("%Y-%m-%d")
     equity.to_csv(folder / "equity.csv", index_label="date", float_format="%.12g")

@@ -111,7 +111,7 @@ def test_matmul_into_refuses_strided_operands():
 CALLEE_COPIES = """
 import json, numba, numpy as np, pandas as pd, indexlab
 from numba.core.registry import CPUDispatcher
-from indexlab.engine import blas, kernels, policies
+from indexlab.engine import blas, kernels, policies, trades
 days = pd.date_range("2021-01-01", periods=60, tz="UTC")
 close = pd.DataFrame(np.linspace(1, 2, 60)[:, None] * [1.0, 2.0, 3.0], days, ["a", "b", "c"])
 market = indexlab.Market.from_panels(close, close * 10, source="test")
@@ -121,7 +121,7 @@ fresh = numba.njit(kernels.simulate_batch.py_func)
 fresh.compile(kernels.simulate_batch.signatures[0])
 print(json.dumps({
     name: len(value.signatures)
-    for module in (kernels, policies, blas)
+    for module in (kernels, policies, trades, blas)
     for name, value in vars(module).items()
     if isinstance(value, CPUDispatcher) and value.__module__ == module.__name__
     and name != "simulate_batch"

@@ -1,4 +1,5 @@
-"""The one-pass fill of a close panel equals pandas' ffill and the argmax scans."""
+"""The one-pass fill of a close panel and its scan for bounds equal pandas' ffill and
+the argmax scans."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from indexlab.fill import fill_and_bounds
+from indexlab.fill import fill_and_bounds, valid_bounds
 
 cells = st.one_of(st.just(np.nan), st.just(np.inf), st.floats(1e-12, 1e12, allow_nan=False))
 
@@ -26,3 +27,9 @@ def test_equals_pandas_ffill_and_the_first_and_last_valid_rows(close):
         rows = np.flatnonzero(np.isfinite(close[:, j]))
         assert first[j] == (rows[0] if len(rows) else -1)
         assert last[j] == (rows[-1] if len(rows) else -1)
+    bounds = valid_bounds(np.ascontiguousarray(close))
+    np.testing.assert_array_equal(bounds[0], first)
+    np.testing.assert_array_equal(bounds[1], last)
+    for j in range(close.shape[1]):
+        life = np.isfinite(close[first[j] : last[j] + 1, j]) if first[j] >= 0 else []
+        assert bounds[2][j] == len(life) - np.count_nonzero(life)

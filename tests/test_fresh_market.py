@@ -1,7 +1,9 @@
 """A Market derives its arrays once (issue 17, item 1): a fresh Market's first run
-gives the very equity of a warm run, and the fill and scans are not made again, by a
-second run or by a market derived with ``with_total_market_cap``. No timing here:
-the speed is measured by ``make bench`` (row "A: fresh Market, first run")."""
+gives the very equity of a warm run; its scan for each asset's first and last valid
+row is not made again, by a second run or by a market derived with
+``with_total_market_cap``; and no run makes a forward-filled close panel (the kernel
+carries the last valid closes itself). No timing here: the speed is measured by
+``make bench`` (row "A: fresh Market, first run")."""
 
 from __future__ import annotations
 
@@ -33,16 +35,18 @@ def _market(seed: int) -> Market:
 
 
 @pytest.fixture
-def fills(monkeypatch) -> list[int]:
-    """Counts the fills and scans of a close panel (one per call of fill_and_bounds)."""
-    calls: list[int] = []
-    real = indexlab.market.fill_and_bounds
+def scans(monkeypatch) -> dict[str, list[int]]:
+    """Counts the scans (``valid_bounds``) and forward fills (``fill_and_bounds``) of a
+    close panel, by its columns."""
+    calls: dict[str, list[int]] = {"valid_bounds": [], "fill_and_bounds": []}
+    for name in calls:
+        real = getattr(indexlab.market, name)
 
-    def counted(close: np.ndarray):
-        calls.append(close.shape[1])
-        return real(close)
+        def counted(close: np.ndarray, real=real, name=name):
+            calls[name].append(close.shape[1])
+            return real(close)
 
-    monkeypatch.setattr(indexlab.market, "fill_and_bounds", counted)
+        monkeypatch.setattr(indexlab.market, name, counted)
     return calls
 
 
@@ -57,25 +61,30 @@ def test_a_fresh_markets_first_run_equals_a_warm_run(seed: int) -> None:
     pd.testing.assert_frame_equal(first.trades, expected.trades, check_exact=True)
 
 
-def test_the_fill_and_scans_are_made_once_per_market(fills: list[int]) -> None:
+def test_the_scan_is_made_once_per_market_and_no_run_fills_forward(scans) -> None:
     market = _market(5)
-    strategy = _strategy()
-    indexlab.run(strategy, market, warn=False)
+    strategy = _strategy().replace(benchmarks=("A00",))  # a benchmark holds one asset
+    result = indexlab.run(strategy, market, warn=False)
     indexlab.run(strategy.replace(**{"universe.top_n": 3}), market, warn=False)
+    result.stale_weight  # noqa: B018  (valued at carried closes: no panel needed)
     first, last = market.first_valid_positions(), market.last_valid_positions()
-    assert market.close_ffill_values.shape == (160, 12) and len(first) == len(last) == 12
-    assert fills == [12]
+    assert len(first) == len(last) == 12
+    assert scans == {"valid_bounds": [12], "fill_and_bounds": []}
+    assert market.close_ffill_values.shape == (160, 12)  # made when asked for
+    assert scans["fill_and_bounds"] == [12]
+    np.testing.assert_array_equal(first, market._filled[1])
+    np.testing.assert_array_equal(last, market._filled[2])
 
 
-def test_a_market_with_the_total_market_cap_keeps_what_was_derived(fills: list[int]) -> None:
+def test_a_market_with_the_total_market_cap_keeps_what_was_derived(scans) -> None:
     market = _market(6)
     strategy = _strategy()
     before = indexlab.run(strategy, market, warn=False)
     total = market.market_cap.sum(axis=1) * 1.5
     with_total = market.with_total_market_cap(total)
     after = indexlab.run(strategy, with_total, warn=False)
-    assert fills == [12]
-    assert with_total.close_ffill_values is market.close_ffill_values
+    assert scans["valid_bounds"] == [12]
+    assert with_total.first_valid_positions() is market.first_valid_positions()
     pd.testing.assert_frame_equal(after.equity, before.equity, check_exact=True)
 
 

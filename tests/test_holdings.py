@@ -43,13 +43,15 @@ def test_stale_values_add_up_by_column_whatever_the_order_of_the_holdings():
     # record in another order gives the same bits.
     rng = np.random.default_rng(3)
     n_rows, n_assets = 6, 12
-    prices = rng.uniform(0.1, 10.0, (n_rows, n_assets))
+    close = rng.uniform(0.1, 10.0, (n_rows, n_assets))
+    close[2:4] = np.nan  # the gaps, valued at the close of row 1
+    prices = np.where(np.isnan(close), close[1], close)
     starts = np.arange(n_assets + 1, dtype=np.int64) * 2
     gap_rows = np.tile(np.array([2, 3], dtype=np.int64), n_assets)
     rows, held = np.array([0, 4], dtype=np.int64), np.array([0, n_assets, 2 * n_assets])
     columns = np.concatenate([np.arange(n_assets)] * 2).astype(np.int64)
     units = rng.uniform(0.0, 3.0, 2 * n_assets)
-    by_column = stale._stale_values(prices, 0, rows, held, columns, units, starts, gap_rows)
+    by_column = stale._stale_values(close, 0, n_rows, rows, held, columns, units, starts, gap_rows)
     shuffled = rng.permutation(n_assets)
     naive = [0.0, 0.0]
     for i in shuffled:  # the sum in the shuffled order differs in its last bits
@@ -60,7 +62,7 @@ def test_stale_values_add_up_by_column_whatever_the_order_of_the_holdings():
     assert naive != exact and by_column[2:4].tolist() == exact
     order = np.concatenate([shuffled, n_assets + rng.permutation(n_assets)])
     again = stale._stale_values(
-        prices, 0, rows, held, columns[order], units[order], starts, gap_rows
+        close, 0, n_rows, rows, held, columns[order], units[order], starts, gap_rows
     )
     assert again.tobytes() == by_column.tobytes()
 

@@ -26,6 +26,34 @@ import numpy as np
 from numba import njit
 
 
+def valid_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``first[j]``, ``last[j]``: the first and last row where ``close[:, j]`` is finite
+    (-1 if never); ``gaps[j]``: how many rows between them are not. ``close`` should be
+    C-ordered (it is read row by row)."""
+    n_rows, n_cols = close.shape
+    first = np.full(n_cols, n_rows, dtype=np.int64)
+    last = np.full(n_cols, -1, dtype=np.int64)
+    valid = np.zeros(n_cols, dtype=np.int64)
+    _bounds_into(close, first, last, valid)
+    never = first == n_rows
+    first[never] = -1
+    return first, last, np.where(never, 0, last - first + 1 - valid)
+
+
+@njit(cache=True, nogil=True)
+def _bounds_into(close, first, last, valid) -> None:
+    """:func:`valid_bounds` into ``first`` (holding the row count), ``last`` (-1) and
+    ``valid`` (0: how many valid rows)."""
+    n_rows, n_cols = close.shape
+    for t in range(n_rows):
+        for j in range(n_cols):
+            value = close[t, j]
+            is_valid = value - value == 0.0
+            first[j] = min(first[j], t if is_valid else n_rows)
+            last[j] = t if is_valid else last[j]
+            valid[j] += 1 if is_valid else 0
+
+
 def fill_and_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``filled[t, j]``: the last finite ``close[s, j]`` with ``s <= t`` (0 before the
     first); ``first[j]``, ``last[j]``: the first and last row where ``close[:, j]`` is

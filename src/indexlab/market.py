@@ -18,12 +18,17 @@ import numpy as np
 import pandas as pd
 
 from indexlab.errors import DataError, SpecError
-from indexlab.fill import fill_and_bounds, valid_copy
+from indexlab.fill import fill_and_bounds, valid_bounds, valid_copy
 
 # The name of the total crypto market cap, beside the assets (a benchmark, a signal).
 TOTAL_MARKET = "total-market"
 # What a Market derives once from a panel (cached properties), by the panel it reads.
-_DERIVED = {"close_values": "close", "_filled": "close", "market_cap_values": "market_cap"}
+_DERIVED = {
+    "close_values": "close",
+    "_bounds": "close",
+    "_filled": "close",
+    "market_cap_values": "market_cap",
+}
 
 
 def _frozen(values: np.ndarray) -> np.ndarray:
@@ -169,16 +174,25 @@ class Market:
         return _frozen(self.close.to_numpy(dtype=np.float64))
 
     @cached_property
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each asset's first and last valid row and its rows without a valid close
+        between them, in one read of the close panel (:func:`indexlab.fill.valid_bounds`),
+        made once. No run needs more of a new Market: the kernel carries the last valid
+        closes itself (issue 17, item 1)."""
+        return tuple(_frozen(values) for values in valid_bounds(self.close_values))
+
+    @cached_property
     def _filled(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The close panel filled forward and each asset's first and last valid row, in
-        one pass (:func:`indexlab.fill.fill_and_bounds`), made once."""
+        one pass (:func:`indexlab.fill.fill_and_bounds`), made when first asked for."""
         filled, first, last = fill_and_bounds(self.close_values)
         return _frozen(filled), _frozen(first), _frozen(last)
 
     @property
     def close_ffill_values(self) -> np.ndarray:
         """The last valid close up to each date (0 before an asset's first): what a
-        holding is worth on a day without a valid close."""
+        holding is worth on a day without a valid close. Made when first asked for (a
+        panel as large as ``close``; the engine does not use it)."""
         return self._filled[0]
 
     @cached_property
@@ -188,11 +202,16 @@ class Market:
 
     def last_valid_positions(self) -> np.ndarray:
         """Row position of each asset's last valid close (-1 if it never has one)."""
-        return self._filled[2]
+        return self._bounds[1]
 
     def first_valid_positions(self) -> np.ndarray:
         """Row position of each asset's first valid close (-1 if it never has one)."""
-        return self._filled[1]
+        return self._bounds[0]
+
+    def interior_gap_counts(self) -> np.ndarray:
+        """How many rows between each asset's first and last valid close have none (a
+        holding is valued at a carried close only there)."""
+        return self._bounds[2]
 
     def with_total_market_cap(
         self, series: pd.Series, source: str | None = None, bad_prints: str = "note"

@@ -69,6 +69,8 @@ class PortfolioRun:
     liquidation_rows: np.ndarray  # (liquidations x 2): row, asset column
     liquidation_values: np.ndarray  # (liquidations x 2): units, price
     last_valid: np.ndarray  # each asset's last valid row in the data, relative to the run
+    # per day, the value held at a carried close (engine.stale), when the kernel gave it
+    stale_values: np.ndarray | None = None
 
     @cached_property
     def equity(self) -> pd.Series:

@@ -3,6 +3,7 @@ between pandas and :mod:`indexlab.engine.kernels`."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,31 +69,53 @@ def readonly(values: np.ndarray, dtype: type) -> np.ndarray:
     return view
 
 
+def opening_prices(close: np.ndarray, row: int, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Each column's last valid close before ``row`` (0 if none), as one row (1 x N):
+    where the kernel's carried prices start. ``close``: valid closes or ``NaN``;
+    ``first``, ``last``: each column's first and last valid row (-1 if never). Only a
+    column in a gap at ``row - 1`` is read further back, down to its last close."""
+    opening = np.zeros((1, close.shape[1]))
+    if row == 0:
+        return opening
+    dead = np.flatnonzero((last >= 0) & (last < row))
+    opening[0, dead] = close[last[dead], dead]
+    living = np.flatnonzero((first >= 0) & (first < row) & (last >= row))
+    previous = close[row - 1, living]
+    known = np.isfinite(previous)
+    opening[0, living[known]] = previous[known]
+    for j in living[~known]:  # in a gap: its last close before the gap
+        column = close[first[j] : row, j]
+        opening[0, j] = column[np.flatnonzero(np.isfinite(column))[-1]]
+    return opening
+
+
 @dataclass(frozen=True, eq=False)
 class WindowArrays:
-    """The arrays portfolios are simulated on: over the run window, the valid closes,
-    the last valid close up to each day (what holdings are worth and trade at; 0
-    before an asset's first), and each column's first and last valid rows in the whole
-    data, relative to the window (a data stop is a fact of the data, not of the window:
-    cutting the run short must not turn a living asset into a dead one)."""
+    """The arrays portfolios are simulated on: over the run window, the valid closes;
+    each column's last valid close before the window (the kernel carries the last
+    valid close from there: what holdings are worth and trade at, 0 before an asset's
+    first); and each column's first and last valid rows in the whole data, relative to
+    the window (a data stop is a fact of the data, not of the window: cutting the run
+    short must not turn a living asset into a dead one)."""
 
     market_dates: pd.DatetimeIndex
     window: Window
     dates: pd.DatetimeIndex  # the run window's dates
     assets: pd.Index
     close: np.ndarray  # (window rows x assets), valid closes or NaN
-    prices: np.ndarray  # (window rows x assets), last valid close so far, 0 if none
+    prices: np.ndarray  # (1 x assets), last valid close before the window, 0 if none
     first_valid: np.ndarray  # each asset's first valid row, relative to the window
     last_valid: np.ndarray  # each asset's last valid row, relative to the window
+    # whether an asset has rows without a valid close inside its life (None: unknown)
+    gappy: np.ndarray | None = None
 
     @classmethod
     def build(
         cls, market: Market, window: Window, dates: pd.DatetimeIndex | None = None
     ) -> WindowArrays:
         """``dates``: the window's dates, when the caller has them already."""
-        return cls._of(
+        arrays = cls._of(
             market.close_values,
-            market.close_ffill_values,
             market.first_valid_positions(),
             market.last_valid_positions(),
             market.asset_ids,
@@ -100,6 +123,7 @@ class WindowArrays:
             window,
             dates,
         )
+        return dataclasses.replace(arrays, gappy=market.interior_gap_counts() > 0)
 
     @classmethod
     def from_column(
@@ -108,21 +132,17 @@ class WindowArrays:
         label: str,
         dates: pd.DatetimeIndex,
         window: Window,
-        filled: np.ndarray | None = None,
         run_dates: pd.DatetimeIndex | None = None,
         assets: pd.Index | None = None,
     ) -> WindowArrays:
-        """For one price column on the market's dates (valid prices or NaN), with its
-        forward-filled version, the window's dates and the one-label index if known."""
+        """For one price column on the market's dates (valid prices or NaN), with the
+        window's dates and the one-label index if known."""
         valid = np.isfinite(values)
         first = int(np.argmax(valid)) if valid.any() else -1
         last = int(len(values) - 1 - np.argmax(valid[::-1])) if valid.any() else -1
-        if filled is None:
-            filled = pd.Series(values).ffill().fillna(0.0).to_numpy()
         assets = pd.Index([label]) if assets is None else assets
         return cls._of(
             values[:, None],
-            filled[:, None],
             np.array([first]),
             np.array([last]),
             assets,
@@ -132,21 +152,19 @@ class WindowArrays:
         )
 
     @classmethod
-    def _of(
-        cls, close, filled, first_valid, last_valid, assets, dates, window, run_dates
-    ) -> WindowArrays:
+    def _of(cls, close, first_valid, last_valid, assets, dates, window, run_dates) -> WindowArrays:
         rows = slice(window.start_pos, window.end_pos + 1)
-        first = np.asarray(first_valid)
+        first, last = np.asarray(first_valid), np.asarray(last_valid)
         return cls(
             market_dates=dates,
             window=window,
             dates=dates[rows] if run_dates is None else run_dates,
             assets=assets,
             close=readonly(close[rows], np.float64),
-            prices=readonly(filled[rows], np.float64),
+            prices=readonly(opening_prices(close, window.start_pos, first, last), np.float64),
             # An asset that never has a valid close gets the first row after the data.
             first_valid=np.where(first >= 0, first, len(dates)).astype(np.int64) - window.start_pos,
-            last_valid=readonly(np.asarray(last_valid) - window.start_pos, np.int64),
+            last_valid=readonly(last - window.start_pos, np.int64),
         )
 
 
@@ -178,12 +196,17 @@ def run_kernel(
     threshold = np.zeros(k) if drift_threshold is None else drift_threshold
     relative = np.zeros(k, dtype=bool) if drift_relative is None else drift_relative
     capacity = int(arrays.close.shape[1]) + 16
+    n_assets = arrays.close.shape[1]
+    # The assets that can be held at a carried close (all when unknown); recorded only.
+    gappy = np.ones(n_assets if record else 0, dtype=bool)
+    if record and arrays.gappy is not None and len(arrays.gappy) == n_assets:
+        gappy = arrays.gappy
     while True:
         # Ctrl-C while numba boxes the result crashes CPython; BLAS threads: threads.py
         with deferred_interrupt(), kernel_threads():
             out = kernels.simulate_batch(
                 arrays.close,
-                arrays.prices,
+                arrays.prices[0],
                 arrays.last_valid,
                 readonly(rows, np.int64),
                 readonly(columns, np.int64),
@@ -196,6 +219,7 @@ def run_kernel(
                 readonly(keep, np.float64),
                 record,
                 capacity,
+                readonly(gappy, np.bool_),
             )
         if out.n_liq <= capacity or not record:
             return out

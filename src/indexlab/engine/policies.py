@@ -22,9 +22,11 @@ a second on the first compile (issue 17, item 9).
 Only units are dense over the N assets (the valuation's matrix product needs them);
 the lists are as long as a trade's M target slots, usually far fewer than N.
 
-Prices: ``close`` (T x N) holds valid closes (``NaN`` elsewhere), ``prices`` (T x N) the
-last valid close up to each row (0 before an asset's first), ``delist_row`` (N) the first
-row after each asset's last valid close in the whole data (its data stop).
+Prices: ``close`` (T x N) holds valid closes (``NaN`` elsewhere); ``prices_t`` (N) is
+the last valid close of each asset up to the row at hand (0 before its first), which
+the kernel carries from row to row; ``delist_row`` (N) is the first row after each
+asset's last valid close in the whole data (its data stop). The trade itself is in
+:mod:`indexlab.engine.trades`.
 """
 
 from __future__ import annotations
@@ -128,7 +130,7 @@ def post_trade_value(
 
 
 @numba.njit(cache=True, inline="always")
-def _set_units(book: Book, k: int, i: int, units: float) -> None:
+def set_units(book: Book, k: int, i: int, units: float) -> None:
     book.units[k, i] = units
     book.units_by_asset[i, k] = units
 
@@ -150,7 +152,7 @@ def settle_delistings(
     t: int,
     segment_start: int,
     n_rows: int,
-    prices: np.ndarray,
+    prices_t: np.ndarray,
     delist_row: np.ndarray,
     log: Log,
     record: bool,
@@ -159,8 +161,10 @@ def settle_delistings(
     """Turn the positions whose data stopped on or before row ``t`` into cash at their
     last valid close, fee-free (DESIGN section 3, delisting), dated the first row after
     that close (or the segment's first row); ``keep`` is the share of that value the
-    delisting returns (1: ``last_close``, 0: ``zero``, 1 - h: a haircut h). Returns the
-    earliest data stop among the positions still held (``n_rows + 1`` if none)."""
+    delisting returns (1: ``last_close``, 0: ``zero``, 1 - h: a haircut h). ``prices_t``:
+    the last valid close up to any row since row ``t - 1`` (a position whose data stopped
+    is worth its last close from then on). Returns the earliest data stop among the
+    positions still held (``n_rows + 1`` if none)."""
     never = n_rows + 1
     earliest = never
     kept = 0
@@ -169,16 +173,16 @@ def settle_delistings(
         stop = delist_row[i]
         if stop <= t and stop < n_rows:
             day = max(stop, segment_start)
-            book.cash[k] += book.units[k, i] * prices[day, i] * keep
+            book.cash[k] += book.units[k, i] * prices_t[i] * keep
             if record and k == 0:
                 n = log.count[0]
                 if n < log.row.size:
                     log.row[n] = day
                     log.asset[n] = i
                     log.units[n] = book.units[k, i]
-                    log.price[n] = prices[day, i]
+                    log.price[n] = prices_t[i]
                 log.count[0] = n + 1
-            _set_units(book, k, i, 0.0)
+            set_units(book, k, i, 0.0)
         else:
             book.held[k, kept] = i
             kept += 1
@@ -193,7 +197,7 @@ def write_down_stops(
     book: Book,
     k: int,
     t: int,
-    prices: np.ndarray,
+    prices_t: np.ndarray,
     delist_row: np.ndarray,
     equity: np.ndarray,
     keep: float,
@@ -201,12 +205,13 @@ def write_down_stops(
     """Under a delisting assumption other than ``last_close`` (``keep`` < 1), a position
     whose data stop on a row before ``t`` (inside the segment just valued, where it
     counted at its last close) loses (1 - keep) of that value from its stop on: the
-    equity of those rows is lowered, as it would be had the stop been settled there."""
+    equity of those rows is lowered, as it would be had the stop been settled there.
+    ``prices_t`` as in :func:`settle_delistings`."""
     for q in range(book.held_n[k]):
         i = book.held[k, q]
         stop = delist_row[i]
         if stop < t:
-            loss = (1.0 - keep) * book.units[k, i] * prices[stop, i]
+            loss = (1.0 - keep) * book.units[k, i] * prices_t[i]
             for r in range(stop, t):
                 equity[r, k] -= loss
 
@@ -294,7 +299,7 @@ def fill_pending(
         reserve = min(book.pend_vals[k, q], book.cash[k])
         bought = reserve / (1.0 + cost_rate)
         book.cash[k] -= reserve
-        _set_units(book, k, i, bought / close_t[i])
+        set_units(book, k, i, bought / close_t[i])
         book.held[k, book.held_n[k]] = i
         book.held_n[k] += 1
         notional += bought
@@ -305,130 +310,6 @@ def fill_pending(
     change = in_assets * abs(1.0 / after - 1.0 / value) + notional / after
     change += abs(book.cash[k] / after - cash_before / value)
     return Fill(value, notional, cost, 0.5 * change, earliest_stop(book, k, delist_row, n_rows))
-
-
-class Scratch(NamedTuple):
-    """Work arrays of one trade, over the assets (reused between trades)."""
-
-    active: np.ndarray  # the held, then the targeted assets
-    marked: np.ndarray  # whether an asset is in ``active`` already
-    goal: np.ndarray  # target weight per asset (kept at 0 between trades)
-    goals: np.ndarray  # target weight per active slot
-    holdings: np.ndarray  # value held per active slot
-    weights: np.ndarray  # weight traded to per active slot
-
-
-@numba.njit(cache=True)
-def new_scratch(n_assets: int) -> Scratch:
-    return Scratch(
-        np.empty(n_assets, dtype=np.int64),
-        np.zeros(n_assets, dtype=np.bool_),
-        np.zeros(n_assets),
-        np.empty(n_assets),
-        np.empty(n_assets),
-        np.empty(n_assets),
-    )
-
-
-@numba.njit(cache=True)
-def _gather_active(book: Book, k: int, columns: np.ndarray, values: np.ndarray, s: Scratch) -> int:
-    """Held assets, then targeted ones, into ``s.active``; their targets into ``s.goals``."""
-    n_active = 0
-    for q in range(book.held_n[k]):
-        i = book.held[k, q]
-        s.active[n_active] = i
-        s.marked[i] = True
-        n_active += 1
-    for q in range(columns.size):
-        i = columns[q]
-        if i < 0:
-            continue
-        s.goal[i] = values[q]
-        if not s.marked[i]:
-            s.active[n_active] = i
-            s.marked[i] = True
-            n_active += 1
-    for q in range(n_active):
-        i = s.active[q]
-        s.marked[i] = False
-        s.goals[q] = s.goal[i]
-        s.goal[i] = 0.0
-    return n_active
-
-
-@numba.njit(cache=True)
-def execute_trade(
-    book: Book,
-    k: int,
-    t: int,
-    columns: np.ndarray,
-    values: np.ndarray,
-    scale: float,
-    prices_t: np.ndarray,
-    delist_row: np.ndarray,
-    n_rows: int,
-    cost_rate: float,
-    track: bool,
-    s: Scratch,
-) -> Fill:
-    """Trade portfolio k at row t to the targets (``columns``, ``values`` times
-    ``scale``: 0 sells everything), paying c on traded notional, solved exactly.
-
-    Every position is traded at its last valid close, with costs, whether or not the
-    asset has a valid close today (DESIGN section 3). A target on an asset with no
-    valid close yet stays in cash, set aside until its first close (a pending order);
-    a target on an asset whose data have stopped stays in cash. With ``track`` (the
-    portfolio checks drift) the targets become the ones drift is measured against.
-    """
-    clear_targets(book, k)
-    n_active = _gather_active(book, k, columns, values, s)
-    value = book.cash[k]
-    for q in range(n_active):
-        i = s.active[q]
-        h = book.units[k, i] * prices_t[i] if book.units[k, i] != 0.0 else 0.0
-        s.holdings[q] = h
-        value += h
-        w = s.goals[q] * scale
-        tradeable = prices_t[i] > 0.0 and t < delist_row[i]
-        s.weights[q] = w if (w > 0.0 and tradeable) else 0.0
-    new_value = post_trade_value(value, s.holdings[:n_active], s.weights[:n_active], cost_rate)
-    in_assets = 0.0
-    notional = 0.0
-    change = 0.0
-    kept = 0
-    earliest = n_rows + 1
-    per_value = 1.0 / value if value > 0.0 else 0.0
-    for q in range(n_active):
-        i = s.active[q]
-        target = new_value * s.weights[q]
-        notional += abs(target - s.holdings[q])
-        change += abs(s.weights[q] - s.holdings[q] * per_value)
-        goal = s.goals[q] * scale
-        waits = False
-        if s.weights[q] > 0.0:
-            _set_units(book, k, i, target / prices_t[i])
-            in_assets += target
-            book.held[k, kept] = i
-            kept += 1
-            if delist_row[i] < earliest and delist_row[i] < n_rows:
-                earliest = delist_row[i]
-        else:
-            _set_units(book, k, i, 0.0)
-            waits = goal > 0.0 and prices_t[i] == 0.0 and t < delist_row[i]
-            if waits:  # set aside until its first close
-                book.pend_cols[k, book.pend_n[k]] = i
-                book.pend_vals[k, book.pend_n[k]] = new_value * goal
-                book.pend_n[k] += 1
-        if track and (s.weights[q] > 0.0 or waits):
-            book.set_cols[k, book.set_n[k]] = i
-            book.set_vals[k, book.set_n[k]] = goal
-            book.set_n[k] += 1
-    book.held_n[k] = kept
-    cash_before = book.cash[k]
-    book.cash[k] = new_value - in_assets
-    if value > 0.0 and new_value > 0.0:
-        change += abs(book.cash[k] / new_value - cash_before / value)
-    return Fill(value, notional, value - new_value, 0.5 * change, earliest)
 
 
 @numba.njit(cache=True)

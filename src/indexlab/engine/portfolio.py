@@ -70,6 +70,7 @@ def simulate(arrays: WindowArrays, trading: Trading, cost_rate: float) -> Portfo
         liquidation_rows=np.column_stack([out.liq_row[:n_liq], out.liq_asset[:n_liq]]),
         liquidation_values=np.column_stack([out.liq_units[:n_liq], out.liq_price[:n_liq]]),
         last_valid=np.asarray(arrays.last_valid),
+        stale_values=out.stale,
     )
 
 
@@ -98,12 +99,11 @@ def hold_column(
     dates: pd.DatetimeIndex,
     window: Window,
     rate: float,
-    filled: np.ndarray | None = None,
     run_dates: pd.DatetimeIndex | None = None,
     assets: pd.Index | None = None,
 ) -> PortfolioRun:
     """Buy-and-hold of one price column on the market's dates (valid prices or NaN)."""
-    arrays = WindowArrays.from_column(column, label, dates, window, filled, run_dates, assets)
+    arrays = WindowArrays.from_column(column, label, dates, window, run_dates, assets)
     return buy_and_hold(arrays, rate)
 
 
@@ -123,7 +123,6 @@ def hold_asset(
         market.dates,
         window,
         rate,
-        market.close_ffill_values[:, j],
         dates,
         market.asset_ids[j : j + 1],
     )

@@ -52,7 +52,7 @@ def _total_market(market: Market, entry: str, window: Window, dates, rate) -> Po
             "(indexlab run --total-market FILE, or Market.with_total_market_cap)"
         )
     column = market.total_market_cap.to_numpy(dtype=np.float64)
-    return hold_column(column, TOTAL_MARKET, market.dates, window, rate, None, dates)
+    return hold_column(column, TOTAL_MARKET, market.dates, window, rate, dates)
 
 
 def _benchmarks(

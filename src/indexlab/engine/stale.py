@@ -12,6 +12,12 @@ Worked example (docs/design-notes.md, "Stale prices"): A closes 10, -, -, 16 and
 closes 10 every day; half in each on day 0 (0.05 units each). Day 1: A is carried at
 10, worth 0.5 of 1.0: stale weight 50 %; day 2 likewise; day 3 A closes again: 0 %.
 The average over the four days is 25 %, the maximum 50 %.
+
+A run's kernel adds these values up as it values each day (``PortfolioRun.stale_values``:
+it reads each row of closes anyway, so a fresh Market's first run needs no pass of its
+own, issue 17 item 1); :func:`stale_weight` computes the same sums, bit for bit, from
+the market's gaps (:func:`interior_gaps`, one pass over the closes per Market) and the
+run's trade records, for a run without them.
 """
 
 from __future__ import annotations
@@ -81,15 +87,26 @@ def _first_gap(gap_rows, starts, i, begin) -> int:
     return starts[i] + np.searchsorted(gap_rows[starts[i] : starts[i + 1]], begin)
 
 
+@numba.njit(cache=True, inline="always")
+def _carried(close, t, i) -> float:
+    """Asset i's last valid close before market row ``t`` (inside its life: there is one)."""
+    r = t - 1
+    while close[r, i] != close[r, i]:
+        r -= 1
+    return close[r, i]
+
+
 @numba.njit(cache=True)
-def _stale_values(prices, offset, rows, held, held_columns, units, starts, gap_rows) -> np.ndarray:
-    """Per run row: the value held in assets without a valid close that row, inside
-    their life. Trade r's holdings (asset columns ``held_columns[held[r]:held[r + 1]]``,
-    in any order, and their ``units``) are held from its row (``rows``) to the next; an
-    asset's gaps are market rows ``gap_rows[starts[i]:starts[i + 1]]``, the run's row 0
-    being market row ``offset``. A day's stale values are added up by increasing asset
-    column, whatever the holdings' order, so the sum's bits do not depend on it."""
-    n_rows = prices.shape[0]
+def _stale_values(
+    close, offset, n_rows, rows, held, held_columns, units, starts, gap_rows
+) -> np.ndarray:
+    """Per run row (``n_rows``): the value held in assets without a valid close that
+    row, inside their life, at their last valid close in the market's ``close``. Trade
+    r's holdings (asset columns ``held_columns[held[r]:held[r + 1]]``, in any order, and
+    their ``units``) are held from its row (``rows``) to the next; an asset's gaps are
+    market rows ``gap_rows[starts[i]:starts[i + 1]]``, the run's row 0 being market row
+    ``offset``. A day's stale values are added up by increasing asset column, whatever
+    the holdings' order, so the sum's bits do not depend on it."""
     out = np.zeros(n_rows)
     longest = np.max(held[1:] - held[:-1]) if rows.size else 0
     stale = np.empty(longest, dtype=np.int64)  # a trade's entries with a gap, by column
@@ -113,40 +130,46 @@ def _stale_values(prices, offset, rows, held, held_columns, units, starts, gap_r
             i = held_columns[stale[q]]
             k = _first_gap(gap_rows, starts, i, begin)
             while k < starts[i + 1] and gap_rows[k] < until:
-                t = gap_rows[k] - offset
-                out[t] += units[stale[q]] * prices[t, i]
+                out[gap_rows[k] - offset] += units[stale[q]] * _carried(close, gap_rows[k], i)
                 k += 1
     return out
 
 
 def stale_weight(
-    run: PortfolioRun, prices: np.ndarray, gaps: tuple[np.ndarray, np.ndarray]
+    run: PortfolioRun, close: np.ndarray, gaps: tuple[np.ndarray, np.ndarray]
 ) -> np.ndarray:
     """The share of ``run``'s value held at a carried close on each of its days;
-    ``prices``: the forward-filled closes over the run's rows; ``gaps``:
+    ``close``: the market's valid closes (``NaN`` elsewhere); ``gaps``:
     :func:`interior_gaps` of the market."""
     starts, gap_rows = gaps
     if len(run.rebalance_rows) == 0 or gap_rows.size == 0:
         return np.zeros(len(run.dates))
-    held = run.held_units
-    stale = _stale_values(
-        prices,
+    return _share(run, _stale_values(
+        close,
         int(run.start_pos),
+        len(run.dates),
         np.asarray(run.rebalance_rows, dtype=np.int64),
-        held.starts,
-        held.columns,
-        held.values,
+        run.held_units.starts,
+        run.held_units.columns,
+        run.held_units.values,
         starts,
         gap_rows,
-    )
+    ))  # fmt: skip
+
+
+def _share(run: PortfolioRun, stale: np.ndarray) -> np.ndarray:
     equity = run.equity_values
     return np.divide(stale, equity, out=np.zeros_like(stale), where=equity > 0)
 
 
 def stale_weight_series(run: PortfolioRun, market: Market) -> pd.Series:
-    """:func:`stale_weight` of ``run`` on ``market``, as a series on the run's dates."""
-    rows = slice(run.start_pos, run.start_pos + len(run.dates))
-    share = stale_weight(run, market.close_ffill_values[rows], interior_gaps(market))
+    """:func:`stale_weight` of ``run`` on ``market``, as a series on the run's dates: from
+    the values the kernel added up as it went (``run.stale_values``, the same sums, bit
+    for bit), else from the market's gaps (one pass over its closes)."""
+    if run.stale_values is not None and len(run.stale_values) == len(run.dates):
+        share = _share(run, run.stale_values)
+    else:
+        share = stale_weight(run, market.close_values, interior_gaps(market))
     return pd.Series(share, index=run.dates, name="stale_weight")
 
 

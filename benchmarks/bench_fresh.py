@@ -1,8 +1,10 @@
 """A fresh Market's first run against a warm run and vectorbt (issue 17, item 1).
 
 A notebook user makes Markets all the time; the first run on a new Market derives its
-arrays (the forward-filled closes, each asset's first and last valid row, the gaps
-inside each asset's life). The task alternates, in one process, round after round:
+arrays: each asset's first and last valid row and its count of gaps, in one read of the
+closes (the kernel carries the last valid closes itself and adds up the stale weight as
+it goes: no forward-filled panel, no pass for the gaps). The task alternates, in one
+process, round after round:
 
 - **fresh**: a Market built by ``Market.from_panels`` from the panel's close and
   market-cap frames (new arrays each round: nothing is shared with an earlier

@@ -4,6 +4,7 @@ between pandas and :mod:`indexlab.engine.kernels`."""
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,12 +109,21 @@ class WindowArrays:
     last_valid: np.ndarray  # each asset's last valid row, relative to the window
     # whether an asset has rows without a valid close inside its life (None: unknown)
     gappy: np.ndarray | None = None
+    # (window rows x assets) the last valid close up to each day, if the Market keeps one
+    filled: np.ndarray | None = None
 
     @classmethod
     def build(
-        cls, market: Market, window: Window, dates: pd.DatetimeIndex | None = None
+        cls,
+        market: Market,
+        window: Window,
+        dates: pd.DatetimeIndex | None = None,
+        *,
+        again: bool = False,
     ) -> WindowArrays:
-        """``dates``: the window's dates, when the caller has them already."""
+        """``dates``: the window's dates, when the caller has them already. ``again``:
+        the caller runs single backtests, which a Market that runs more than once
+        speeds up with a forward-filled close panel (see :func:`_keeps_filled`)."""
         arrays = cls._of(
             market.close_values,
             market.first_valid_positions(),
@@ -123,6 +133,10 @@ class WindowArrays:
             window,
             dates,
         )
+        if again and _keeps_filled(market):
+            rows = slice(window.start_pos, window.end_pos + 1)
+            filled = readonly(market.close_ffill_values[rows], np.float64)
+            return dataclasses.replace(arrays, filled=filled)
         return dataclasses.replace(arrays, gappy=market.interior_gap_counts() > 0)
 
     @classmethod
@@ -168,7 +182,25 @@ class WindowArrays:
         )
 
 
+# How many single backtests each Market has been built for (while it lives).
+_RUNS: weakref.WeakKeyDictionary[Market, int] = weakref.WeakKeyDictionary()
+
+
+def _keeps_filled(market: Market) -> bool:
+    """Whether the kernel reads ``market``'s forward-filled close panel: once it has one,
+    or from its second single run on, when it makes one (and, for the stale weight, the
+    gaps of its assets: :func:`indexlab.engine.stale.interior_gaps`). A first run
+    carries the last valid closes itself and makes neither: a fresh Market's first run
+    costs about what a warm one does (issue 17, item 1). Writing the panel costs what
+    a few runs gain from reading it (BLAS reads it quicker than the kernel carries the
+    closes); it is as large as the close panel, so sweeps, which read only the columns
+    their plans target, never make it."""
+    _RUNS[market] = _RUNS.get(market, 0) + 1
+    return "_filled" in market.__dict__ or _RUNS[market] > 1
+
+
 _ALWAYS_INVESTED = np.zeros((0, 0))
+_NO_PANEL = np.zeros((0, 0))
 
 
 def run_kernel(
@@ -197,9 +229,13 @@ def run_kernel(
     relative = np.zeros(k, dtype=bool) if drift_relative is None else drift_relative
     capacity = int(arrays.close.shape[1]) + 16
     n_assets = arrays.close.shape[1]
-    # The assets that can be held at a carried close (all when unknown); recorded only.
-    gappy = np.ones(n_assets if record else 0, dtype=bool)
-    if record and arrays.gappy is not None and len(arrays.gappy) == n_assets:
+    filled = arrays.filled
+    if filled is None or filled.shape != arrays.close.shape:  # none, or of other columns
+        filled = _NO_PANEL
+    # The assets that can be held at a carried close (all when unknown), when the kernel
+    # adds up the stale weight: recorded runs that carry the closes (else engine.stale).
+    gappy = np.ones(n_assets if record and filled.size == 0 else 0, dtype=bool)
+    if gappy.size and arrays.gappy is not None and len(arrays.gappy) == n_assets:
         gappy = arrays.gappy
     while True:
         # Ctrl-C while numba boxes the result crashes CPython; BLAS threads: threads.py
@@ -220,6 +256,7 @@ def run_kernel(
                 record,
                 capacity,
                 readonly(gappy, np.bool_),
+                readonly(filled, np.float64),
             )
         if out.n_liq <= capacity or not record:
             return out

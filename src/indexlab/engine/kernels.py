@@ -131,13 +131,24 @@ def _carry_rows(close, first, stop, before, out):
 
 
 @numba.njit(cache=True)
-def _value_segment(equity, close, carried, block, book, first, stop, work, stale) -> None:
+def _value_segment(equity, close, filled, carried, block, book, first, stop, work, stale) -> None:
     """Every portfolio's value on rows first..stop-1, and ``carried`` (each asset's last
     valid close) brought to row stop - 1. Block by block of rows, the carried prices
     are written into ``block``, then valued by one matrix product (BLAS, called
     directly: :mod:`indexlab.engine.blas` says why), plus cash: the product reads them
-    from the cache, not from a forward-filled panel in memory. ``stale``: see
-    :class:`Stale` (nothing if its array is empty)."""
+    from the cache, not from a forward-filled panel in memory; unless such a panel is
+    given (``filled``, the rows of ``close``; 0 rows: none), which the product then
+    reads (a Market that runs again keeps one: reading it is quicker than carrying).
+    ``stale``: see :class:`Stale` (nothing if its array is empty)."""
+    if filled.shape[0] > 0:  # a forward-filled panel is at hand: the product reads it
+        if stop > first:
+            matmul_into(equity[first:stop], filled[first:stop], book.units_by_asset, work)
+            for i in range(carried.size):
+                carried[i] = filled[stop - 1, i]
+        for k in range(book.cash.size):
+            for r in range(first, stop):
+                equity[r, k] += book.cash[k]
+        return
     size = block.shape[0]
     for begin in range(first, stop, size):
         end = min(begin + size, stop)
@@ -263,6 +274,7 @@ def simulate_batch(
     record: bool,
     liquidation_capacity: int,
     gappy: np.ndarray,
+    filled: np.ndarray,
 ) -> KernelRecord:
     """Simulate K portfolios that share their candidate trade rows, over T rows.
 
@@ -287,8 +299,9 @@ def simulate_batch(
     ``record``: keep positions, the delistings of portfolio 0, with room for
     ``liquidation_capacity`` (``n_liq`` counts past it, so the caller can retry), and
     portfolio 0's value held at a carried close on each row (``stale``), counting the
-    assets ``gappy`` marks (N, when recorded: those with rows without a valid close
-    inside their life; no other is ever held at a carried close).
+    assets ``gappy`` marks (N: those with rows without a valid close inside their life,
+    no other is ever held at a carried close; empty: ``stale`` is not added up);
+    ``filled``: the last valid close up to each row (T x N), if at hand, else (0 x 0).
     """
     n_rows, n_assets = close.shape
     n_candidates = candidate_rows.size
@@ -326,19 +339,19 @@ def simulate_batch(
     for i in range(n_assets):
         carried[i] = opening[i]
     stale = Stale(
-        np.zeros(n_rows if record else 0),
+        np.zeros(n_rows if record and gappy.size > 0 else 0),
         np.empty(n_slots, dtype=np.int64),
         np.zeros(1, dtype=np.int64),
         last_valid,
         gappy,
     )
-    n_block = _block_rows(candidate_rows, n_rows, n_assets)
+    n_block = _block_rows(candidate_rows, n_rows, n_assets) if filled.shape[0] == 0 else 0
     block = np.zeros(n_block * n_assets).reshape((n_block, n_assets))
 
     segment_start = np.int64(0)  # not the literal 0: one compiled callee, not two
     for j in range(n_candidates + 1):
         t = candidate_rows[j] if j < n_candidates else n_rows
-        _value_segment(equity, close, carried, block, book, segment_start, t, work, stale)
+        _value_segment(equity, close, filled, carried, block, book, segment_start, t, work, stale)
         changed = False  # portfolio 0's holdings (for ``stale``)
         for k in range(n_portfolios):  # carried: up to row t - 1, past every stop <= t
             if first_stop[k] <= t:
@@ -353,7 +366,9 @@ def simulate_batch(
             break
         close_t, prices_t = close[t], carried
         for i in range(n_assets):
-            if close_t[i] - close_t[i] == 0.0:
+            if filled.shape[0] > 0:
+                carried[i] = filled[t, i]
+            elif close_t[i] - close_t[i] == 0.0:
                 carried[i] = close_t[i]
         for k in range(n_portfolios):
             trade = _decide(
@@ -381,7 +396,7 @@ def simulate_batch(
                         book, k, prices_t, held_columns[j, k], held_units[j, k], held_weights[j, k]
                     )
             equity[t, k] = portfolio_value(book, k, prices_t)
-        if record:
+        if stale.values.size:
             if changed:
                 _list_stale_columns(book, stale)
             stale.values[t] = _stale_value(book, close_t, prices_t, t, stale)

@@ -115,7 +115,7 @@ def _run(strategy: Strategy, market: Market, warn: bool) -> Result:
     dates = market.dates[window.start_pos : window.end_pos + 1]
     # Notes of the whole data (a short run says nothing of survivorship), then the run's.
     notes = [*coverage_notes(market, until=dates[-1]), *market.notes, *config.notes]
-    arrays = WindowArrays.build(market, window, dates)
+    arrays = WindowArrays.build(market, window, dates, again=True)
     portfolios = {strategy.name: simulate(arrays, config.trading, strategy.costs.rate)}
     stale = stale_weight_series(portfolios[strategy.name], market)
     notes.extend(stale_note(stale))  # issue 16, item 7: weight valued at carried closes

@@ -96,6 +96,8 @@ def compact_arrays(arrays: WindowArrays, plans: list) -> tuple[WindowArrays, np.
         prices=readonly(arrays.prices[:, keep], np.float64),
         first_valid=arrays.first_valid[keep],
         last_valid=readonly(arrays.last_valid[keep], np.int64),
+        gappy=None if arrays.gappy is None else arrays.gappy[keep],
+        filled=None if arrays.filled is None else readonly(arrays.filled[:, keep], np.float64),
     )
     return compact, position
 

@@ -139,6 +139,20 @@ class WindowArrays:
             return dataclasses.replace(arrays, filled=filled)
         return dataclasses.replace(arrays, gappy=market.interior_gap_counts() > 0)
 
+    def columns(self, keep: np.ndarray) -> WindowArrays:
+        """The same arrays for the asset columns ``keep`` only (a sweep's group runs on
+        the assets its plans target: :func:`indexlab.sweep.batch.compact_arrays`)."""
+        return dataclasses.replace(
+            self,
+            assets=self.assets[keep],
+            close=readonly(self.close[:, keep], np.float64),
+            prices=readonly(self.prices[:, keep], np.float64),
+            first_valid=self.first_valid[keep],
+            last_valid=readonly(self.last_valid[keep], np.int64),
+            gappy=None if self.gappy is None else self.gappy[keep],
+            filled=None if self.filled is None else readonly(self.filled[:, keep], np.float64),
+        )
+
     @classmethod
     def from_column(
         cls,

@@ -9,7 +9,6 @@ configurations through a memo. Metrics are computed for all K at once.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from indexlab.engine import Configuration, configure
-from indexlab.engine.arrays import WindowArrays, readonly, run_kernel
+from indexlab.engine.arrays import WindowArrays, run_kernel
 from indexlab.engine.kernels import TRADE_FIRST_PRICE
 from indexlab.engine.memo import BoundedMemo, forget_per_strategy
 from indexlab.engine.portfolio import hold_asset, reference_asset
@@ -89,16 +88,7 @@ def compact_arrays(arrays: WindowArrays, plans: list) -> tuple[WindowArrays, np.
         return arrays, None
     position = np.full(n_assets, -1, dtype=np.int64)
     position[keep] = np.arange(len(keep))
-    compact = dataclasses.replace(
-        arrays,
-        assets=arrays.assets[keep],
-        close=readonly(arrays.close[:, keep], np.float64),
-        prices=readonly(arrays.prices[:, keep], np.float64),
-        first_valid=arrays.first_valid[keep],
-        last_valid=readonly(arrays.last_valid[keep], np.int64),
-        gappy=None if arrays.gappy is None else arrays.gappy[keep],
-        filled=None if arrays.filled is None else readonly(arrays.filled[:, keep], np.float64),
-    )
+    compact = arrays.columns(keep)
     return compact, position
 
 

@@ -85,8 +85,10 @@ def _cli_rows(data: dict) -> list[str]:
     median, fastest, goals = data["median_s"], data["min_s"], data.get("goals_s", {})
     rows = []
     for key, text in (
-        ("run_with_report", "`indexlab run` on the demo, with the report"),
-        ("run_no_report", "`indexlab run --no-report` on the demo"),
+        ("server_run_with_report", "`indexlab run` on the demo, with the report, warm server"),
+        ("server_run_no_report", "`indexlab run --no-report` on the demo, warm server"),
+        ("run_with_report", "`indexlab run` on the demo, with the report, a fresh process"),
+        ("run_no_report", "`indexlab run --no-report` on the demo, a fresh process"),
         ("help", "`indexlab --help`"),
     ):
         if key not in median:

@@ -31,6 +31,19 @@ def private_cache(tmp_path_factory):
         os.environ["INDEXLAB_CACHE_DIR"] = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_server():
+    """Commands a test starts run in their own process, never in a warm server the user
+    may have running (indexlab.cli.server); tests/test_cli_server.py starts its own."""
+    previous = os.environ.get("INDEXLAB_SERVER")
+    os.environ["INDEXLAB_SERVER"] = "0"
+    yield
+    if previous is None:
+        os.environ.pop("INDEXLAB_SERVER", None)
+    else:
+        os.environ["INDEXLAB_SERVER"] = previous
+
+
 def shared_data_dir() -> Path | None:
     """``$INDEXLAB_SHARED_DATA`` (set by .ci/run), or None when unset."""
     value = os.environ.get("INDEXLAB_SHARED_DATA")

@@ -33,6 +33,7 @@ _MODULES = (  # in the order --help lists their commands
     "report_command",
     "sweep_command",
     "band_command",
+    "server_command",
 )
 
 
@@ -105,6 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``indexlab`` script and ``python -m indexlab.cli`` call it). Returns the exit code."""
     if argv is not None:
         return _main(list(argv))
+    from indexlab.cli.server_client import forward
+
+    code = forward(sys.argv[1:])  # to this user's warm server, if one runs for this code
+    if code is not None:
+        return code
     with command_process():
         return _main(sys.argv[1:])
 

@@ -78,6 +78,11 @@ def _busy_row(data: dict) -> list[str]:
             f"among {data['spinners'] + 1} on {data['cpus']} cores: "
             f"{data['fair_share_floor']:.2f}x) | {data['control_ratio']:.2f}x | | |"
         )
+    if "cpu_ratio" in data:
+        rows.append(
+            "| the sweep's own CPU time beside them over quiet (1.0: the slowdown is only "
+            f"the CPU share it is given) | {data['cpu_ratio']:.2f}x | | |"
+        )
     return rows
 
 

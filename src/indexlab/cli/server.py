@@ -62,6 +62,8 @@ fee_bps = 10.0
 def start(idle_minutes: float = IDLE_MINUTES) -> tuple[int, Path, bool]:
     """Start this user's server for this process's key unless one runs: (its pid, its
     socket, whether it was started now). Waits until it is ready."""
+    if not client.SUPPORTED:
+        raise client.ServerError(f"the server runs on Linux only (this is {sys.platform})")
     folder = _make_dir()
     path = client.socket_path(folder, client.key())
     running = status(path)
@@ -171,6 +173,7 @@ def serve(path: Path, idle_minutes: float, ready_fd: int | None = None) -> None:
     except BaseException as exc:
         _tell(ready_fd, f"{type(exc).__name__}: {exc}")
         raise SystemExit(1) from None
+    os.chdir("/")  # holds no folder of the caller's (each command has its own)
     gc.freeze()  # what is loaded stays: copies share its pages, no collector walks them
     _tell(ready_fd, "ready")
     with contextlib.suppress(OSError):  # nothing more to say; errors go nowhere

@@ -40,7 +40,10 @@ KEY_PREFIXES = ("NUMBA_", "OMP_", "OPENBLAS_", "MKL_", "MPL", "PYTHON", "LC_", "
 KEY_NAMES = ("LANG", "TZ", "INDEXLAB_BLAS_THREADS", "MATPLOTLIBRC")
 HEADER = struct.Struct("!I")  # the length of the JSON message that follows
 MAX_MESSAGE = 16 * 2**20
-MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on the BSDs
+MAX_SOCKET_PATH = 100
+# It forks, passes descriptors over a Unix socket and asks the kernel who connected
+# (SO_PEERCRED): Linux.
+SUPPORTED = sys.platform.startswith("linux")  # sun_path holds 108 bytes on Linux, 104 on the BSDs
 
 
 class ServerError(OSError):
@@ -151,7 +154,7 @@ def connect(path: Path, timeout: float | None = None) -> socket.socket | None:
 def forward(argv: list[str]) -> int | None:
     """Run the command ``argv`` in this user's warm server and return its exit code;
     None when no server may take it (see the module): the caller runs it here."""
-    if os.environ.get(ENV_SWITCH, "") == "0" or (argv and argv[0] == "server"):
+    if not SUPPORTED or os.environ.get(ENV_SWITCH, "") == "0" or argv[:1] == ["server"]:
         return None
     folder = server_dir()
     try:

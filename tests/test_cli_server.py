@@ -213,3 +213,39 @@ def test_status_json_protocol_is_plain_json(running):
     answer = server.status(next(running.glob("server-*.sock")))
     assert set(answer) == {"pid", "served", "started", "socket"}
     json.dumps(answer)
+
+
+def test_ctrl_c_in_the_terminal_interrupts_the_served_command(running, tmp_path):
+    path = next(running.glob("server-*.sock"))
+    before = server.status(path)["served"]
+    command = subprocess.Popen(
+        [str(INDEXLAB), "run", str(STRATEGY), "--out", "interrupted"],
+        cwd=tmp_path,
+        env=_env(running),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while server.status(path)["served"] == before and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the server has forked the command's copy
+    time.sleep(0.2)
+    command.send_signal(signal.SIGINT)  # what the terminal sends on Ctrl-C
+    out, err = command.communicate(timeout=60)
+    assert command.returncode == 130, out + err
+    assert "indexlab: interrupted" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # no run folder, no half-written one left behind
+
+
+def test_an_idle_server_stops_by_itself(tmp_path):
+    folder = Path(tempfile.mkdtemp(prefix="ilsrv-", dir="/tmp"))
+    try:
+        os.chmod(folder, 0o700)
+        done = _indexlab(["server", "start", "--idle", "0.02"], folder, tmp_path)  # 1.2 s
+        assert done.returncode == 0, done.stderr
+        deadline = time.monotonic() + 30
+        while list(folder.glob("server-*.sock")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not list(folder.glob("server-*.sock"))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

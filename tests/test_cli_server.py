@@ -249,3 +249,40 @@ def test_an_idle_server_stops_by_itself(tmp_path):
         assert not list(folder.glob("server-*.sock"))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_commands_limits_and_priority_hold_in_its_copy(running, tmp_path):
+    import resource
+
+    def limited() -> None:  # ulimit -f 4 (KB) and nice -n 3, in the command's process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+        os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0) + 3)
+
+    before = _served(running)
+    done = {}
+    for name, folder in (("served", running), ("alone", None)):
+        done[name] = subprocess.run(
+            [str(INDEXLAB), "run", str(STRATEGY), "--out", name, "--no-report"],
+            cwd=tmp_path,
+            env=_env(folder),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            preexec_fn=limited,
+        )
+    assert _served(running) == before + 1
+    served, alone = done["served"], done["alone"]
+    assert served.returncode == alone.returncode == 1, served.stderr + alone.stderr
+    assert "File too large" in served.stderr
+    assert served.stderr.replace("served", "X") == alone.stderr.replace("alone", "X")
+    assert not (tmp_path / "served").exists() and not (tmp_path / "alone").exists()
+    # the priority: a copy asked for a lower one takes it (a raise is refused)
+    code = (
+        "import os, resource\n"
+        "from indexlab.cli import server\n"
+        "nice = os.getpriority(os.PRIO_PROCESS, 0)\n"
+        "server._take_limits({'RLIMIT_NOFILE': [64, 128]}, nice + 2)\n"
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE), os.getpriority(os.PRIO_PROCESS, 0) - nice)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["(64,", "128)", "2"]

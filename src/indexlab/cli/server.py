@@ -327,6 +327,15 @@ def _valid_run(request: dict) -> bool:
         and isinstance(env, dict)
         and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
         and isinstance(request.get("umask"), int)
+        and isinstance(request.get("priority"), int)
+        and isinstance(request.get("limits"), dict)
+        and all(
+            name in client.LIMITS
+            and isinstance(pair, list)
+            and len(pair) == 2
+            and all(isinstance(v, int) for v in pair)
+            for name, pair in request["limits"].items()
+        )
     )
 
 
@@ -351,6 +360,7 @@ def _run_command(conn: socket.socket, request: dict, fds: list[int]) -> None:
         _close_all(fds)
         os.chdir(request["cwd"])
         os.umask(request["umask"])
+        _take_limits(request["limits"], request["priority"])
         os.environ.clear()
         os.environ.update(request["env"])
         tempfile.tempdir = None  # found again from the command's TMPDIR
@@ -369,6 +379,29 @@ def _run_command(conn: socket.socket, request: dict, fds: list[int]) -> None:
         with contextlib.suppress(OSError):
             client.send_message(conn, {"exit": code})
         os._exit(code)
+
+
+def _take_limits(limits: dict[str, list[int]], priority: int) -> None:
+    """The command's resource limits and scheduling priority (``ulimit``, ``nice``) for
+    this copy. A process can lower its limits and priority, not raise them above the
+    server's: a command started with more than the server has runs with the server's
+    (start the server from a shell with those limits to give them to every command)."""
+    import resource
+
+    for name, (soft, hard) in limits.items():
+        which = getattr(resource, name)
+        _, own_hard = resource.getrlimit(which)
+        if own_hard != resource.RLIM_INFINITY and (
+            hard == resource.RLIM_INFINITY or hard > own_hard
+        ):
+            hard = own_hard
+        if hard != resource.RLIM_INFINITY and (soft == resource.RLIM_INFINITY or soft > hard):
+            soft = hard
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(which, (soft, hard))
+    with contextlib.suppress(OSError):
+        if priority > os.getpriority(os.PRIO_PROCESS, 0):
+            os.setpriority(os.PRIO_PROCESS, 0, priority)
 
 
 def _command(argv: list[str]) -> int:

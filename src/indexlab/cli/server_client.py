@@ -177,6 +177,8 @@ def _run_there(conn: socket.socket, argv: list[str]) -> int | None:
         "cwd": os.getcwd(),
         "env": dict(os.environ),
         "umask": umask,
+        "limits": limits(),
+        "priority": os.getpriority(os.PRIO_PROCESS, 0),
     }
     try:
         for stream in (sys.stdout, sys.stderr):
@@ -211,6 +213,23 @@ def _run_there(conn: socket.socket, argv: list[str]) -> int | None:
         )
         return 1
     return reply["exit"]
+
+
+# The resource limits a command's copy takes over from the command (``ulimit``): memory,
+# CPU time, open files, processes, file size, core files, stack.
+LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_RSS", "RLIMIT_CPU", "RLIMIT_NOFILE",
+          "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_CORE", "RLIMIT_STACK")  # fmt: skip
+
+
+def limits() -> dict[str, list[int]]:
+    """This process's soft and hard limits of :data:`LIMITS`."""
+    import resource
+
+    return {
+        name: list(resource.getrlimit(getattr(resource, name)))
+        for name in LIMITS
+        if hasattr(resource, name)
+    }
 
 
 def _forward_signals(child: int) -> dict[int, object]:

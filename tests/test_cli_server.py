@@ -286,3 +286,25 @@ def test_the_commands_limits_and_priority_hold_in_its_copy(running, tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["(64,", "128)", "2"]
+
+
+def test_a_command_killed_outright_stops_its_copy_too(running, tmp_path):
+    # kill -9 of the waiting command cannot be forwarded; its copy must not finish
+    # unseen and write (or replace) the folder afterwards.
+    path = next(running.glob("server-*.sock"))
+    before = server.status(path)["served"]
+    command = subprocess.Popen(
+        [str(INDEXLAB), "run", str(STRATEGY), "--out", "killed"],
+        cwd=tmp_path,
+        env=_env(running),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while server.status(path)["served"] == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    command.kill()
+    command.wait(timeout=10)
+    time.sleep(5)  # a served run takes ~1.3 s: by now it would have written its folder
+    assert list(tmp_path.iterdir()) == []

@@ -304,8 +304,11 @@ def _take(conn: socket.socket, listener: socket.socket, path: Path) -> int | Non
         return None
     pid = os.fork()
     if pid == 0:  # the copy that runs the command; never returns
-        listener.close()
-        _run_command(conn, request, fds)
+        try:
+            listener.close()
+            _run_command(conn, request, fds)
+        finally:
+            os._exit(1)  # only if _run_command could not reach its own end
     _close_all(fds)
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)  # also done by the copy: whichever runs first
@@ -367,18 +370,48 @@ def _run_command(conn: socket.socket, request: dict, fds: list[int]) -> None:
         _reopen_streams()
         sys.argv = ["indexlab", *request["argv"]]
         conn.settimeout(None)
+        _interrupt_when_gone(conn)
         client.send_message(conn, {"pid": os.getpid()})
         code = _command(request["argv"])
     except BaseException as exc:  # noqa: BLE001 (the command's own errors are said by it)
         with contextlib.suppress(Exception):
             print(f"indexlab: error: in the indexlab server: {exc}", file=sys.stderr)
     finally:
-        with contextlib.suppress(Exception):
+        try:  # no signal may stop the copy from ending here, never in the server's loop
+            signal.signal(signal.SIGIO, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             sys.stdout.flush()
             sys.stderr.flush()
-        with contextlib.suppress(OSError):
             client.send_message(conn, {"exit": code})
+        except BaseException:  # noqa: BLE001, S110 (the command is gone or its streams are)
+            pass
         os._exit(code)
+
+
+def _interrupt_when_gone(conn: socket.socket) -> None:
+    """If the waiting command ends before its copy (killed outright, ``kill -9``: it
+    could not forward a signal), the copy is interrupted as by Ctrl-C: it stops and
+    leaves no folder, rather than finishing unseen and replacing a folder the user
+    may have run again since. The kernel signals the copy (SIGIO) when the connection
+    changes; the command never sends anything after its request, so the end of the
+    stream is the command gone."""
+    import fcntl
+
+    def check(number, frame) -> None:
+        try:
+            gone = conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return
+        except OSError:
+            gone = True
+        if gone:
+            signal.signal(signal.SIGIO, signal.SIG_IGN)  # once
+            os.kill(os.getpid(), signal.SIGINT)  # the command's own Ctrl-C handling
+
+    signal.signal(signal.SIGIO, check)
+    fcntl.fcntl(conn.fileno(), fcntl.F_SETOWN, os.getpid())
+    flags = fcntl.fcntl(conn.fileno(), fcntl.F_GETFL)
+    fcntl.fcntl(conn.fileno(), fcntl.F_SETFL, flags | os.O_ASYNC)
 
 
 def _take_limits(limits: dict[str, list[int]], priority: int) -> None:

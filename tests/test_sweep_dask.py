@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import socket
+import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -626,3 +627,26 @@ def test_the_dashboard_is_served(cluster):
 
     with urllib.request.urlopen(cluster.dashboard_link, timeout=10) as page:
         assert page.status == 200
+
+
+def test_a_worker_lost_while_a_result_is_fetched_is_said_at_once(cluster, client):
+    # The driver fetches each finished chunk's rows; a fetch from a worker that has just
+    # died waits for Dask's connect timeout (30 s) or the chunk's recomputation. The
+    # watch must not wait with it: the loss is said within seconds, while the fetch waits.
+    from indexlab.sweep import dask_watch
+
+    pids = client.run(os.getpid)
+    busy, idle = sorted(pids)
+    slow = client.submit(time.sleep, 6.0, workers=[busy], pure=False)
+    said: list[tuple[float, str]] = []
+    watch = dask_watch.ClusterWatch(
+        client, "test", lambda text: said.append((time.monotonic(), text))
+    )
+    killer = threading.Timer(1.0, os.kill, (pids[idle], signal.SIGKILL))
+    killer.start()
+    started = time.monotonic()
+    dask_watch.result(slow, watch)
+    killer.join()
+    lost = [at for at, text in said if f"worker {idle} was lost" in text]
+    assert lost, said
+    assert lost[0] - started < 4.0  # said while the result was still on its way (6 s)

@@ -43,7 +43,7 @@ from indexlab.engine.memo import BoundedMemo
 from indexlab.errors import IndexlabError, SpecError
 from indexlab.market import Market
 from indexlab.sweep.batch import MEMO_SHARE
-from indexlab.sweep.dask_watch import completed, say_on_stderr
+from indexlab.sweep.dask_watch import ClusterWatch, completed, result, say_on_stderr
 from indexlab.sweep.runner import run_chunk
 from indexlab.sweep.spec import Config
 
@@ -240,10 +240,11 @@ def _run_chunks(
             for key, n in futures.items()
         ]
         try:
-            for future in completed(client, submitted, where, say):
+            watch = ClusterWatch(client, where, say)
+            for future in completed(submitted, watch):
                 number = futures[future.key]
                 try:
-                    frame = future.result()
+                    frame = result(future, watch)
                 except KilledWorker as exc:
                     raise IndexlabError(_killed_message(where, chunks[number], exc)) from None
                 except _CANCELLED:

@@ -36,38 +36,35 @@ def workers_now(client: Client) -> set[str] | None:
         return None
 
 
-def completed(
-    client: Client, futures: list[Future], where: str, say: Callable[[str], None]
-) -> Iterator[Future]:
-    """``futures`` as they finish (done, failed or cancelled), in submission order
-    among those that finish together; between two, the cluster's changes said once."""
-    order = {future.key: n for n, future in enumerate(futures)}
-    finished = as_completed(futures, loop=client.loop)
-    known = workers_now(client) or set()
-    answering = True
-    checked = time.monotonic()
-    while not finished.is_empty():
-        done = finished.next_batch(block=False)
-        yield from sorted(done, key=lambda f: order[f.key])
-        if not done:
-            time.sleep(POLL_SECONDS)
-        # Asked after every chunk returned (one small message) and every WATCH_SECONDS.
-        if finished.is_empty() or (not done and time.monotonic() - checked < WATCH_SECONDS):
-            continue
-        checked = time.monotonic()
-        now = workers_now(client)
+class ClusterWatch:
+    """The workers the driver last saw and whether the scheduler answered: :meth:`check`
+    says what changed since, once."""
+
+    def __init__(self, client: Client, where: str, say: Callable[[str], None]) -> None:
+        self.client, self.where, self.say = client, where, say
+        self.known = workers_now(client) or set()
+        self.answering = True
+        self.checked = time.monotonic()
+
+    def due(self) -> bool:
+        return time.monotonic() - self.checked >= WATCH_SECONDS
+
+    def check(self) -> None:
+        where, say = self.where, self.say
+        self.checked = time.monotonic()
+        now = workers_now(self.client)
         if now is None:
-            if answering:
+            if self.answering:
                 say(
                     f"{where}: the scheduler does not answer; waiting for it to come back "
                     "(Ctrl-C stops; rows written so far are kept)"
                 )
-            answering = False
-            continue
-        if not answering:
+            self.answering = False
+            return
+        if not self.answering:
             say(f"{where}: the scheduler answers again")
-        answering = True
-        for worker in sorted(known - now):
+        self.answering = True
+        for worker in sorted(self.known - now):
             say(
                 f"{where}: worker {worker} was lost; the chunks it held run again on "
                 f"{len(now)} other worker(s)"
@@ -75,6 +72,34 @@ def completed(
                 else f"{where}: worker {worker} was lost and no worker is left; waiting for "
                 "one to join (Ctrl-C stops; run again to resume)"
             )
-        for worker in sorted(now - known):
+        for worker in sorted(now - self.known):
             say(f"{where}: worker {worker} joined")
-        known = now
+        self.known = now
+
+
+def completed(futures: list[Future], watch: ClusterWatch) -> Iterator[Future]:
+    """``futures`` as they finish (done, failed or cancelled), in submission order
+    among those that finish together; between two, the cluster's changes said once
+    (``watch``)."""
+    order = {future.key: n for n, future in enumerate(futures)}
+    finished = as_completed(futures, loop=watch.client.loop)
+    while not finished.is_empty():
+        done = finished.next_batch(block=False)
+        yield from sorted(done, key=lambda f: order[f.key])
+        if not done:
+            time.sleep(POLL_SECONDS)
+        # Asked after every chunk returned (one small message) and every WATCH_SECONDS.
+        if finished.is_empty() or (not done and not watch.due()):
+            continue
+        watch.check()
+
+
+def result(future: Future, watch: ClusterWatch):
+    """``future.result()``, watching the cluster while it comes: a finished chunk's data
+    on a worker that has just died is fetched only after Dask's connect timeout (30 s
+    by default) or its recomputation elsewhere, and the loss is said meanwhile."""
+    while True:
+        try:
+            return future.result(timeout=WATCH_SECONDS)
+        except TimeoutError:
+            watch.check()

@@ -215,21 +215,28 @@ def test_status_json_protocol_is_plain_json(running):
     json.dumps(answer)
 
 
-def test_ctrl_c_in_the_terminal_interrupts_the_served_command(running, tmp_path):
-    path = next(running.glob("server-*.sock"))
+def _served_run(folder: Path, cwd: Path, out: str, streams) -> subprocess.Popen:
+    """``indexlab run`` of the demo started through the server, returned once the server
+    has forked its copy and the copy has had a moment to start."""
+    path = next(folder.glob("server-*.sock"))
     before = server.status(path)["served"]
     command = subprocess.Popen(
-        [str(INDEXLAB), "run", str(STRATEGY), "--out", "interrupted"],
-        cwd=tmp_path,
-        env=_env(running),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [str(INDEXLAB), "run", str(STRATEGY), "--out", out],
+        cwd=cwd,
+        env=_env(folder),
+        stdout=streams,
+        stderr=streams,
         text=True,
     )
     deadline = time.monotonic() + 60
     while server.status(path)["served"] == before and time.monotonic() < deadline:
-        time.sleep(0.01)  # until the server has forked the command's copy
+        time.sleep(0.01)
     time.sleep(0.2)
+    return command
+
+
+def test_ctrl_c_in_the_terminal_interrupts_the_served_command(running, tmp_path):
+    command = _served_run(running, tmp_path, "interrupted", subprocess.PIPE)
     command.send_signal(signal.SIGINT)  # what the terminal sends on Ctrl-C
     out, err = command.communicate(timeout=60)
     assert command.returncode == 130, out + err
@@ -291,19 +298,7 @@ def test_the_commands_limits_and_priority_hold_in_its_copy(running, tmp_path):
 def test_a_command_killed_outright_stops_its_copy_too(running, tmp_path):
     # kill -9 of the waiting command cannot be forwarded; its copy must not finish
     # unseen and write (or replace) the folder afterwards.
-    path = next(running.glob("server-*.sock"))
-    before = server.status(path)["served"]
-    command = subprocess.Popen(
-        [str(INDEXLAB), "run", str(STRATEGY), "--out", "killed"],
-        cwd=tmp_path,
-        env=_env(running),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while server.status(path)["served"] == before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.2)
+    command = _served_run(running, tmp_path, "killed", subprocess.DEVNULL)
     command.kill()
     command.wait(timeout=10)
     time.sleep(5)  # a served run takes ~1.3 s: by now it would have written its folder

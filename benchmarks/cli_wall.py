@@ -14,12 +14,13 @@ folder of its own; :mod:`indexlab.cli.server`), which a user starts once: the
 
 Goals on the 2-core reference machine: at most 1.5 s with the report, at most 0.3 s
 for ``--help``. A fresh process cannot meet the first here: importing numpy, pandas and
-numba alone takes 0.8-0.9 s, and a run without its report ~1.5 s (docs/reports.md); the
-goal is checked on the warm server's row, and the fresh process's time is shown beside
-it. The load average is recorded beside the times: on a busy machine the
-times say more about the machine than about indexlab, and the CPU time (user + sys of
-the command and every process it started) says more about indexlab. ``--before SRC``
-times another checkout's ``src`` folder too, interleaved run by run.
+numba alone takes 0.8-0.9 s, and the seven figures are ~1.3 s of CPU more, warm
+(docs/reports.md); the goal is checked on the warm server's row, and the fresh
+process's time is shown beside it. The load average is recorded beside the times: on a
+busy machine the times say more about the machine than about indexlab, and the CPU
+time (user + sys of the command and every process it started) says more about
+indexlab. ``--before SRC`` times another checkout's ``src`` folder too, interleaved run
+by run.
 
     .venv/bin/python benchmarks/cli_wall.py [--repeat 5] [--out FILE] [--before SRC]
 """

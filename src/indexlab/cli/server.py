@@ -93,8 +93,8 @@ def start(idle_minutes: float = IDLE_MINUTES) -> tuple[int, Path, bool]:
 
 
 def status(path: Path | None = None) -> dict | None:
-    """The server's answer to "status" (pid, commands served, idle limit, key), or None
-    when none runs for this key."""
+    """The server's answer to "status" (``pid``, ``served``: commands run, ``started``:
+    its start as a Unix time, ``socket``), or None when none runs for this key."""
     path = path or client.socket_path(client.server_dir(), client.key())
     return _ask(path, "status")
 

@@ -40,10 +40,14 @@ KEY_PREFIXES = ("NUMBA_", "OMP_", "OPENBLAS_", "MKL_", "MPL", "PYTHON", "LC_", "
 KEY_NAMES = ("LANG", "TZ", "INDEXLAB_BLAS_THREADS", "MATPLOTLIBRC")
 HEADER = struct.Struct("!I")  # the length of the JSON message that follows
 MAX_MESSAGE = 16 * 2**20
-MAX_SOCKET_PATH = 100
+MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on the BSDs
 # It forks, passes descriptors over a Unix socket and asks the kernel who connected
 # (SO_PEERCRED): Linux.
-SUPPORTED = sys.platform.startswith("linux")  # sun_path holds 108 bytes on Linux, 104 on the BSDs
+SUPPORTED = sys.platform.startswith("linux")
+# The resource limits a command's copy takes over from the command (``ulimit``): memory,
+# CPU time, open files, processes, file size, core files, stack.
+LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_RSS", "RLIMIT_CPU", "RLIMIT_NOFILE",
+          "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_CORE", "RLIMIT_STACK")  # fmt: skip
 
 
 class ServerError(OSError):
@@ -193,15 +197,9 @@ def _run_there(conn: socket.socket, argv: list[str]) -> int | None:
     child = started["pid"]
     forwarded = _forward_signals(child)
     try:
-        while True:
-            try:
-                reply = receive_message(conn)
-                break
-            except InterruptedError:  # pragma: no cover (Python retries by itself)
-                continue
-            except (OSError, ValueError):
-                reply = None
-                break
+        reply = receive_message(conn)  # a signal forwarded meanwhile does not end it
+    except (OSError, ValueError):
+        reply = None
     finally:
         for number, before in forwarded.items():
             signal.signal(number, before)
@@ -213,12 +211,6 @@ def _run_there(conn: socket.socket, argv: list[str]) -> int | None:
         )
         return 1
     return reply["exit"]
-
-
-# The resource limits a command's copy takes over from the command (``ulimit``): memory,
-# CPU time, open files, processes, file size, core files, stack.
-LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_RSS", "RLIMIT_CPU", "RLIMIT_NOFILE",
-          "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_CORE", "RLIMIT_STACK")  # fmt: skip
 
 
 def limits() -> dict[str, list[int]]:

@@ -1,7 +1,8 @@
 """The driver's watch over a Dask cluster while a sweep's chunks run: futures as they
 finish, and one line as soon as a worker is lost or joins, or the scheduler stops
-answering (checked every :data:`WATCH_SECONDS`, so within a few seconds, not after
-Dask's 30 s connect timeout).
+answering (checked every :data:`WATCH_SECONDS`, between chunks and while a finished
+chunk's rows are fetched, so within a few seconds, not after Dask's 30 s connect
+timeout).
 
 A worker killed or out of memory closes its connection and the scheduler drops it at
 once: the line comes within about a second. A machine that vanishes without closing

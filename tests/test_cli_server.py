@@ -303,3 +303,26 @@ def test_a_command_killed_outright_stops_its_copy_too(running, tmp_path):
     command.wait(timeout=10)
     time.sleep(5)  # a served run takes ~1.3 s: by now it would have written its folder
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "said"), [(0, 0, ""), (2, 2, ""), (None, 0, ""), ("boom", 1, "boom\n")]
+)
+def test_a_system_exit_in_the_copy_ends_as_python_ends_a_command(
+    monkeypatch, capsys, raised, code, said
+):
+    # argparse exits with a number; sys.exit("text") prints the text and exits with 1,
+    # as the interpreter does for a command of its own.
+    import contextlib
+
+    import indexlab.cli
+    import indexlab.cli.process
+
+    def leave(argv):
+        raise SystemExit(raised)
+
+    monkeypatch.setattr(indexlab.cli, "_main", leave)
+    # not this test process's collector (the command's process settings)
+    monkeypatch.setattr(indexlab.cli.process, "command_process", contextlib.nullcontext)
+    assert server._command(["run"]) == code
+    assert capsys.readouterr().err == said

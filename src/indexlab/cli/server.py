@@ -445,9 +445,11 @@ def _command(argv: list[str]) -> int:
         with command_process():
             code = _main(argv)
     except SystemExit as exc:  # argparse: --help, or bad arguments
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-        if exc.code is not None and not isinstance(exc.code, int):
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code
+        else:  # as the interpreter ends: the text on stderr, exit status 1
             print(exc.code, file=sys.stderr)
+            code = 1
     return int(code or 0) & 0xFF
 
 

@@ -351,7 +351,7 @@ def _close_all(fds: list[int]) -> None:
 def _run_command(conn: socket.socket, request: dict, fds: list[int]) -> None:
     """In the forked copy: become the command's process (its folder, environment,
     umask and standard streams), run it, send the exit code, end."""
-    code = 1
+    code, watcher = 1, None
     try:
         with contextlib.suppress(OSError):
             os.setpgid(0, 0)
@@ -370,7 +370,7 @@ def _run_command(conn: socket.socket, request: dict, fds: list[int]) -> None:
         _reopen_streams()
         sys.argv = ["indexlab", *request["argv"]]
         conn.settimeout(None)
-        _interrupt_when_gone(conn)
+        watcher = _interrupt_when_gone(conn)
         client.send_message(conn, {"pid": os.getpid()})
         code = _command(request["argv"])
     except BaseException as exc:  # noqa: BLE001 (the command's own errors are said by it)
@@ -378,8 +378,8 @@ def _run_command(conn: socket.socket, request: dict, fds: list[int]) -> None:
             print(f"indexlab: error: in the indexlab server: {exc}", file=sys.stderr)
     finally:
         try:  # no signal may stop the copy from ending here, never in the server's loop
-            signal.signal(signal.SIGIO, signal.SIG_IGN)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            _end_watcher(watcher)
             sys.stdout.flush()
             sys.stderr.flush()
             client.send_message(conn, {"exit": code})
@@ -388,30 +388,38 @@ def _run_command(conn: socket.socket, request: dict, fds: list[int]) -> None:
         os._exit(code)
 
 
-def _interrupt_when_gone(conn: socket.socket) -> None:
+def _interrupt_when_gone(conn: socket.socket) -> int:
     """If the waiting command ends before its copy (killed outright, ``kill -9``: it
     could not forward a signal), the copy is interrupted as by Ctrl-C: it stops and
     leaves no folder, rather than finishing unseen and replacing a folder the user
-    may have run again since. The kernel signals the copy (SIGIO) when the connection
-    changes; the command never sends anything after its request, so the end of the
-    stream is the command gone."""
-    import fcntl
+    may have run again since. A watcher process forked here (a process, not a thread:
+    the copy forks its figure workers only while it has no other thread) waits on the
+    connection, on which the command sends nothing more: when the read ends, the
+    command is gone. Returns the watcher's pid, which the copy ends when it ends. (The
+    kernel's SIGIO on the socket was tried first: Linux sends it for a closed peer only
+    when a read had waited before, so it missed some.)"""
+    copy = os.getpid()
+    watcher = os.fork()
+    if watcher:
+        return watcher
+    try:  # the watcher: never returns
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the group's Ctrl-C is the copy's
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        conn.settimeout(None)
+        with contextlib.suppress(OSError):
+            while conn.recv(4096):
+                pass
+        os.kill(copy, signal.SIGINT)  # the command's own Ctrl-C handling
+    finally:
+        os._exit(0)
 
-    def check(number, frame) -> None:
-        try:
-            gone = conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-        except BlockingIOError:
-            return
-        except OSError:
-            gone = True
-        if gone:
-            signal.signal(signal.SIGIO, signal.SIG_IGN)  # once
-            os.kill(os.getpid(), signal.SIGINT)  # the command's own Ctrl-C handling
 
-    signal.signal(signal.SIGIO, check)
-    fcntl.fcntl(conn.fileno(), fcntl.F_SETOWN, os.getpid())
-    flags = fcntl.fcntl(conn.fileno(), fcntl.F_GETFL)
-    fcntl.fcntl(conn.fileno(), fcntl.F_SETFL, flags | os.O_ASYNC)
+def _end_watcher(watcher: int | None) -> None:
+    if watcher is None:
+        return
+    with contextlib.suppress(OSError):
+        os.kill(watcher, signal.SIGKILL)
+        os.waitpid(watcher, 0)
 
 
 def _take_limits(limits: dict[str, list[int]], priority: int) -> None:
